@@ -1,0 +1,1 @@
+"""Detectors of personal data, quasi-identifiers, sensitive attributes and free text."""

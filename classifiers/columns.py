@@ -1,0 +1,751 @@
+"""Column classification: which columns identify people, which are quasi-identifiers, etc.
+
+Each column is judged on a deterministic sample of its distinct non-missing values. Values
+win over headers: header hints only lower the share of values that must match, and a header
+alone never makes a column an identifier unless its values have the right shape. Roles are
+computed in two passes: first each column on its own, then the columns whose role depends on
+whether the dataset is about people (postcodes, areas, dates, IP addresses, UPRNs, addresses).
+
+Evidence sentences carry counts and column names only, never raw values.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from triage.classifiers import vocabularies as voc
+
+from triage.context import RunContext
+from triage.models import Problem
+from triage.vocab import ColumnRole, Decision, Entity
+
+if TYPE_CHECKING:
+    from triage.classifiers.base import Detector
+    from triage.classifiers.text import TextAnalyzer
+
+logger = logging.getLogger(__name__)
+
+QI_KINDS: tuple[str, ...] = (
+    "age",
+    "sex",
+    "date_of_birth",
+    "postcode",
+    "area",
+    "ethnicity",
+    "occupation",
+    "event_date",
+    "marital_status",
+)
+SENSITIVE_KINDS: tuple[str, ...] = (
+    "health",
+    "disability",
+    "offence",
+    "benefit",
+    "religion",
+    "sexuality",
+    "ethnicity",
+    "political",
+    "trade_union",
+    "genetic_biometric",
+    "safeguarding",
+)
+#: quasi-identifier kinds that only describe people
+PERSON_QI_KINDS = frozenset(
+    {"age", "sex", "date_of_birth", "ethnicity", "marital_status", "occupation"}
+)
+#: entities that identify a person directly wherever they appear
+PERSON_ENTITIES = frozenset(
+    {
+        Entity.PERSON,
+        Entity.EMAIL_ADDRESS,
+        Entity.PHONE_NUMBER,
+        Entity.UK_NHS,
+        Entity.UK_NINO,
+        Entity.CREDIT_CARD,
+        Entity.IBAN_CODE,
+        Entity.UK_PASSPORT,
+        Entity.UK_DRIVING_LICENCE,
+        Entity.UK_SORT_CODE,
+        Entity.UK_VEHICLE_REGISTRATION,
+        Entity.DATE_OF_BIRTH,
+    }
+)
+LOCATION_ENTITIES = frozenset({Entity.COORDINATES, Entity.UK_GRID_REFERENCE})
+
+#: lowered share threshold when the header agrees with the values
+HINTED_MIN_SHARE = 0.3
+#: share of sampled values that must fit a value vocabulary (without / with header hint)
+VOCAB_MIN_SHARE = 0.6
+#: share of name-shaped values, and of NER-confirmed names, needed for PERSON
+NAME_MIN_SHARE = 0.6
+#: most distinct numeric codes a coded category column may have
+CODED_MAX_DISTINCT = 50
+CODED_QI_KINDS = ("sex", "ethnicity", "marital_status", "occupation")
+#: NER share that confirms names under a generic "..._name" header
+GENERIC_NAME_MIN_NER = 0.5
+#: rows drawn before taking distinct values, as a multiple of the sample size
+_ROW_PRESAMPLE_FACTOR = 50
+#: max entities listed per structured column besides the best (share within this factor)
+_SECONDARY_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class ColumnClassification:
+    """The disclosure role of one column and the evidence for it (no raw values)."""
+
+    name: str
+    role: ColumnRole
+    entities: tuple[Entity, ...]
+    evidence: tuple[str, ...]
+    entity_counts: dict[Entity, int]
+    sampled: int
+    qi_kind: str | None
+    sensitive_kind: str | None
+
+
+@dataclass(frozen=True)
+class DatasetClassification:
+    """Per-column classifications (frame order), the person-related flag and any problems."""
+
+    columns: dict[str, ColumnClassification]
+    person_related: bool
+    problems: tuple[Problem, ...]
+
+
+@dataclass
+class _Draft:
+    """Pass-1 result of one column; ``basis`` names a role that depends on person_related."""
+
+    name: str
+    role: ColumnRole = ColumnRole.NONE
+    entities: list[Entity] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    counts: dict[Entity, int] = field(default_factory=dict)
+    sampled: int = 0
+    qi_kind: str | None = None
+    sensitive_kind: str | None = None
+    #: "ip" | "uprn" | "address" | "postcode" | "area" | "date" | None
+    basis: str | None = None
+    #: this column alone shows the dataset is about people
+    person: bool = False
+
+    def finish(self, person_related: bool) -> ColumnClassification:
+        role, qi_kind = self.role, self.qi_kind
+        if self.basis is not None:
+            role, qi_kind, note = _contextual_role(self.basis, person_related)
+            self.evidence.append(note)
+        entities = tuple(sorted(set(self.entities), key=lambda e: e.value))
+        return ColumnClassification(
+            name=self.name,
+            role=role,
+            entities=entities,
+            evidence=tuple(self.evidence),
+            entity_counts={e: int(self.counts.get(e, 0)) for e in entities if e in self.counts},
+            sampled=self.sampled,
+            qi_kind=qi_kind if role == ColumnRole.QUASI_IDENTIFIER else None,
+            sensitive_kind=self.sensitive_kind
+            if role in (ColumnRole.SENSITIVE_ATTRIBUTE, ColumnRole.QUASI_IDENTIFIER)
+            else None,
+        )
+
+
+def _contextual_role(basis: str, person_related: bool) -> tuple[ColumnRole, str | None, str]:
+    about = "the dataset is about people" if person_related else "no person data in the dataset"
+    if basis == "ip":
+        role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.NONE
+        return role, None, f"IP addresses: {role.value} because {about}"
+    if basis in ("uprn", "address"):
+        role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.LOCATION
+        return role, None, f"{basis}: {role.value} because {about}"
+    if basis in ("postcode", "area"):
+        if person_related:
+            return ColumnRole.QUASI_IDENTIFIER, basis, f"{basis}: quasi-identifier because {about}"
+        return ColumnRole.LOCATION, None, f"{basis}: location because {about}"
+    if basis == "date":
+        if person_related:
+            return ColumnRole.QUASI_IDENTIFIER, "event_date", f"dates: event date because {about}"
+        return ColumnRole.NONE, None, f"dates: no role because {about}"
+    raise ValueError(f"unknown basis {basis!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# sampling
+
+
+def _sample_distinct(series: pd.Series, ctx: RunContext, rng: np.random.Generator) -> pd.Series:
+    """Up to ``ctx.sample_size`` distinct, non-missing, stripped, non-empty values (sorted).
+
+    Long columns are first thinned to a random row sample (``_ROW_PRESAMPLE_FACTOR`` times the
+    sample size) so that the cost does not grow with the number of rows.
+    """
+    n = len(series)
+    limit = _ROW_PRESAMPLE_FACTOR * max(ctx.sample_size, 1)
+    if n > limit:
+        idx = np.sort(rng.choice(n, size=limit, replace=False))
+        series = series.iloc[idx]
+    uniques = pd.Series(pd.unique(series), dtype=object).dropna()
+    strings = pd.Series(uniques.astype(str).str.strip().unique(), dtype=object)
+    strings = strings[strings != ""]
+    values = np.sort(strings.to_numpy(dtype=object))
+    if len(values) > ctx.sample_size:
+        pick = np.sort(rng.choice(len(values), size=ctx.sample_size, replace=False))
+        values = values[pick]
+    return pd.Series(values, dtype=object)
+
+
+def _sample_rows(series: pd.Series, size: int, rng: np.random.Generator) -> list[str]:
+    """Up to ``size`` non-missing, non-empty row values (in row order)."""
+    present = np.flatnonzero(series.notna().to_numpy())
+    if len(present) > size:
+        present = np.sort(rng.choice(present, size=size, replace=False))
+    values = [str(v) for v in series.iloc[present].tolist()]
+    return [v for v in values if v.strip()]
+
+
+def _rng(ctx: RunContext, name: str) -> np.random.Generator:
+    import zlib
+
+    return np.random.default_rng([ctx.seed, zlib.crc32(name.encode("utf-8"))])
+
+
+# --------------------------------------------------------------------------------------------
+# single-column judgement
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if len(mask) else 0.0
+
+
+def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    if values.empty:
+        return np.zeros(0, dtype=bool)
+    return values.astype(str).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def _hint_text(name: str, hinted: bool, what: str) -> str:
+    return f"header {name!r} {'matches the ' + what + ' hint' if hinted else 'gave no hint'}"
+
+
+def _detector_hint(det: Detector, header: str) -> tuple[bool, bool]:
+    """(hint matches, negative matches) for ``det`` on a normalised header."""
+    hint = any(re.search(h, header) for h in det.header_hints)
+    negative = any(re.search(h, header) for h in det.header_negatives)
+    return hint, negative
+
+
+def _run_detectors(
+    draft: _Draft,
+    header: str,
+    values: pd.Series,
+    detectors: Sequence[Detector],
+    problems: list[Problem],
+) -> tuple[Entity, float, str] | None:
+    """Run structured detectors; return (best entity, share, evidence) or None."""
+    passed: list[tuple[float, Entity, str]] = []
+    n = len(values)
+    for det in detectors:
+        det_id = getattr(det, "id", type(det).__name__)
+        hint, negative = _detector_hint(det, header)
+        if negative:
+            continue
+        if getattr(det, "requires_header", False) and not hint:
+            continue
+        try:
+            hits = np.asarray(det.match(values), dtype=bool)
+            if hits.shape != (n,):
+                raise ValueError("match returned an array of the wrong shape")
+        except Exception as exc:
+            logger.warning("detector %s failed on column %r: %s", det_id, draft.name, type(exc))
+            problems.append(
+                Problem(
+                    kind="detector_failed",
+                    message=f"detector {det_id!r} failed on column {draft.name!r} "
+                    f"({type(exc).__name__}); the column was judged without it",
+                    forces=Decision.REFER,
+                )
+            )
+            continue
+        count = int(hits.sum())
+        share = count / n if n else 0.0
+        threshold = min(det.min_share, HINTED_MIN_SHARE) if hint else det.min_share
+        if count and share >= threshold:
+            sentence = (
+                f"{count} of {n} sampled distinct values validate as {det.entity.value} "
+                f"(detector {det_id}); {_hint_text(draft.name, hint, det.entity.value)}"
+            )
+            passed.append((share, det.entity, sentence))
+            draft.counts[det.entity] = max(draft.counts.get(det.entity, 0), count)
+    if not passed:
+        return None
+    passed.sort(key=lambda p: (-p[0], p[1].value))
+    best_share, best_entity, best_sentence = passed[0]
+    for share, entity, sentence in passed:
+        keep = entity == best_entity or share >= _SECONDARY_SHARE * best_share
+        if keep and entity not in draft.entities:
+            draft.entities.append(entity)
+            draft.evidence.append(sentence)
+    return best_entity, best_share, best_sentence
+
+
+def _assign_entity(draft: _Draft, entity: Entity, header: str) -> None:
+    """Role for a column whose values are ``entity`` (structured detectors)."""
+    if entity == Entity.IP_ADDRESS:
+        draft.basis = "ip"
+    elif entity == Entity.UK_UPRN:
+        draft.basis = "uprn"
+    elif entity == Entity.LOCATION:
+        draft.basis = "address"
+    elif entity == Entity.UK_POSTCODE:
+        draft.basis = "postcode"
+    elif entity in LOCATION_ENTITIES:
+        draft.role = ColumnRole.LOCATION
+    elif entity in (Entity.DATE_TIME, Entity.DATE_OF_BIRTH):
+        _assign_date(draft, header)
+    elif entity == Entity.URL:
+        draft.role = ColumnRole.NONE
+    else:
+        draft.role = ColumnRole.DIRECT_IDENTIFIER
+        draft.person = entity in PERSON_ENTITIES
+
+
+def _assign_date(draft: _Draft, header: str) -> None:
+    if voc.header_matches(voc.BIRTH_HEADER, header):
+        draft.entities = [e for e in draft.entities if e != Entity.DATE_TIME]
+        draft.entities.append(Entity.DATE_OF_BIRTH)
+        if Entity.DATE_TIME in draft.counts:
+            draft.counts[Entity.DATE_OF_BIRTH] = draft.counts.pop(Entity.DATE_TIME)
+        draft.role = ColumnRole.QUASI_IDENTIFIER
+        draft.qi_kind = "date_of_birth"
+        draft.person = True
+        draft.evidence.append(f"header {draft.name!r} marks the dates as dates of birth")
+    else:
+        draft.basis = "date"
+
+
+def _vocab_match(
+    draft: _Draft, header: str, lowered: pd.Series
+) -> tuple[str, str, str | None] | None:
+    """Value-vocabulary evidence: (group "qi"|"sensitive", kind, sensitive kind) or None."""
+    n = len(lowered)
+    best: tuple[float, str, str, str] | None = None
+    for group, table, hints in (
+        ("qi", voc.VALUE_QI, voc.HEADER_QI),
+        ("sensitive", voc.VALUE_SENSITIVE, voc.HEADER_SENSITIVE),
+    ):
+        for kind, words in table.items():
+            hits = lowered.isin(words).to_numpy(dtype=bool)
+            count = int(hits.sum())
+            hinted = voc.header_matches(hints.get(kind, r"(?!)"), header)
+            threshold = HINTED_MIN_SHARE if hinted else VOCAB_MIN_SHARE
+            if not count or count / n < threshold or (not hinted and count < 2):
+                continue
+            share = count / n + (1.0 if hinted else 0.0)
+            if best is None or share > best[0]:
+                sentence = (
+                    f"{count} of {n} sampled distinct values are {kind.replace('_', ' ')} "
+                    f"categories; {_hint_text(draft.name, hinted, kind)}"
+                )
+                best = (share, group, kind, sentence)
+    if best is None:
+        return None
+    _, group, kind, sentence = best
+    draft.evidence.append(sentence)
+    if group == "qi":
+        return group, kind, "ethnicity" if kind == "ethnicity" else None
+    return group, kind, kind
+
+
+def _header_kind(header: str, table: dict[str, str]) -> str | None:
+    for kind, pattern in table.items():
+        if voc.header_matches(pattern, header):
+            return kind
+    return None
+
+
+def _judge_column(
+    name: str,
+    series: pd.Series,
+    ctx: RunContext,
+    text: TextAnalyzer | None,
+    detectors: Sequence[Detector],
+    problems: list[Problem],
+) -> _Draft:
+    draft = _Draft(name=str(name))
+    header = voc.normalise_header(name)
+    rng = _rng(ctx, draft.name)
+    values = _sample_distinct(series, ctx, rng)
+    n = len(values)
+    draft.sampled = n
+    if n == 0:
+        draft.evidence.append("no non-missing values")
+        return draft
+
+    # 1. structured identifiers (values decide; header only lowers the bar)
+    best = _run_detectors(draft, header, values, detectors, problems)
+    if best is not None:
+        _assign_entity(draft, best[0], header)
+        return draft
+
+    strings = values.astype(str)
+    lowered = strings.str.lower()
+    numeric = _fullmatch(strings, voc.NUMERIC_VALUE)
+    numeric_share = _share(numeric)
+    aggregate_header = voc.header_matches(voc.AGGREGATE_HEADER, header)
+
+    # 2. value vocabularies (sex, ethnicity, religion, health, offences ...)
+    vocab = None if numeric_share >= 0.5 else _vocab_match(draft, header, lowered)
+    if vocab is not None:
+        group, kind, sensitive = vocab
+        draft.person = True
+        if group == "qi":
+            draft.role = ColumnRole.QUASI_IDENTIFIER
+            draft.qi_kind = kind
+            draft.sensitive_kind = sensitive
+        else:
+            draft.role = ColumnRole.SENSITIVE_ATTRIBUTE
+            draft.sensitive_kind = kind
+        return draft
+
+    # 3. dates
+    dates = _fullmatch(strings, voc.DATE_VALUE)
+    date_hint = voc.header_matches(voc.DATE_HEADER, header) or voc.header_matches(
+        voc.BIRTH_HEADER, header
+    )
+    date_count = int(dates.sum())
+    if date_count and date_count / n >= (HINTED_MIN_SHARE if date_hint else 0.6):
+        draft.entities.append(Entity.DATE_TIME)
+        draft.counts[Entity.DATE_TIME] = date_count
+        draft.evidence.append(
+            f"{date_count} of {n} sampled distinct values are dates; "
+            f"{_hint_text(draft.name, date_hint, 'date')}"
+        )
+        _assign_date(draft, header)
+        return draft
+
+    # 4. statistical area codes (LSOA/MSOA/ward) or an area header
+    area_codes = int(_fullmatch(strings, voc.AREA_CODE_VALUE).sum())
+    area_hint = voc.header_matches(voc.HEADER_QI["area"], header)
+    if (area_codes and area_codes / n >= 0.6) or (area_hint and numeric_share < 0.5):
+        if area_codes:
+            draft.evidence.append(
+                f"{area_codes} of {n} sampled distinct values are statistical area codes; "
+                f"{_hint_text(draft.name, area_hint, 'area')}"
+            )
+        else:
+            draft.evidence.append(f"header {draft.name!r} names an area; {n} values sampled")
+        draft.basis = "area"
+        return draft
+
+    # 5. ages (numbers or bands) under an age header; years of birth; coded categories
+    if not aggregate_header:
+        coded = _judge_coded(draft, header, strings, numeric_share)
+        if coded:
+            return draft
+
+    # 6. numeric columns are measurements
+    if numeric_share >= 0.9 or aggregate_header:
+        draft.evidence.append(
+            f"{int(numeric.sum())} of {n} sampled distinct values are numbers: "
+            "treated as a measurement"
+        )
+        return draft
+
+    # 7. street addresses
+    address_hint = voc.header_matches(voc.ADDRESS_HEADER, header)
+    addresses = int(
+        _fullmatch(strings, voc.ADDRESS_SHAPE if address_hint else voc.ADDRESS_VALUE).sum()
+    )
+    if addresses and addresses / n >= (HINTED_MIN_SHARE if address_hint else 0.6):
+        draft.entities.append(Entity.LOCATION)
+        draft.counts[Entity.LOCATION] = addresses
+        draft.evidence.append(
+            f"{addresses} of {n} sampled distinct values are street addresses; "
+            f"{_hint_text(draft.name, address_hint, 'address')}"
+        )
+        draft.basis = "address"
+        return draft
+
+    # 8. free text
+    lengths = strings.str.len().to_numpy(dtype=float)
+    multiword = _share(strings.str.contains(r"\s\S", regex=True).to_numpy(dtype=bool))
+    if voc.is_free_text(float(lengths.mean()), multiword):
+        _judge_free_text(draft, series, ctx, text, rng, problems)
+        return draft
+
+    # 9. header-only QI / sensitive kinds (values are categories, not measurements)
+    sensitive = _header_kind(header, voc.HEADER_SENSITIVE)
+    if sensitive is not None:
+        draft.role = ColumnRole.SENSITIVE_ATTRIBUTE
+        draft.sensitive_kind = sensitive
+        draft.person = True
+        draft.evidence.append(
+            f"header {draft.name!r} names a special-category attribute ({sensitive}); "
+            f"{n} distinct values sampled"
+        )
+        return draft
+    qi = _header_kind(header, {k: v for k, v in voc.HEADER_QI.items() if k != "event_date"})
+    if qi is not None and qi not in ("postcode", "date_of_birth", "age"):
+        draft.role = ColumnRole.QUASI_IDENTIFIER
+        draft.qi_kind = qi
+        draft.sensitive_kind = "ethnicity" if qi == "ethnicity" else None
+        draft.person = qi in PERSON_QI_KINDS
+        draft.evidence.append(f"header {draft.name!r} names a quasi-identifier ({qi})")
+        return draft
+
+    # 10. person names
+    _judge_names(draft, header, strings, ctx, text, problems)
+    return draft
+
+
+def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: float) -> bool:
+    """Ages, years of birth and numerically coded person attributes (judged by header)."""
+    n = len(strings)
+    if voc.header_matches(voc.HEADER_QI["age"], header):
+        ages = int(_fullmatch(strings, voc.AGE_VALUE).sum())
+        if ages / n >= NAME_MIN_SHARE:
+            draft.role = ColumnRole.QUASI_IDENTIFIER
+            draft.qi_kind = "age"
+            draft.person = True
+            draft.evidence.append(
+                f"header {draft.name!r} names ages and {ages} of {n} sampled distinct values "
+                "are ages or age bands"
+            )
+            return True
+    if voc.header_matches(voc.BIRTH_HEADER, header):
+        years = int(_fullmatch(strings, r"(?:19|20)\d{2}").sum())
+        if years / n >= NAME_MIN_SHARE:
+            draft.entities.append(Entity.DATE_OF_BIRTH)
+            draft.counts[Entity.DATE_OF_BIRTH] = years
+            draft.role = ColumnRole.QUASI_IDENTIFIER
+            draft.qi_kind = "date_of_birth"
+            draft.person = True
+            draft.evidence.append(
+                f"header {draft.name!r} names births and {years} of {n} sampled distinct "
+                "values are years"
+            )
+            return True
+    if numeric_share < 0.9 or n > CODED_MAX_DISTINCT:
+        return False
+    # a few numeric codes under a person-attribute header (sex 1/2, disability 0/1 ...)
+    sensitive = _header_kind(header, voc.HEADER_SENSITIVE)
+    if sensitive is not None:
+        draft.role = ColumnRole.SENSITIVE_ATTRIBUTE
+        draft.sensitive_kind = sensitive
+        draft.person = True
+        draft.evidence.append(
+            f"header {draft.name!r} names a special-category attribute ({sensitive}) "
+            f"coded as {n} distinct numbers"
+        )
+        return True
+    qi = _header_kind(header, {k: voc.HEADER_QI[k] for k in CODED_QI_KINDS})
+    if qi is not None:
+        draft.role = ColumnRole.QUASI_IDENTIFIER
+        draft.qi_kind = qi
+        draft.sensitive_kind = "ethnicity" if qi == "ethnicity" else None
+        draft.person = True
+        draft.evidence.append(
+            f"header {draft.name!r} names a quasi-identifier ({qi}) coded as {n} distinct numbers"
+        )
+        return True
+    return False
+
+
+def _judge_names(
+    draft: _Draft,
+    header: str,
+    strings: pd.Series,
+    ctx: RunContext,
+    text: TextAnalyzer | None,
+    problems: list[Problem],
+) -> None:
+    n = len(strings)
+    shaped = _fullmatch(strings, voc.NAME_SHAPE)
+    shaped_count = int(shaped.sum())
+    if not shaped_count or shaped_count / n < NAME_MIN_SHARE:
+        draft.evidence.append(f"{n} distinct values sampled; no identifying pattern found")
+        return
+    negative = voc.header_matches(voc.NAME_HEADER_NEGATIVE, header)
+    name_hint = voc.header_matches(voc.NAME_HEADER, header) and not negative
+    generic_hint = voc.header_matches(voc.NAME_HEADER_GENERIC, header) and not negative
+    candidates = strings[shaped].iloc[: ctx.ner_sample_size].tolist()
+    ner = None
+    if text is not None and candidates:
+        ner = text.person_names([str(c) for c in candidates])
+    shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped"
+    if ner is not None:
+        ner_count = int(np.asarray(ner, dtype=bool).sum())
+        ner_share = ner_count / len(candidates)
+        ner_note = f"NER tags {ner_count} of {len(candidates)} checked values as person names"
+        if (
+            name_hint
+            or ner_share >= NAME_MIN_SHARE
+            or (generic_hint and ner_share >= GENERIC_NAME_MIN_NER)
+        ):
+            draft.entities.append(Entity.PERSON)
+            draft.counts[Entity.PERSON] = shaped_count
+            draft.role = ColumnRole.DIRECT_IDENTIFIER
+            draft.person = True
+            draft.evidence.append(
+                f"{shape_note}; {ner_note}; "
+                f"{_hint_text(draft.name, name_hint or generic_hint, 'name')}"
+            )
+        else:
+            draft.evidence.append(f"{shape_note} but {ner_note}; not treated as names")
+        return
+    # no NER available
+    missing = Problem(
+        kind="nlp_model_missing",
+        message=f"column {draft.name!r} holds name-shaped values but no NER model is loaded "
+        "to confirm person names",
+        forces=Decision.REFER,
+    )
+    problems.append(missing)
+    if name_hint or generic_hint:
+        draft.entities.append(Entity.PERSON)
+        draft.counts[Entity.PERSON] = shaped_count
+        draft.role = ColumnRole.DIRECT_IDENTIFIER
+        draft.person = True
+        draft.evidence.append(
+            f"{shape_note}; {_hint_text(draft.name, True, 'name')}; NER unavailable"
+        )
+    else:
+        draft.evidence.append(f"{shape_note}; no name header and NER unavailable")
+
+
+def _judge_free_text(
+    draft: _Draft,
+    series: pd.Series,
+    ctx: RunContext,
+    text: TextAnalyzer | None,
+    rng: np.random.Generator,
+    problems: list[Problem],
+) -> None:
+    draft.role = ColumnRole.FREE_TEXT
+    rows = _sample_rows(series, ctx.text_sample_rows, rng)
+    draft.sampled = len(rows)
+    if text is None:
+        problems.append(
+            Problem(
+                kind="text_analysis_unavailable",
+                message=f"free-text column {draft.name!r} was not analysed (no text analyzer)",
+                forces=Decision.REFER,
+            )
+        )
+        draft.evidence.append("long multi-word values: free text (not analysed)")
+        return
+    found = text.analyze(rows)
+    counts: dict[Entity, int] = {}
+    for spans in found:
+        for entity in {s.entity for s in spans}:
+            counts[entity] = counts.get(entity, 0) + 1
+    draft.counts = counts
+    draft.entities = sorted(counts, key=lambda e: e.value)
+    summary = ", ".join(f"{e.value} in {c}" for e, c in sorted(counts.items(), key=lambda x: x[0]))
+    draft.evidence.append(
+        f"long multi-word values: free text; {len(rows)} sampled rows analysed"
+        + (f"; rows with entities: {summary}" if summary else "; no entities found")
+        + ("" if text.model_name else " (pattern-only: no NER model)")
+    )
+    draft.person = any(e in PERSON_ENTITIES for e in counts)
+    if not text.model_name:
+        problems.append(
+            Problem(
+                kind="nlp_model_missing",
+                message=f"free-text column {draft.name!r} was analysed without an NER model: "
+                "names, places and dates in it were not looked for",
+                forces=Decision.REFER,
+            )
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def _default_detectors(problems: list[Problem]) -> list[Detector]:
+    try:
+        from triage.classifiers.registry import all_detectors
+    except ImportError:
+        logger.warning("triage.classifiers.registry unavailable: no structured detectors")
+        problems.append(
+            Problem(
+                kind="detectors_unavailable",
+                message="the structured detector registry could not be imported",
+                forces=Decision.REFER,
+            )
+        )
+        return []
+    return list(all_detectors())
+
+
+def classify_column(
+    name: str,
+    series: pd.Series,
+    ctx: RunContext,
+    text: TextAnalyzer | None,
+    detectors: Sequence[Detector] | None = None,
+    *,
+    person_related: bool | None = None,
+    problems: list[Problem] | None = None,
+) -> ColumnClassification:
+    """Classify one column on its own.
+
+    Parameters
+    ----------
+    name, series
+        The column header and its values (strings or missing).
+    ctx
+        Seed and sample sizes.
+    text
+        The free-text analyzer (None: free text is not analysed, names not confirmed by NER).
+    detectors
+        Structured detectors (default: ``triage.classifiers.registry.all_detectors()``).
+    person_related
+        Whether the dataset is about people; None: judged from this column alone.
+    problems
+        If given, problems met (crashed detector, missing model) are appended to it.
+    """
+    sink: list[Problem] = [] if problems is None else problems
+    dets = list(detectors) if detectors is not None else _default_detectors(sink)
+    draft = _judge_column(name, series, ctx, text, dets, sink)
+    return draft.finish(draft.person if person_related is None else person_related)
+
+
+def classify_dataset(
+    frame: pd.DataFrame,
+    ctx: RunContext,
+    text: TextAnalyzer | None,
+    detectors: Sequence[Detector] | None = None,
+) -> DatasetClassification:
+    """Classify every column of ``frame`` (not modified) and decide if it is about people.
+
+    Pass 1 judges each column alone; pass 2 settles the roles that depend on whether the
+    dataset is person-related (postcodes, areas, dates, IP addresses, UPRNs, addresses).
+    """
+    problems: list[Problem] = []
+    dets = list(detectors) if detectors is not None else _default_detectors(problems)
+    drafts: list[_Draft] = []
+    for i, name in enumerate(frame.columns):
+        drafts.append(_judge_column(str(name), frame.iloc[:, i], ctx, text, dets, problems))
+    person_related = any(d.person for d in drafts)
+    columns = {d.name: d.finish(person_related) for d in drafts}
+    return DatasetClassification(
+        columns=columns, person_related=person_related, problems=tuple(_dedupe(problems))
+    )
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Problem] = []
+    for p in problems:
+        key = (p.kind, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

@@ -1,0 +1,420 @@
+"""Free-text analysis: Presidio's AnalyzerEngine with our UK recognizers, strictly offline.
+
+``TextAnalyzer.create`` builds the engine from an installed spaCy model (see
+``triage.classifiers.nlp``) or, when there is none, a pattern-only engine (``NoOpNlpEngine``)
+plus a ``nlp_model_missing`` problem. Overlapping detections are resolved here, not by the
+anonymizer, so that validated identifiers (phone numbers, NHS numbers, sort codes) win over
+the spaCy DATE/LOCATION labels that often cover them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from triage.classifiers.nlp import load_spacy
+
+from triage.context import NlpSettings
+from triage.errors import ConfigError
+from triage.models import Problem
+from triage.vocab import Decision, Entity
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
+    from spacy.language import Language
+
+logger = logging.getLogger(__name__)
+
+#: spaCy labels mapped to Presidio entities; everything else spaCy emits is ignored
+SPACY_ENTITY_MAPPING: dict[str, str] = {
+    "PERSON": "PERSON",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "DATE": "DATE_TIME",
+    "TIME": "DATE_TIME",
+}
+SPACY_LABELS_TO_IGNORE: tuple[str, ...] = (
+    "ORG",
+    "ORGANIZATION",
+    "NORP",
+    "CARDINAL",
+    "ORDINAL",
+    "QUANTITY",
+    "MONEY",
+    "PERCENT",
+    "PRODUCT",
+    "EVENT",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+)
+
+#: carrier sentence for judging a short value as a person name
+NAME_TEMPLATE = "My name is {}."
+#: longest text handed to spaCy in one piece (spaCy refuses more than 1,000,000 chars)
+CHUNK_CHARS = 100_000
+#: NER-derived, unvalidated entities: they lose overlaps against pattern-validated ones
+_WEAK_ENTITIES = frozenset({Entity.DATE_TIME, Entity.LOCATION})
+_MEDIUM_ENTITIES = frozenset({Entity.PERSON, Entity.URL})
+_ENTITY_BY_NAME: dict[str, Entity] = {e.value: e for e in Entity}
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """One entity found in a text: character offsets ``[start, end)`` and a score."""
+
+    entity: Entity
+    start: int
+    end: int
+    score: float
+
+
+def _tier(entity: Entity) -> int:
+    if entity in _WEAK_ENTITIES:
+        return 2
+    if entity in _MEDIUM_ENTITIES:
+        return 1
+    return 0
+
+
+def resolve_overlaps(spans: Sequence[TextSpan]) -> list[TextSpan]:
+    """Keep a non-overlapping subset of ``spans``, sorted by start.
+
+    Validated identifiers beat PERSON/URL, which beat DATE_TIME/LOCATION; within a tier the
+    longest span wins, then the highest score.
+    """
+    ordered = sorted(spans, key=lambda s: (_tier(s.entity), -(s.end - s.start), -s.score, s.start))
+    kept: list[TextSpan] = []
+    for span in ordered:
+        if span.end <= span.start:
+            continue
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: (s.start, s.end))
+
+
+def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
+    """Split ``text`` into pieces of at most ``size`` chars, at whitespace when possible."""
+    if len(text) <= size:
+        return [(0, text)]
+    out: list[tuple[int, str]] = []
+    pos = 0
+    while pos < len(text):
+        end = min(pos + size, len(text))
+        if end < len(text):
+            cut = max(text.rfind(" ", pos + size // 2, end), text.rfind("\n", pos + size // 2, end))
+            if cut > pos:
+                end = cut
+        out.append((pos, text[pos:end]))
+        pos = end
+    return out
+
+
+def _phone_recognizer() -> EntityRecognizer:
+    """Presidio's phone recognizer for GB numbers, scored as a validated identifier.
+
+    ``phonenumbers`` only matches numbers valid for the region, which is stronger evidence
+    than Presidio's default 0.4 (below our threshold without context words).
+    """
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    class _GbPhoneRecognizer(PhoneRecognizer):
+        SCORE = 0.7
+
+    return _GbPhoneRecognizer(supported_regions=("GB",), name="GbPhoneRecognizer")
+
+
+#: house number + capitalised street name + common suffix (a street address in prose)
+STREET_ADDRESS_PATTERN = (
+    r"\b\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'\-]+\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave"
+    r"|Lane|Close|Drive|Way|Court|Crescent|Place|Gardens|Terrace|Grove|Hill|Row|Walk|Square"
+    r"|Mews|Park|Parade|Rise|View|Green|Vale)\b"
+)
+
+
+def _street_address_recognizer() -> EntityRecognizer:
+    """Street addresses in prose as LOCATION (spaCy's small model rarely tags them)."""
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    return PatternRecognizer(
+        supported_entity="LOCATION",
+        name="TriageStreetAddressRecognizer",
+        patterns=[Pattern("street address", STREET_ADDRESS_PATTERN, 0.6)],
+        global_regex_flags=re.MULTILINE,
+    )
+
+
+def _fallback_uk_recognizers() -> list[EntityRecognizer]:
+    """Presidio's own UK recognizers plus a sort-code pattern (used until the bridge exists)."""
+    from presidio_analyzer import Pattern, PatternRecognizer
+    from presidio_analyzer.predefined_recognizers import (
+        NhsRecognizer,
+        UkDrivingLicenceRecognizer,
+        UkNinoRecognizer,
+        UkPassportRecognizer,
+        UkVehicleRegistrationRecognizer,
+    )
+
+    postcode = PatternRecognizer(
+        supported_entity="UK_POSTCODE",
+        name="TriageFallbackPostcodeRecognizer",
+        patterns=[
+            Pattern(
+                "postcode",
+                r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b",
+                0.6,
+            )
+        ],
+        global_regex_flags=re.MULTILINE,
+    )
+    sort_code = PatternRecognizer(
+        supported_entity="UK_SORT_CODE",
+        name="TriageFallbackSortCodeRecognizer",
+        patterns=[Pattern("sort code", r"\b\d{2}-\d{2}-\d{2}\b", 0.6)],
+        context=["sort", "code", "bank", "account"],
+    )
+    return [
+        NhsRecognizer(),
+        UkNinoRecognizer(),
+        postcode,
+        UkVehicleRegistrationRecognizer(),
+        UkPassportRecognizer(),
+        UkDrivingLicenceRecognizer(),
+        sort_code,
+    ]
+
+
+def _uk_recognizers() -> list[EntityRecognizer]:
+    try:
+        from triage.classifiers.presidio_bridge import uk_recognizers
+    except ImportError:
+        logger.warning("triage.classifiers.presidio_bridge unavailable; using fallback recognizers")
+        return _fallback_uk_recognizers()
+    return list(uk_recognizers())
+
+
+def _build_registry(uk: list[EntityRecognizer]) -> Any:
+    from presidio_analyzer import RecognizerRegistry
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        NhsRecognizer,
+        UrlRecognizer,
+    )
+
+    covered = {ent for rec in uk for ent in rec.supported_entities}
+    recognizers: list[EntityRecognizer] = [
+        EmailRecognizer(),
+        _phone_recognizer(),
+        IpRecognizer(),
+        CreditCardRecognizer(),
+        IbanRecognizer(),
+        UrlRecognizer(),
+        _street_address_recognizer(),
+    ]
+    if "UK_NHS" not in covered:
+        recognizers.append(NhsRecognizer())
+    recognizers.extend(uk)
+    return RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
+
+
+@dataclass
+class TextAnalyzer:
+    """Presidio analysis of free text mapped onto triage entities.
+
+    Build with :meth:`create`. ``model_name`` is None in pattern-only mode; ``problems``
+    then holds a ``nlp_model_missing`` problem that forces at least a referral.
+    """
+
+    engine: AnalyzerEngine
+    nlp: Language | None
+    model_name: str | None
+    problems: list[Problem] = field(default_factory=list)
+    score_threshold: float = 0.5
+    batch_size: int = 32
+
+    @classmethod
+    def create(
+        cls,
+        nlp: NlpSettings,
+        score_threshold: float = 0.5,
+        recognizers: list[EntityRecognizer] | None = None,
+    ) -> TextAnalyzer:
+        """Build an analyzer offline.
+
+        Parameters
+        ----------
+        nlp
+            Which spaCy model to use; ``model=None`` means pattern-only.
+        score_threshold
+            Minimum Presidio score kept.
+        recognizers
+            UK recognizers to register (default: ``presidio_bridge.uk_recognizers()``).
+        """
+        logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import (
+            NerModelConfiguration,
+            NlpEngine,
+            NoOpNlpEngine,
+            SpacyNlpEngine,
+        )
+
+        problems: list[Problem] = []
+        language_model: Language | None = None
+        if nlp.model is None:
+            problems.append(
+                Problem(
+                    kind="nlp_model_missing",
+                    message="no spaCy model configured: pattern-only text analysis "
+                    "(names, places and dates in free text are not detected)",
+                    forces=Decision.REFER,
+                )
+            )
+        else:
+            try:
+                language_model = load_spacy(nlp.model)
+            except ConfigError as exc:
+                problems.append(
+                    Problem(
+                        kind="nlp_model_missing",
+                        message=f"{exc}; pattern-only text analysis "
+                        "(names, places and dates in free text are not detected)",
+                        forces=Decision.REFER,
+                    )
+                )
+
+        engine: NlpEngine
+        if language_model is not None:
+            assert nlp.model is not None
+            ner_config = NerModelConfiguration(
+                labels_to_ignore=list(SPACY_LABELS_TO_IGNORE),
+                model_to_presidio_entity_mapping=dict(SPACY_ENTITY_MAPPING),
+            )
+            spacy_engine = SpacyNlpEngine(
+                models=[{"lang_code": "en", "model_name": nlp.model}],
+                ner_model_configuration=ner_config,
+            )
+            # Hand over the already loaded (cached) pipeline; SpacyNlpEngine.load() would
+            # try to download a model it cannot find.
+            spacy_engine.nlp = {"en": language_model}  # type: ignore[assignment]
+            engine = spacy_engine
+        else:
+            noop = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+            noop.load()
+            engine = noop
+
+        registry = _build_registry(
+            list(recognizers) if recognizers is not None else _uk_recognizers()
+        )
+        if language_model is not None:
+            registry.add_nlp_recognizer(engine)
+        analyzer = AnalyzerEngine(
+            registry=registry,
+            nlp_engine=engine,
+            supported_languages=["en"],
+            default_score_threshold=score_threshold,
+        )
+        return cls(
+            engine=analyzer,
+            nlp=language_model,
+            model_name=nlp.model if language_model is not None else None,
+            problems=problems,
+            score_threshold=score_threshold,
+        )
+
+    @property
+    def pattern_only(self) -> bool:
+        """True when no NER model is loaded."""
+        return self.nlp is None
+
+    def _entities(self) -> list[str]:
+        supported = set(self.engine.get_supported_entities("en"))
+        return sorted(name for name in supported if name in _ENTITY_BY_NAME)
+
+    def _to_spans(self, results: list[RecognizerResult], offset: int) -> list[TextSpan]:
+        spans: list[TextSpan] = []
+        for res in results:
+            entity = _ENTITY_BY_NAME.get(res.entity_type)
+            if entity is None or res.score < self.score_threshold:
+                continue
+            spans.append(TextSpan(entity, res.start + offset, res.end + offset, float(res.score)))
+        return spans
+
+    def analyze(self, texts: list[str]) -> list[list[TextSpan]]:
+        """Entities in each text, overlaps resolved, sorted by position.
+
+        Texts over ``CHUNK_CHARS`` are split into chunks; missing values give no spans.
+        """
+        from presidio_analyzer import BatchAnalyzerEngine
+
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, chunk)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                continue
+            for offset, chunk in _chunks(text):
+                pieces.append((i, offset, chunk))
+        out: list[list[TextSpan]] = [[] for _ in texts]
+        if not pieces:
+            return out
+        batch = BatchAnalyzerEngine(analyzer_engine=self.engine)
+        results = batch.analyze_iterator(
+            [p[2] for p in pieces],
+            language="en",
+            batch_size=self.batch_size,
+            entities=self._entities(),
+            score_threshold=self.score_threshold,
+        )
+        raw: list[list[TextSpan]] = [[] for _ in texts]
+        for (i, offset, _), res in zip(pieces, results, strict=True):
+            raw[i].extend(self._to_spans(res, offset))
+        return [resolve_overlaps(spans) for spans in raw]
+
+    def redact(self, texts: list[str]) -> list[str]:
+        """``texts`` with each detected span replaced by ``<ENTITY_NAME>``."""
+        out: list[str] = []
+        for text, spans in zip(texts, self.analyze(texts), strict=True):
+            if not spans:
+                out.append(text)
+                continue
+            parts: list[str] = []
+            pos = 0
+            for span in spans:
+                parts.append(text[pos : span.start])
+                parts.append(f"<{span.entity.value}>")
+                pos = span.end
+            parts.append(text[pos:])
+            out.append("".join(parts))
+        return out
+
+    def person_names(self, values: list[str]) -> np.ndarray | None:
+        """Which short ``values`` are person names according to spaCy NER.
+
+        Each value is read inside the carrier sentence ``NAME_TEMPLATE`` (the small model tags
+        bare phrases poorly); it counts when PERSON entities cover at least 60 % of it.
+        Returns None in pattern-only mode (the caller reports the missing model).
+        """
+        if self.nlp is None:
+            return None
+        prefix = NAME_TEMPLATE.index("{}")
+        texts = [NAME_TEMPLATE.format(str(v).strip()) for v in values]
+        flags = np.zeros(len(values), dtype=bool)
+        for i, doc in enumerate(self.nlp.pipe(texts, batch_size=64)):
+            length = len(str(values[i]).strip())
+            if not length:
+                continue
+            start, end = prefix, prefix + length
+            covered = sum(
+                max(0, min(end, e.end_char) - max(start, e.start_char))
+                for e in doc.ents
+                if e.label_ == "PERSON"
+            )
+            flags[i] = covered >= 0.6 * length
+        return flags

@@ -1,0 +1,440 @@
+"""Keyword tables for headers and values: quasi-identifier and special-category vocabularies.
+
+Header patterns are regexes searched in the *normalised* header (lower case, runs of
+non-alphanumerics replaced by ``_``, see :func:`normalise_header`). Value vocabularies are sets
+of lower-cased, stripped values.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ADDRESS_HEADER",
+    "ADDRESS_SHAPE",
+    "ADDRESS_VALUE",
+    "AGE_VALUE",
+    "AGGREGATE_HEADER",
+    "AREA_CODE_VALUE",
+    "BIRTH_HEADER",
+    "DATE_HEADER",
+    "DATE_VALUE",
+    "HEADER_QI",
+    "HEADER_SENSITIVE",
+    "NAME_HEADER",
+    "NAME_HEADER_GENERIC",
+    "NAME_HEADER_NEGATIVE",
+    "NAME_SHAPE",
+    "NUMERIC_VALUE",
+    "VALUE_QI",
+    "VALUE_SENSITIVE",
+    "header_matches",
+    "is_free_text",
+    "normalise_header",
+]
+
+
+def normalise_header(name: object) -> str:
+    """Lower-case ``name`` and replace runs of non-alphanumerics by ``_`` (camelCase split)."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def header_matches(pattern: str, header: str) -> bool:
+    """True when regex ``pattern`` is found in the normalised ``header``."""
+    return re.search(pattern, header) is not None
+
+
+# Word boundaries in normalised headers are "_" or the ends.
+_B = r"(?:^|_)"
+_E = r"(?:$|_)"
+
+#: header words of aggregate / measurement columns (counts are not attributes of a person)
+AGGREGATE_HEADER = (
+    rf"{_B}(count|counts|total|totals|number_of|num|no_of|n|rate|rates|percent|percentage|pct"
+    rf"|share|sum|avg|mean|median|per_\w+|proportion|ratio){_E}|_count$|_total$|_rate$"
+)
+
+HEADER_QI: dict[str, str] = {
+    "age": rf"{_B}(age|ages|age_band|age_group|age_range|aged|age_at_\w+|age_years){_E}",
+    "sex": rf"{_B}(sex|gender|gender_identity){_E}",
+    "date_of_birth": rf"{_B}(dob|d_o_b|birth|birthdate|birth_date|date_of_birth|born|birthday){_E}",
+    "postcode": rf"{_B}(postcode|post_code|postal_code|zip|zipcode|pcode){_E}",
+    "area": rf"{_B}(ward|wards|lsoa|msoa|oa|output_area|locality|district|neighbourhood"
+    rf"|neighborhood|parish|lsoa\d*\w*|msoa\d*\w*|ward_\w+|lad|local_authority){_E}",
+    "ethnicity": rf"{_B}(ethnicity|ethnic|ethnic_group|ethnic_origin|race){_E}",
+    "occupation": rf"{_B}(occupation|job|job_title|profession|employment|employer|role_title"
+    rf"|soc|soc_code){_E}",
+    "event_date": rf"{_B}(date|dt|timestamp|datetime|date_of_\w+|\w+_date|admission|admitted"
+    rf"|referral|referred|incident|discharge|arrest|visit|appointment|reported){_E}",
+    "marital_status": rf"{_B}(marital|marital_status|civil_status|civil_partnership|married"
+    rf"|relationship_status){_E}",
+}
+
+HEADER_SENSITIVE: dict[str, str] = {
+    "health": rf"{_B}(health|diagnosis|diagnoses|condition|conditions|medical|medication"
+    rf"|medications|prescription|mental_health|illness|disease|treatment|symptom|symptoms"
+    rf"|clinical|icd\d*|gp_\w+|care_need|care_needs|pregnan\w*){_E}",
+    "disability": rf"{_B}(disability|disabilities|disabled|impairment|sen|send|ehcp"
+    rf"|special_educational\w*){_E}",
+    "offence": rf"{_B}(crime|crimes|offence|offences|offense|offenses|offender|conviction"
+    rf"|convictions|caution|cautions|criminal|sentence|arrest|arrests|charge|charges"
+    rf"|dbs){_E}",
+    "benefit": rf"{_B}(benefit|benefits|universal_credit|uc|housing_benefit|pip|esa|jsa"
+    rf"|council_tax_reduction|ctr|ctrs|pension_credit|free_school_meals|fsm"
+    rf"|income_support|dla|attendance_allowance){_E}",
+    "religion": rf"{_B}(religion|religious|faith|belief|beliefs|denomination){_E}",
+    "sexuality": rf"{_B}(sexuality|sexual_orientation|orientation|lgbt\w*){_E}",
+    "political": rf"{_B}(political|politics|party_membership|political_opinion|voting"
+    rf"|vote_intention){_E}",
+    "trade_union": rf"{_B}(trade_union|union_member\w*|union){_E}",
+    "genetic_biometric": rf"{_B}(genetic|genome|dna|biometric|biometrics|fingerprint"
+    rf"|fingerprints|face_template|iris){_E}",
+    "safeguarding": rf"{_B}(safeguarding|child_protection|cp_plan|looked_after|lac|cla"
+    rf"|child_in_need|cin|domestic_abuse|domestic_violence|dv|refuge|at_risk|mash"
+    rf"|care_leaver|foster\w*){_E}",
+}
+
+NAME_HEADER = (
+    rf"^(name|names)$|{_B}(forename|forenames|surname|surnames|first_name|firstname|last_name"
+    rf"|lastname|given_name|family_name|full_name|fullname|middle_name|contact|contact_name"
+    rf"|resident|resident_name|patient|patient_name|client|client_name|officer|officer_name"
+    rf"|caseworker|case_worker|applicant|claimant|tenant|customer|complainant|pupil|student"
+    rf"|child|parent|carer|person|staff|employee|owner|keeper|driver|requester){_E}"
+)
+#: any "..._name" header: a weaker hint (supplier_name, venue_name ...)
+NAME_HEADER_GENERIC = rf"_name{_E}"
+#: names that look like names but are not persons' (street_name, ward_name ...)
+NAME_HEADER_NEGATIVE = (
+    rf"{_B}(street|road|ward|area|place|site|school|company|business|organisation"
+    rf"|organization|org|file|column|field|sheet|product|scheme|service|team|dept"
+    rf"|department|location|building|asset|sensor|device|station|route|stop|lsoa|msoa"
+    rf"|district|parish|town|city|county|region|country|event|category|type|status)_name{_E}"
+)
+BIRTH_HEADER = HEADER_QI["date_of_birth"]
+DATE_HEADER = HEADER_QI["event_date"]
+ADDRESS_HEADER = rf"{_B}(address|addr|address_line_?\d*|street|street_address|home_address){_E}"
+
+#: a capitalised name of 1-4 words (allowing O'Brien, Smith-Jones, initials)
+NAME_SHAPE = (
+    r"^[A-Z][A-Za-z'\u2019\-]*[.,]?"
+    r"(?:\s+(?:[A-Z][A-Za-z'\u2019\-]*\.?|van|von|de|der|da|di|le|la|bin|al)){0,3}$"
+)
+NUMERIC_VALUE = r"^[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][-+]?\d+)?$"
+AGE_VALUE = (
+    r"^(?:\d{1,3}(?:\s*(?:-|to)\s*\d{1,3})?\+?|\d{1,3}\s*(?:and over|\+|plus)|under\s*\d{1,3})$"
+)
+AREA_CODE_VALUE = r"^[EWSN]0[0-9]\d{6}$"
+
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+DATE_VALUE = (
+    r"(?i)^(?:"
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \-]{_MONTHS}[ \-,]+\d{{2,4}}"
+    rf"|{_MONTHS}[ \-]\d{{1,2}}(?:st|nd|rd|th)?,?[ \-]\d{{4}}"
+    rf"|{_MONTHS}[ \-]\d{{4}}"
+    r"|\d{4}/\d{1,2}/\d{1,2}"
+    r")$"
+)
+_ADDRESS_PREFIX = r"(?:(?:flat|apartment|apt|studio|unit|room)\s+\w+[,\s]+)?"
+#: a street address with a common street suffix (enough on its own)
+ADDRESS_VALUE = (
+    rf"(?i)^{_ADDRESS_PREFIX}\d+[a-z]?(?:-\d+)?,?\s+[a-z'\- ]+\s(?:road|rd|street|st|avenue"
+    r"|ave|lane|ln|close|drive|dr|way|court|ct|crescent|cres|place|pl|gardens|gdns|terrace"
+    r"|grove|hill|row|walk|square|sq|mews|park|parade|rise|view|green|vale|meadows?|parks?)\b.*$"
+)
+#: house number plus capitalised words: an address only with an address header
+ADDRESS_SHAPE = rf"(?is)^{_ADDRESS_PREFIX}\d+[a-z]?(?:-\d+)?,?\s+[A-Z][A-Za-z'\-]*(?:\s+\S+)*$"
+
+VALUE_QI: dict[str, frozenset[str]] = {
+    "sex": frozenset(
+        {
+            "m",
+            "f",
+            "male",
+            "female",
+            "man",
+            "woman",
+            "men",
+            "women",
+            "boy",
+            "girl",
+            "non-binary",
+            "nonbinary",
+            "non binary",
+            "intersex",
+            "transgender",
+            "other",
+            "unknown",
+            "not known",
+            "prefer not to say",
+            "not stated",
+            "x",
+            "u",
+        }
+    ),
+    "ethnicity": frozenset(
+        {
+            # ONS 2021 (England and Wales) categories, short and long forms
+            "white",
+            "white british",
+            "white: english, welsh, scottish, northern irish or british",
+            "english, welsh, scottish, northern irish or british",
+            "white irish",
+            "irish",
+            "white: irish",
+            "gypsy or irish traveller",
+            "white: gypsy or irish traveller",
+            "roma",
+            "white: roma",
+            "other white",
+            "white: other white",
+            "any other white background",
+            "mixed",
+            "mixed or multiple ethnic groups",
+            "white and black caribbean",
+            "mixed: white and black caribbean",
+            "white and black african",
+            "mixed: white and black african",
+            "white and asian",
+            "mixed: white and asian",
+            "other mixed",
+            "other mixed or multiple ethnic groups",
+            "any other mixed background",
+            "asian",
+            "asian or asian british",
+            "indian",
+            "asian: indian",
+            "pakistani",
+            "asian: pakistani",
+            "bangladeshi",
+            "asian: bangladeshi",
+            "chinese",
+            "asian: chinese",
+            "other asian",
+            "asian: other asian",
+            "any other asian background",
+            "black",
+            "black, black british, caribbean or african",
+            "black british",
+            "african",
+            "black african",
+            "black: african",
+            "caribbean",
+            "black caribbean",
+            "black: caribbean",
+            "other black",
+            "black: other black",
+            "any other black background",
+            "arab",
+            "other: arab",
+            "other ethnic group",
+            "any other ethnic group",
+            "other: any other",
+            "asian british",
+            "black or black british",
+        }
+    ),
+    "marital_status": frozenset(
+        {
+            "single",
+            "married",
+            "divorced",
+            "widowed",
+            "separated",
+            "civil partnership",
+            "in a civil partnership",
+            "never married",
+            "cohabiting",
+            "dissolved civil partnership",
+            "surviving civil partner",
+            "married or in a civil partnership",
+            "widow",
+            "widower",
+        }
+    ),
+}
+
+VALUE_SENSITIVE: dict[str, frozenset[str]] = {
+    "religion": frozenset(
+        {
+            "christian",
+            "christianity",
+            "muslim",
+            "islam",
+            "hindu",
+            "hinduism",
+            "sikh",
+            "sikhism",
+            "jewish",
+            "judaism",
+            "buddhist",
+            "buddhism",
+            "no religion",
+            "none",
+            "atheist",
+            "agnostic",
+            "other religion",
+            "any other religion",
+            "catholic",
+            "roman catholic",
+            "church of england",
+            "anglican",
+            "methodist",
+            "baptist",
+            "jain",
+            "pagan",
+            "religion not stated",
+            "not stated",
+        }
+    ),
+    "health": frozenset(
+        {
+            "diabetes",
+            "type 1 diabetes",
+            "type 2 diabetes",
+            "asthma",
+            "depression",
+            "anxiety",
+            "copd",
+            "dementia",
+            "alzheimer's",
+            "alzheimers",
+            "schizophrenia",
+            "bipolar",
+            "bipolar disorder",
+            "cancer",
+            "hypertension",
+            "epilepsy",
+            "stroke",
+            "heart disease",
+            "coronary heart disease",
+            "heart failure",
+            "arthritis",
+            "hiv",
+            "hepatitis c",
+            "obesity",
+            "ptsd",
+            "autism",
+            "adhd",
+            "psychosis",
+            "eating disorder",
+            "anorexia",
+            "self-harm",
+            "self harm",
+            "substance misuse",
+            "alcohol dependence",
+            "kidney disease",
+            "chronic kidney disease",
+            "multiple sclerosis",
+            "parkinson's",
+            "parkinsons",
+            "covid-19",
+            "tuberculosis",
+            "learning disability",
+            "mental health",
+        }
+    ),
+    "disability": frozenset(
+        {
+            "physical disability",
+            "learning disability",
+            "sensory impairment",
+            "visual impairment",
+            "hearing impairment",
+            "mobility impairment",
+            "wheelchair user",
+            "blind",
+            "deaf",
+            "disabled",
+            "not disabled",
+            "autism spectrum",
+        }
+    ),
+    "benefit": frozenset(
+        {
+            "universal credit",
+            "uc",
+            "housing benefit",
+            "pip",
+            "personal independence payment",
+            "esa",
+            "employment and support allowance",
+            "jsa",
+            "jobseeker's allowance",
+            "jobseekers allowance",
+            "council tax reduction",
+            "council tax support",
+            "pension credit",
+            "income support",
+            "dla",
+            "disability living allowance",
+            "attendance allowance",
+            "carer's allowance",
+            "carers allowance",
+            "child benefit",
+            "free school meals",
+            "discretionary housing payment",
+        }
+    ),
+    "offence": frozenset(
+        {
+            "burglary",
+            "assault",
+            "theft",
+            "robbery",
+            "criminal damage",
+            "arson",
+            "shoplifting",
+            "drugs",
+            "drug possession",
+            "possession of weapons",
+            "public order",
+            "violence against the person",
+            "violence with injury",
+            "violence without injury",
+            "sexual offences",
+            "stalking and harassment",
+            "harassment",
+            "fraud",
+            "vehicle crime",
+            "theft from the person",
+            "bicycle theft",
+            "anti-social behaviour",
+            "criminal damage and arson",
+            "other theft",
+            "other crime",
+            "murder",
+            "manslaughter",
+            "rape",
+            "domestic burglary",
+            "possession of drugs",
+            "trafficking of drugs",
+        }
+    ),
+    "sexuality": frozenset(
+        {
+            "heterosexual",
+            "straight",
+            "heterosexual or straight",
+            "gay",
+            "lesbian",
+            "gay or lesbian",
+            "bisexual",
+            "asexual",
+            "pansexual",
+            "queer",
+            "all other sexual orientations",
+        }
+    ),
+}
+
+#: free text: multi-word strings with a mean length over this many characters
+FREE_TEXT_MEAN_CHARS = 25
+FREE_TEXT_MULTIWORD_SHARE = 0.5
+
+
+def is_free_text(mean_length: float, multiword_share: float) -> bool:
+    """The free-text signal: long, mostly multi-word strings."""
+    return mean_length > FREE_TEXT_MEAN_CHARS and multiword_share >= FREE_TEXT_MULTIWORD_SHARE

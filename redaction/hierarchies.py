@@ -1,0 +1,387 @@
+"""Generalisation hierarchies for quasi-identifiers.
+
+A :class:`Hierarchy` has ``levels`` levels: level 0 is the original value, the last level is
+``"*"`` (fully suppressed, missing values included), and the levels in between are ever coarser
+groupings (age bands, postcode sectors, years...). Values that cannot be parsed generalise to
+``"*"`` at every level above 0, so nothing unexpected leaks through a coarse level.
+Missing values stay missing below the top level (they are a value of their own).
+
+Generalisation is vectorised over the distinct values of a column: the column is factorised,
+the distinct values are mapped once, and the result is taken back to the rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+SUPPRESSED = "*"
+
+#: maps an object array of distinct non-missing strings to an object array of labels
+LevelFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """A generalisation hierarchy.
+
+    Attributes
+    ----------
+    name:
+        Hierarchy name (usually the QI kind).
+    level_fns:
+        One function per intermediate level (1 .. levels-2), mapping distinct values to labels.
+    level_names:
+        Human names of every level, level 0 ("original") to the last ("suppressed").
+    """
+
+    name: str
+    level_fns: tuple[LevelFn, ...]
+    level_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.level_names) != len(self.level_fns) + 2:
+            raise ValueError("level_names must name every level, original and suppressed")
+
+    @property
+    def levels(self) -> int:
+        """Number of levels, including level 0 (original) and the top (``"*"``)."""
+        return len(self.level_fns) + 2
+
+    @property
+    def top(self) -> int:
+        """The highest level (everything ``"*"``)."""
+        return self.levels - 1
+
+    def _check(self, level: int) -> None:
+        if not 0 <= level <= self.top:
+            raise ValueError(f"hierarchy {self.name!r} has levels 0..{self.top}, not {level}")
+
+    def map_uniques(self, uniques: np.ndarray, level: int) -> np.ndarray:
+        """Labels at ``level`` of distinct non-missing values (object array in, object out)."""
+        self._check(level)
+        values = np.asarray(uniques, dtype=object)
+        if level == 0:
+            return values.copy()
+        if level == self.top:
+            return np.full(len(values), SUPPRESSED, dtype=object)
+        if len(values) == 0:
+            return values.copy()
+        return np.asarray(self.level_fns[level - 1](values), dtype=object)
+
+    def generalise(self, series: pd.Series, level: int) -> pd.Series:
+        """A new series with every value generalised to ``level`` (input not changed)."""
+        self._check(level)
+        if level == 0:
+            return series.copy()
+        codes, uniques = pd.factorize(series)
+        labels = self.map_uniques(np.asarray(uniques, dtype=object), level)
+        missing_label: object = SUPPRESSED if level == self.top else None
+        table = np.append(labels, np.array([missing_label], dtype=object))
+        out = table[np.where(codes < 0, len(labels), codes)]
+        return pd.Series(out, index=series.index, name=series.name, dtype=object)
+
+
+def _as_str(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, dtype=object).map(lambda v: str(v).strip())
+
+
+# --------------------------------------------------------------------------- age / numeric
+
+
+def band_label(value: float, width: int, top: int = 90) -> str:
+    """Label of the age band of ``value`` with ``width`` years, top-coded at ``top``.
+
+    >>> band_label(34, 5), band_label(34, 10), band_label(34, 20)
+    ('30-34', '30-39', '20-39')
+    >>> band_label(85, 20), band_label(93, 5), band_label(float("nan"), 5)
+    ('80-89', '90+', '*')
+    """
+    if math.isnan(value) or value < 0 or math.isinf(value):
+        return SUPPRESSED
+    if value >= top:
+        return f"{top}+"
+    lo = int(value // width) * width
+    hi = min(lo + width - 1, top - 1)
+    return f"{lo}-{hi}"
+
+
+def _age_level(width: int) -> LevelFn:
+    def fn(values: np.ndarray) -> np.ndarray:
+        nums = pd.to_numeric(_as_str(values), errors="coerce").astype(float).to_numpy()
+        return np.array([band_label(float(v), width) for v in nums], dtype=object)
+
+    return fn
+
+
+def interval_label(value: float, width: float) -> str:
+    """Half-open interval of ``width`` containing ``value``.
+
+    >>> interval_label(42, 10), interval_label(-3, 5), interval_label(2.5, 0.5)
+    ('[40, 50)', '[-5, 0)', '[2.5, 3)')
+    >>> interval_label(float("nan"), 10)
+    '*'
+    """
+    if math.isnan(value) or math.isinf(value):
+        return SUPPRESSED
+    lo = math.floor(value / width) * width
+    return f"[{lo:g}, {lo + width:g})"
+
+
+def _interval_level(width: float) -> LevelFn:
+    def fn(values: np.ndarray) -> np.ndarray:
+        nums = pd.to_numeric(_as_str(values), errors="coerce").astype(float).to_numpy()
+        return np.array([interval_label(float(v), width) for v in nums], dtype=object)
+
+    return fn
+
+
+def numeric_hierarchy(width: float = 10.0, factors: tuple[int, ...] = (1, 2, 4)) -> Hierarchy:
+    """Intervals of ``width * f`` for each factor, then ``"*"``; non-numbers become ``"*"``."""
+    if width <= 0:
+        raise ValueError("width must be positive")
+    widths = tuple(width * f for f in factors)
+    return Hierarchy(
+        name="numeric",
+        level_fns=tuple(_interval_level(w) for w in widths),
+        level_names=("original", *(f"intervals of width {w:g}" for w in widths), "suppressed"),
+    )
+
+
+# --------------------------------------------------------------------------- dates
+
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([T ].*)?$")
+_COMPACT = re.compile(r"^\d{8}$")
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+def parse_dates(values: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Parse date strings; returns (timestamps, precision) with precision "day"/"month"/"year".
+
+    ISO forms (``2024-03-05``, ``20240305``, ``2024-03``, ``2024``) are read as such; anything
+    else is read day-first (UK ``05/03/2024``, ``5 March 2024``). Unparseable: ``NaT``.
+
+    >>> ts, prec = parse_dates(np.array(["2024-03-05", "05/03/2024", "2024-03", "1999", "x"]))
+    >>> [str(t.date()) if not pd.isna(t) else None for t in ts]
+    ['2024-03-05', '2024-03-05', '2024-03-01', '1999-01-01', None]
+    >>> list(prec)
+    ['day', 'day', 'month', 'year', 'day']
+    """
+    text = _as_str(values)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    precision = np.full(len(text), "day", dtype=object)
+    iso = text.str.match(_ISO).to_numpy(dtype=bool)
+    compact = text.str.match(_COMPACT).to_numpy(dtype=bool)
+    ym = text.str.match(_YEAR_MONTH).to_numpy(dtype=bool)
+    year = text.str.match(_YEAR).to_numpy(dtype=bool)
+    other = ~(iso | compact | ym | year)
+    if iso.any():
+        out[iso] = pd.to_datetime(
+            text[iso].str.slice(0, 10), format="mixed", yearfirst=True, errors="coerce"
+        )
+    if compact.any():
+        out[compact] = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce")
+    if ym.any():
+        out[ym] = pd.to_datetime(text[ym] + "-01", format="%Y-%m-%d", errors="coerce")
+        precision[ym] = "month"
+    if year.any():
+        out[year] = pd.to_datetime(text[year] + "-01-01", format="%Y-%m-%d", errors="coerce")
+        precision[year] = "year"
+    if other.any():
+        out[other] = pd.to_datetime(text[other], format="mixed", dayfirst=True, errors="coerce")
+    return out, precision
+
+
+def _date_level(kind: str) -> LevelFn:
+    def fn(values: np.ndarray) -> np.ndarray:
+        ts, precision = parse_dates(values)
+        result = np.full(len(values), SUPPRESSED, dtype=object)
+        ok = ts.notna().to_numpy(dtype=bool)
+        years = ts.dt.year.to_numpy(dtype=float, na_value=np.nan)
+        months = ts.dt.month.to_numpy(dtype=float, na_value=np.nan)
+        for i in np.flatnonzero(ok):
+            y = int(years[i])
+            if kind == "month":
+                month = f"{y:04d}-{int(months[i]):02d}"
+                result[i] = f"{y:04d}" if precision[i] == "year" else month
+            elif kind == "year":
+                result[i] = f"{y:04d}"
+            else:  # decade
+                result[i] = f"{y - y % 10}s"
+        return result
+
+    return fn
+
+
+# --------------------------------------------------------------------------- postcodes
+
+_OUTWARD = r"[A-Z]{1,2}\d[A-Z\d]?"
+_UNIT = re.compile(rf"^({_OUTWARD}) *(\d[A-Z]{{2}})$")
+_GIR = re.compile(r"^(GIR) *(0AA)$")
+_SECTOR = re.compile(rf"^({_OUTWARD}) +(\d)$")
+_DISTRICT = re.compile(rf"^({_OUTWARD})$")
+
+
+def postcode_parts(value: str) -> tuple[str, str, str] | None:
+    """(sector, district, area) of a UK postcode, or None when it is not one.
+
+    Unit postcodes may lack the space; a sector or district alone generalises no finer
+    than itself.
+
+    >>> postcode_parts("LS1 4AB"), postcode_parts("ls14ab")
+    (('LS1 4', 'LS1', 'LS'), ('LS1 4', 'LS1', 'LS'))
+    >>> postcode_parts("EC1A1BB"), postcode_parts("GIR 0AA"), postcode_parts("LS1")
+    (('EC1A 1', 'EC1A', 'EC'), ('GIR 0', 'GIR', 'GIR'), ('LS1', 'LS1', 'LS'))
+    >>> postcode_parts("not a postcode") is None
+    True
+    """
+    text = " ".join(str(value).upper().split())
+    m = _UNIT.match(text) or _GIR.match(text)
+    if m:
+        outward, inward = m.group(1), m.group(2)
+        sector = f"{outward} {inward[0]}"
+    else:
+        m = _SECTOR.match(text)
+        if m:
+            outward, sector = m.group(1), f"{m.group(1)} {m.group(2)}"
+        else:
+            m = _DISTRICT.match(text)
+            if not m:
+                return None
+            outward = sector = m.group(1)
+    area = re.match(r"^[A-Z]+", outward)
+    assert area is not None
+    return sector, outward, area.group(0)
+
+
+def _postcode_level(index: int) -> LevelFn:
+    def fn(values: np.ndarray) -> np.ndarray:
+        out = np.full(len(values), SUPPRESSED, dtype=object)
+        for i, v in enumerate(values):
+            parts = postcode_parts(str(v))
+            if parts is not None:
+                out[i] = parts[index]
+        return out
+
+    return fn
+
+
+# --------------------------------------------------------------------------- ethnicity
+
+_ETHNIC_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Not stated", ("not stated", "prefer not", "not known", "unknown", "declined", "refused")),
+    ("Mixed", ("mixed", "multiple")),
+    ("Asian", ("asian", "indian", "pakistani", "bangladeshi", "chinese")),
+    ("Black", ("black", "african", "caribbean")),
+    (
+        "White",
+        (
+            "white",
+            "english",
+            "welsh",
+            "scottish",
+            "northern irish",
+            "british",
+            "irish",
+            "gypsy",
+            "traveller",
+            "roma",
+        ),
+    ),
+    ("Other", ("arab", "other")),
+)
+
+
+def ethnic_group(value: str) -> str:
+    """ONS 2021 top-level ethnic group (Asian, Black, Mixed, White, Other) of a category.
+
+    Unrecognised values become "Other" so no rare label leaks; explicit non-answers become
+    "Not stated".
+
+    >>> ethnic_group("Asian, Asian British or Asian Welsh: Pakistani")
+    'Asian'
+    >>> ethnic_group("Mixed or Multiple ethnic groups: White and Black Caribbean")
+    'Mixed'
+    >>> ethnic_group("White: Gypsy or Irish Traveller"), ethnic_group("Other ethnic group: Arab")
+    ('White', 'Other')
+    >>> ethnic_group("Black British"), ethnic_group("Prefer not to say"), ethnic_group("Zzz")
+    ('Black', 'Not stated', 'Other')
+    """
+    text = str(value).lower()
+    for group, words in _ETHNIC_RULES:
+        if any(w in text for w in words):
+            return group
+    return "Other"
+
+
+def _ethnicity_level(values: np.ndarray) -> np.ndarray:
+    return np.array([ethnic_group(str(v)) for v in values], dtype=object)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def suppression_hierarchy(name: str = "suppress") -> Hierarchy:
+    """Two levels: the original value, then ``"*"``."""
+    return Hierarchy(name=name, level_fns=(), level_names=("original", "suppressed"))
+
+
+def _build(kind: str) -> Hierarchy:
+    if kind == "age":
+        return Hierarchy(
+            "age",
+            (_age_level(5), _age_level(10), _age_level(20)),
+            ("original", "5-year bands", "10-year bands", "20-year bands", "suppressed"),
+        )
+    if kind == "event_date":
+        return Hierarchy(
+            "event_date",
+            (_date_level("month"), _date_level("year")),
+            ("original", "month", "year", "suppressed"),
+        )
+    if kind == "date_of_birth":
+        return Hierarchy(
+            "date_of_birth",
+            (_date_level("year"), _date_level("decade")),
+            ("original", "year", "decade", "suppressed"),
+        )
+    if kind == "postcode":
+        return Hierarchy(
+            "postcode",
+            (_postcode_level(0), _postcode_level(1), _postcode_level(2)),
+            ("original", "postcode sector", "postcode district", "postcode area", "suppressed"),
+        )
+    if kind == "ethnicity":
+        return Hierarchy(
+            "ethnicity", (_ethnicity_level,), ("original", "ONS 5 top-level groups", "suppressed")
+        )
+    if kind == "numeric":
+        return numeric_hierarchy()
+    return suppression_hierarchy(kind)
+
+
+_CACHE: dict[str, Hierarchy] = {}
+
+#: QI kinds with a hierarchy of their own (all others: original, then "*")
+HIERARCHY_KINDS = ("age", "event_date", "date_of_birth", "postcode", "ethnicity", "numeric")
+
+
+def hierarchy_for(qi_kind: str | None) -> Hierarchy:
+    """The hierarchy of a QI kind (area, sex, occupation, unknown kinds: original then "*").
+
+    >>> hierarchy_for("age").levels, hierarchy_for("postcode").levels, hierarchy_for("sex").levels
+    (5, 5, 2)
+    """
+    kind = qi_kind or "suppress"
+    if kind not in _CACHE:
+        _CACHE[kind] = _build(kind)
+    return _CACHE[kind]

@@ -1,0 +1,246 @@
+"""End-to-end checks through the command line (INTERFACE.md)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+KEY = "a-test-key-of-sufficient-length"
+REPORT_KEYS = {
+    "schema_version",
+    "decision",
+    "destination",
+    "datasets",
+    "findings",
+    "rules_fired",
+    "mosaic",
+}
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def report_of(out: Path) -> dict:
+    return json.loads((out / "report.json").read_text(encoding="utf-8"))
+
+
+def raw_values(path: Path, columns: list[str]) -> set[str]:
+    with path.open(encoding="utf-8") as fh:
+        return {row[c] for row in csv.DictReader(fh) for c in columns if row[c]}
+
+
+def test_harmless_sensor_data_is_released(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(
+        [
+            "check",
+            str(EXAMPLES / "air_quality.csv"),
+            "--destination",
+            "open-data",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path)
+    assert (code, out.strip(), report["decision"]) == (0, "release", "release")
+    assert set(report) >= REPORT_KEYS
+    (ds,) = report["datasets"]
+    assert ds["risk"]["after"] is None
+    assert set(ds["columns"]) == {
+        "sensor_id",
+        "timestamp",
+        "no2_ugm3",
+        "pm25_ugm3",
+        "temperature_c",
+        "humidity_pct",
+        "status",
+    }
+    assert not (tmp_path / "released").exists()
+    for name in ("report.md", "report.html"):
+        assert (tmp_path / name).stat().st_size > 500
+
+
+def test_council_data_for_open_data_is_changed_and_rechecked(tmp_path: Path, capsys) -> None:
+    src = EXAMPLES / "council_referrals.csv"
+    code, _, _ = run(
+        ["check", str(src), "--destination", "open-data", "--out", str(tmp_path)], capsys
+    )
+    report = report_of(tmp_path)
+    assert code == 10 and report["decision"] == "release_with_changes"
+    (ds,) = report["datasets"]
+    roles = {c: v["role"] for c, v in ds["columns"].items()}
+    assert roles["nhs_number"] == roles["full_name"] == roles["email"] == "direct_identifier"
+    assert "UK_NHS" in ds["columns"]["nhs_number"]["entities"]
+    assert roles["age"] == roles["sex"] == "quasi_identifier"
+    assert ds["risk"]["after"]["k_anonymity"] >= 10 > ds["risk"]["before"]["k_anonymity"]
+    released = tmp_path / "released" / "council_referrals.csv"
+    text = released.read_text(encoding="utf-8")
+    for value in raw_values(src, ["nhs_number", "full_name", "email", "phone"]):
+        assert value not in text
+    for rule in report["rules_fired"]:
+        assert rule["rationale"] and "legal_basis" in rule
+
+
+def test_no_raw_identifier_appears_in_any_report(tmp_path: Path, capsys) -> None:
+    src = EXAMPLES / "council_referrals.csv"
+    run(["check", str(src), "--destination", "third-party", "--out", str(tmp_path)], capsys)
+    values = raw_values(
+        src, ["nhs_number", "full_name", "email", "phone", "date_of_birth", "postcode"]
+    )
+    for name in ("report.json", "report.md", "report.html"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        leaked = [v for v in values if v in text]
+        assert not leaked, f"{name} leaks {len(leaked)} raw values"
+
+
+def test_pseudonymisation_without_key_never_releases(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("TRIAGE_PSEUDONYM_KEY", raising=False)
+    code, _, err = run(
+        [
+            "check",
+            str(EXAMPLES / "council_referrals.csv"),
+            "--destination",
+            "third-party",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path)
+    assert code == 20 and report["decision"] == "refer"
+    assert any("key" in p["message"] for p in report["problems"])
+    assert "Traceback" not in err
+
+
+def test_third_party_with_key_pseudonymises_deterministically(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("TRIAGE_PSEUDONYM_KEY", KEY)
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        code, _, _ = run(
+            [
+                "check",
+                str(EXAMPLES / "council_referrals.csv"),
+                "--destination",
+                "third-party",
+                "--out",
+                str(out),
+            ],
+            capsys,
+        )
+        assert code == 10
+    first, second = (o / "released" / "council_referrals.csv" for o in outs)
+    assert first.read_bytes() == second.read_bytes()
+    assert report_of(outs[0]) == report_of(outs[1])
+    assert re.search(r"PS-[0-9a-f]{16}", first.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("missing.csv", None, "missing.csv"),
+        ("empty.csv", b"", "empty"),
+        ("header_only.csv", b"a,b,c\n", "no data"),
+        ("binary.csv", bytes(range(256)) * 4, "binary.csv"),
+        ("data.xyz", b"a,b\n1,2\n", "unsupported"),
+        ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "ragged.csv"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, name, content, needle) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    code, out, err = run(
+        ["check", str(path), "--destination", "foi", "--out", str(tmp_path / "out")], capsys
+    )
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("triage: error: ")
+    assert needle.lower() in err.lower()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["check"],
+        ["check", "x.csv", "--destination", "moon", "--out", "o"],
+        ["check", "x.csv", "--destination", "foi"],
+        ["rulebook", "validate"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], capsys) -> None:
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+
+
+def test_bad_rulebook_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\nversion: '1'\ndestination: foi\ndescription: x\nparams: {k: 5}\nrules:\n"
+        "  - id: R1\n    description: d\n    when: 'metrics.no_such_metric > 1'\n"
+        "    outcome: release\n    rationale: r\n    legal_basis: null\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(["rulebook", "validate", str(bad)], capsys)
+    assert code == 2 and "bad.yaml" in err and "R1" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = run(
+        [
+            "check",
+            str(EXAMPLES / "air_quality.csv"),
+            "--destination",
+            "foi",
+            "--policy",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
+    assert code == 2 and "R1" in err
+
+
+@pytest.mark.parametrize("destination", ["open-data", "third-party", "foi", "internal"])
+def test_shipped_rulebooks_validate(destination: str, capsys) -> None:
+    path = ROOT / "rules" / "rulebooks" / f"{destination}.yaml"
+    code, out, _ = run(["rulebook", "validate", str(path)], capsys)
+    assert code == 0 and "valid" in out
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("triage")
+    proc = subprocess.run(
+        [
+            str(exe),
+            "check",
+            str(tmp_path / "nope.csv"),
+            "--destination",
+            "foi",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("triage: error:") and "Traceback" not in proc.stderr

@@ -1,0 +1,180 @@
+"""Tests of triage.classifiers.text (Presidio free-text analysis) and classifiers.nlp."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from triage.classifiers.nlp import DEFAULT_MODEL, load_spacy
+from triage.classifiers.text import TextAnalyzer, TextSpan, _chunks, resolve_overlaps
+
+from triage.context import NlpSettings
+from triage.errors import ConfigError
+from triage.vocab import Entity
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> TextAnalyzer:
+    return TextAnalyzer.create(NlpSettings())
+
+
+@pytest.fixture(scope="module")
+def pattern_only() -> TextAnalyzer:
+    return TextAnalyzer.create(NlpSettings(model=None))
+
+
+def _found(spans: list[TextSpan], text: str) -> dict[Entity, list[str]]:
+    out: dict[Entity, list[str]] = {}
+    for s in spans:
+        out.setdefault(s.entity, []).append(text[s.start : s.end])
+    return out
+
+
+SENTENCES = [
+    ("Please call me on 020 7946 0958 tomorrow.", Entity.PHONE_NUMBER, "020 7946 0958"),
+    ("Mobile 07911 123456 is switched off.", Entity.PHONE_NUMBER, "07911 123456"),
+    ("Bank account sort code 12-34-56 please.", Entity.UK_SORT_CODE, "12-34-56"),
+    ("Her NHS number is 943 476 5919 on the form.", Entity.UK_NHS, "943 476 5919"),
+    ("The family moved to SW1A 1AA last year.", Entity.UK_POSTCODE, "SW1A 1AA"),
+    ("Write to jane.doe@example.com about it.", Entity.EMAIL_ADDRESS, "jane.doe@example.com"),
+    ("The request came from 192.168.10.20 overnight.", Entity.IP_ADDRESS, "192.168.10.20"),
+    ("John Smith complained about the noise.", Entity.PERSON, "John Smith"),
+    ("The resident moved to Leeds in spring.", Entity.LOCATION, "Leeds"),
+    ("Mr Jones of 4 Elm Road, Leeds rang.", Entity.LOCATION, "4 Elm Road"),
+    ("Card 4111 1111 1111 1111 was declined.", Entity.CREDIT_CARD, "4111 1111 1111 1111"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "entity", "expected"), SENTENCES)
+def test_sentences(analyzer: TextAnalyzer, sentence: str, entity: Entity, expected: str) -> None:
+    [spans] = analyzer.analyze([sentence])
+    found = _found(spans, sentence)
+    assert expected in found.get(entity, []), found
+
+
+def test_uk_phone_is_not_a_date(analyzer: TextAnalyzer) -> None:
+    text = "Ring 020 7946 0958 after lunch."
+    [spans] = analyzer.analyze([text])
+    covering = [s for s in spans if s.start <= text.index("020") < s.end]
+    assert [s.entity for s in covering] == [Entity.PHONE_NUMBER]
+
+
+def test_spans_do_not_overlap(analyzer: TextAnalyzer) -> None:
+    text = "Call John Smith on 020 7946 0958, NHS 943 476 5919, SW1A 1AA on 3 March 2021."
+    [spans] = analyzer.analyze([text])
+    for a, b in itertools.pairwise(spans):
+        assert a.end <= b.start
+
+
+@pytest.mark.parametrize(
+    ("spans", "kept"),
+    [
+        (
+            [TextSpan(Entity.DATE_TIME, 0, 13, 0.85), TextSpan(Entity.PHONE_NUMBER, 0, 13, 0.7)],
+            [Entity.PHONE_NUMBER],
+        ),
+        (
+            [TextSpan(Entity.LOCATION, 0, 8, 0.85), TextSpan(Entity.UK_POSTCODE, 0, 8, 0.6)],
+            [Entity.UK_POSTCODE],
+        ),
+        (
+            [TextSpan(Entity.PERSON, 0, 4, 0.85), TextSpan(Entity.PERSON, 0, 10, 0.6)],
+            [Entity.PERSON],
+        ),
+        (
+            [TextSpan(Entity.EMAIL_ADDRESS, 5, 20, 1.0), TextSpan(Entity.URL, 10, 20, 0.5)],
+            [Entity.EMAIL_ADDRESS],
+        ),
+        (
+            [TextSpan(Entity.DATE_TIME, 0, 4, 0.85), TextSpan(Entity.UK_NHS, 6, 16, 1.0)],
+            [Entity.DATE_TIME, Entity.UK_NHS],
+        ),
+    ],
+)
+def test_resolve_overlaps(spans: list[TextSpan], kept: list[Entity]) -> None:
+    assert [s.entity for s in resolve_overlaps(spans)] == kept
+
+
+def test_longest_same_tier_wins() -> None:
+    spans = [TextSpan(Entity.PERSON, 0, 4, 0.9), TextSpan(Entity.PERSON, 0, 10, 0.6)]
+    out = resolve_overlaps(spans)
+    assert (out[0].start, out[0].end) == (0, 10)
+
+
+def test_redact(analyzer: TextAnalyzer) -> None:
+    texts = ["Please write to jane.doe@example.com or call 020 7946 0958.", "Nothing here.", ""]
+    out = analyzer.redact(texts)
+    assert out[0] == "Please write to <EMAIL_ADDRESS> or call <PHONE_NUMBER>."
+    assert out[1:] == ["Nothing here.", ""]
+
+
+def test_long_text_is_chunked(pattern_only: TextAnalyzer) -> None:
+    filler = "lorem ipsum dolor sit amet " * 9000  # ~243k chars
+    text = filler + "contact jane.doe@example.com today"
+    [spans] = pattern_only.analyze([text])
+    emails = [s for s in spans if s.entity == Entity.EMAIL_ADDRESS]
+    assert len(emails) == 1
+    assert text[emails[0].start : emails[0].end] == "jane.doe@example.com"
+
+
+def test_chunks_cover_text() -> None:
+    text = "word " * 50_000
+    pieces = _chunks(text, size=10_000)
+    assert "".join(p for _, p in pieces) == text
+    assert all(len(p) <= 10_000 for _, p in pieces)
+    assert all(text[o : o + len(p)] == p for o, p in pieces)
+
+
+def test_model_loaded(analyzer: TextAnalyzer) -> None:
+    assert analyzer.model_name == DEFAULT_MODEL
+    assert analyzer.problems == []
+    assert not analyzer.pattern_only
+
+
+def test_pattern_only_mode(pattern_only: TextAnalyzer) -> None:
+    assert pattern_only.model_name is None
+    assert [p.kind for p in pattern_only.problems] == ["nlp_model_missing"]
+    text = "John Smith: jane.doe@example.com, NHS 943 476 5919, call 020 7946 0958"
+    [spans] = pattern_only.analyze([text])
+    found = _found(spans, text)
+    assert Entity.EMAIL_ADDRESS in found
+    assert Entity.UK_NHS in found
+    assert Entity.PHONE_NUMBER in found
+    assert Entity.PERSON not in found
+    assert pattern_only.person_names(["John Smith"]) is None
+
+
+def test_missing_model_falls_back_to_pattern_only() -> None:
+    t = TextAnalyzer.create(NlpSettings(model="/nonexistent/model/dir"))
+    assert t.model_name is None
+    assert [p.kind for p in t.problems] == ["nlp_model_missing"]
+    assert "/nonexistent" in t.problems[0].message
+
+
+def test_load_spacy_cached_and_offline() -> None:
+    assert load_spacy(DEFAULT_MODEL) is load_spacy(DEFAULT_MODEL)
+    with pytest.raises(ConfigError):
+        load_spacy("xx_no_such_model_installed")
+
+
+@pytest.mark.parametrize(
+    ("value", "is_name"),
+    [
+        ("John Smith", True),
+        ("Priya Patel", True),
+        ("Margaret Thompson", True),
+        ("Leeds", False),
+        ("Widget", False),
+        ("42", False),
+    ],
+)
+def test_person_names(analyzer: TextAnalyzer, value: str, is_name: bool) -> None:
+    flags = analyzer.person_names([value])
+    assert flags is not None
+    assert bool(flags[0]) is is_name
+
+
+def test_analyze_handles_missing_values(analyzer: TextAnalyzer) -> None:
+    out = analyzer.analyze(["", "   ", "call 020 7946 0958"])
+    assert out[0] == [] and out[1] == []
+    assert [s.entity for s in out[2]] == [Entity.PHONE_NUMBER]

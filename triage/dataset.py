@@ -1,0 +1,26 @@
+"""The in-memory dataset handed to the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One tabular dataset: its name (file name), content hash, format and data.
+
+    Every column of ``frame`` holds strings (``object`` or ``string`` dtype) or missing
+    values exactly as read, so detectors see what a reader of the file would see.
+    """
+
+    name: str
+    sha256: str
+    format: str
+    frame: pd.DataFrame
+
+    @property
+    def rows(self) -> int:
+        """Number of records."""
+        return len(self.frame)

@@ -1,0 +1,132 @@
+"""Turn column classifications and risk metrics into findings (data, not exceptions)."""
+
+from __future__ import annotations
+
+from triage.classifiers.columns import DatasetClassification
+from triage.models import Finding, RiskMetrics
+from triage.vocab import ColumnRole, Severity
+
+_CRIMINAL_KINDS = {"offence"}
+
+
+def _entity_summary(counts: dict[str, int], sampled: int, unit: str) -> str:
+    parts = [f"{entity} in {n} of {sampled} sampled {unit}" for entity, n in sorted(counts.items())]
+    return "; ".join(parts)
+
+
+def classification_findings(name: str, classification: DatasetClassification) -> list[Finding]:
+    """Findings about what the columns of one dataset hold."""
+    findings: list[Finding] = []
+    for col in classification.columns.values():
+        counts = {str(e): n for e, n in col.entity_counts.items()}
+        if col.role is ColumnRole.DIRECT_IDENTIFIER:
+            entities = ", ".join(str(e) for e in col.entities) or "an identifier"
+            findings.append(
+                Finding(
+                    kind="direct_identifier",
+                    severity=Severity.HIGH,
+                    dataset=name,
+                    columns=[col.name],
+                    message=f"Column '{col.name}' directly identifies people or households "
+                    f"({entities}; {_entity_summary(counts, col.sampled, 'distinct values')}).",
+                    count=max(counts.values(), default=None),
+                )
+            )
+        elif col.role is ColumnRole.FREE_TEXT and col.entities:
+            findings.append(
+                Finding(
+                    kind="free_text_personal_data",
+                    severity=Severity.HIGH,
+                    dataset=name,
+                    columns=[col.name],
+                    message=f"Free-text column '{col.name}' mentions personal data: "
+                    f"{_entity_summary(counts, col.sampled, 'rows')}.",
+                    count=max(counts.values(), default=None),
+                )
+            )
+        elif col.role is ColumnRole.SENSITIVE_ATTRIBUTE:
+            criminal = col.sensitive_kind in _CRIMINAL_KINDS
+            findings.append(
+                Finding(
+                    kind="criminal_offence_data" if criminal else "special_category_data",
+                    severity=Severity.HIGH,
+                    dataset=name,
+                    columns=[col.name],
+                    message=f"Column '{col.name}' holds "
+                    + (
+                        "criminal offence data (UK GDPR Art. 10)."
+                        if criminal
+                        else f"special category data ({col.sensitive_kind or 'sensitive'}; "
+                        "UK GDPR Art. 9)."
+                    ),
+                )
+            )
+        elif col.role is ColumnRole.LOCATION:
+            entities = ", ".join(str(e) for e in col.entities) or "location"
+            findings.append(
+                Finding(
+                    kind="precise_location",
+                    severity=Severity.MEDIUM if classification.person_related else Severity.LOW,
+                    dataset=name,
+                    columns=[col.name],
+                    message=f"Column '{col.name}' gives locations ({entities}).",
+                )
+            )
+        if col.role is ColumnRole.QUASI_IDENTIFIER and col.sensitive_kind:
+            findings.append(
+                Finding(
+                    kind="special_category_data",
+                    severity=Severity.MEDIUM,
+                    dataset=name,
+                    columns=[col.name],
+                    message=f"Quasi-identifier '{col.name}' is also special category data "
+                    f"({col.sensitive_kind}; UK GDPR Art. 9).",
+                )
+            )
+    return findings
+
+
+def risk_findings(
+    name: str, metrics: RiskMetrics, rows: int, k_target: int, l_target: int | None
+) -> list[Finding]:
+    """Findings from the risk metrics of one dataset against the rulebook's targets."""
+    findings: list[Finding] = []
+    qis = metrics.quasi_identifiers
+    if metrics.k_anonymity is not None and metrics.k_anonymity < k_target:
+        below = metrics.records_below_k or 0
+        findings.append(
+            Finding(
+                kind="low_k_anonymity",
+                severity=Severity.HIGH if metrics.k_anonymity <= 2 else Severity.MEDIUM,
+                dataset=name,
+                columns=list(qis),
+                message=f"k-anonymity is {metrics.k_anonymity} over {len(qis)} quasi-identifiers "
+                f"(target {k_target}); {below} of {rows} records are in groups smaller "
+                f"than {k_target}.",
+                count=below,
+            )
+        )
+    if metrics.unique_records:
+        findings.append(
+            Finding(
+                kind="unique_records",
+                severity=Severity.HIGH,
+                dataset=name,
+                columns=list(qis),
+                message=f"{metrics.unique_records} records are unique on "
+                f"{', '.join(qis)} and could be singled out.",
+                count=metrics.unique_records,
+            )
+        )
+    if l_target is not None and metrics.l_diversity is not None and metrics.l_diversity < l_target:
+        findings.append(
+            Finding(
+                kind="low_l_diversity",
+                severity=Severity.HIGH,
+                dataset=name,
+                columns=list(metrics.sensitive_attributes),
+                message=f"l-diversity is {metrics.l_diversity} (target {l_target}): some groups "
+                "share one sensitive value, which is disclosed for all of them.",
+            )
+        )
+    return findings

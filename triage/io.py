@@ -1,0 +1,985 @@
+"""Reading datasets from files and writing released data: the engine's only file I/O.
+
+Every loader returns a :class:`~triage.dataset.Dataset` whose columns hold strings exactly as
+written in the file (``"007"`` keeps its zeros) or missing values. Errors are
+:class:`~triage.errors.DataInputError` with one line naming the file and the problem, never a
+cell value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from triage.context import Limits
+from triage.dataset import Dataset
+from triage.errors import DataInputError
+
+log = logging.getLogger(__name__)
+
+#: File extension -> format name.
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".geojson": "geojson",
+}
+#: Formats :func:`write_released` can write.
+WRITABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet", "json", "ndjson", "geojson")
+_FORMAT_SUFFIX = {
+    "csv": ".csv",
+    "xlsx": ".xlsx",
+    "parquet": ".parquet",
+    "json": ".json",
+    "ndjson": ".ndjson",
+    "geojson": ".geojson",
+}
+
+CSV_DELIMITERS = ",;\t|"
+_SAMPLE_BYTES = 64 * 1024
+_SNIFF_LINES = 50
+#: XLSX decompression-bomb guard: refuse when both are exceeded.
+XLSX_MAX_RATIO = 100
+XLSX_MAX_UNCOMPRESSED = 200 * 1024**2
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_COLUMNS = 16_384
+_XLSX_MAX_CELL = 32_767
+
+_WESTERN = {
+    "cp1252",
+    "windows-1252",
+    "latin_1",
+    "latin-1",
+    "iso8859_1",
+    "iso-8859-1",
+    "iso8859_15",
+    "iso-8859-15",
+    "cp1250",
+    "cp850",
+    "cp437",
+    "mac_roman",
+    "ascii",
+}
+
+
+def _err(path: Path, problem: str) -> DataInputError:
+    """A one-line DataInputError naming the file (basename) and the problem."""
+    return DataInputError(f"{path.name}: {problem}")
+
+
+# --------------------------------------------------------------------------------------------
+# hashing
+# --------------------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def unique_names(names: Iterable[str | None]) -> list[str]:
+    """Strip header names, name blanks ``unnamed_<i>`` and make duplicates unique (``a``, ``a.1``).
+
+    >>> unique_names([" a", "a", "", "a.1"])
+    ['a', 'a.1', 'unnamed_3', 'a.1.1']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names, start=1):
+        base = (raw or "").strip() if isinstance(raw, str) or raw is None else str(raw).strip()
+        if not base:
+            base = f"unnamed_{i}"
+        name = base
+        n = 0
+        while name in seen:
+            n += 1
+            name = f"{base}.{n}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def _detect_format(path: Path) -> str:
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        supported = ", ".join(sorted(EXTENSIONS))
+        shown = path.suffix or "(none)"
+        raise _err(path, f"unsupported file type {shown}; supported: {supported}")
+    return fmt
+
+
+def _check_file(path: Path, limits: Limits) -> int:
+    """Existence, type, emptiness and size checks before reading anything."""
+    if not path.exists():
+        raise _err(path, "file not found")
+    if path.is_dir():
+        raise _err(path, "is a directory, not a file")
+    if not path.is_file():
+        raise _err(path, "is not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise _err(path, "file is empty (0 bytes)")
+    if size > limits.max_file_bytes:
+        raise _err(
+            path, f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} bytes"
+        )
+    return size
+
+
+def _string_frame(columns: list[str], data: dict[str, list[str | None]]) -> pd.DataFrame:
+    """A frame of string columns (missing as NA) in the given order."""
+    return pd.DataFrame(
+        {c: pd.array(data[c], dtype="str") for c in columns}, columns=pd.Index(columns)
+    )
+
+
+def _check_shape(path: Path, frame: pd.DataFrame, limits: Limits) -> None:
+    """Rows, columns and cell-length limits on a loaded frame."""
+    if frame.shape[1] > limits.max_columns:
+        raise _err(path, f"{frame.shape[1]:,} columns, over the limit of {limits.max_columns:,}")
+    if len(frame) > limits.max_rows:
+        raise _err(path, f"{len(frame):,} rows, over the limit of {limits.max_rows:,}")
+    for col in frame.columns:
+        lengths = frame[col].str.len()
+        longest = lengths.max()
+        if pd.isna(longest) or longest <= limits.max_cell_chars:
+            continue
+        over = (lengths > limits.max_cell_chars).fillna(False).to_numpy(dtype=bool)
+        row = int(over.argmax()) + 1
+        raise _err(
+            path,
+            f"a cell in column {col!r} at data row {row:,} has {int(longest):,} characters or "
+            f"more, over the limit of {limits.max_cell_chars:,}",
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# public loader
+# --------------------------------------------------------------------------------------------
+
+
+def load_dataset(
+    path: Path, limits: Limits, name: str | None = None, *, sheet: str | None = None
+) -> Dataset:
+    """Load a CSV, XLSX, Parquet, JSON, NDJSON or GeoJSON file as string columns.
+
+    Parameters
+    ----------
+    path
+        The file; its extension selects the reader (see :data:`EXTENSIONS`).
+    limits
+        File size, row, column and cell-length limits.
+    name
+        Dataset name; defaults to the file name.
+    sheet
+        XLSX only: the sheet to read (default: the first).
+
+    Returns
+    -------
+    Dataset
+        Name, SHA-256 of the file bytes, format and a frame of strings / missing values.
+
+    Raises
+    ------
+    DataInputError
+        The file is missing, empty, malformed, unsupported or over a limit.
+    """
+    path = Path(path)
+    fmt = _detect_format(path)
+    _check_file(path, limits)
+    if fmt == "csv":
+        raw = path.read_bytes()
+        sha = hashlib.sha256(raw).hexdigest()
+        frame = _read_csv_bytes(path, raw, limits)
+    else:
+        sha = file_sha256(path)
+        if fmt == "xlsx":
+            frame = _read_xlsx(path, limits, sheet)
+        elif fmt == "parquet":
+            frame = _read_parquet(path, limits)
+        elif fmt == "ndjson":
+            frame = _read_ndjson(path, limits)
+        else:
+            frame, fmt = _read_json(path, limits, fmt)
+    _check_shape(path, frame, limits)
+    return Dataset(name=name or path.name, sha256=sha, format=fmt, frame=frame)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Guess a text encoding: BOMs, then UTF-8, then charset-normalizer with cp1252 fallback.
+
+    Raises ValueError when the bytes do not look like text.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in raw[:_SAMPLE_BYTES]:
+        raise ValueError("NUL bytes")
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    sample = raw[: 4 * _SAMPLE_BYTES]
+    runs = [len(m) for m in re.findall(rb"[\x80-\xff]+", sample)]
+    isolated = sum(1 for n in runs if n == 1)
+    if runs and isolated / len(runs) >= 0.5:
+        # Western single-byte text: accented letters and symbols sit alone between ASCII.
+        try:
+            raw.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            return "latin-1"
+    guess: str | None = None
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample).best()
+        guess = best.encoding if best is not None else None
+    except Exception:  # pragma: no cover - detector crash: fall back below
+        log.debug("charset-normalizer failed", exc_info=True)
+    if guess is not None and guess.lower() not in _WESTERN:
+        try:
+            raw.decode(guess)
+            return guess
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        raw.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:_SAMPLE_BYTES]
+    if "\x00" in sample:
+        return True
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    return controls > max(2, len(sample) // 100)
+
+
+def _sample_lines(text: str) -> str:
+    sample = text[:_SAMPLE_BYTES]
+    lines = sample.splitlines(keepends=True)
+    if len(text) > _SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # drop a partial last line
+    return "".join(lines[:_SNIFF_LINES])
+
+
+def _field_counts(sample: str, delimiter: str) -> list[int]:
+    try:
+        return [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r != []]
+    except csv.Error:
+        return []
+
+
+def detect_delimiter(sample: str) -> str:
+    """Pick the delimiter among ``, ; TAB |``: csv.Sniffer, checked for consistent field counts,
+    else the candidate giving the most consistent multi-field rows; ``,`` by default."""
+    scores: dict[str, tuple[float, int]] = {}
+    for d in CSV_DELIMITERS:
+        counts = _field_counts(sample, d)
+        if not counts or counts[0] < 2:
+            continue
+        same = sum(1 for c in counts if c == counts[0]) / len(counts)
+        scores[d] = (same, counts[0])
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed in scores and scores[sniffed][0] >= 0.9:
+        return sniffed
+    if scores:
+        return max(scores, key=lambda d: (scores[d], -CSV_DELIMITERS.index(d)))
+    return ","
+
+
+def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> pd.DataFrame:
+    try:
+        encoding = detect_encoding(raw)
+    except ValueError:
+        raise _err(path, "does not look like a text file (binary content)") from None
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise _err(path, f"cannot be decoded as {encoding} text") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if _looks_binary(text):
+        raise _err(path, "does not look like a text file (binary content)")
+    if not text.strip():
+        raise _err(path, "file has no header row (only whitespace)")
+    sample = _sample_lines(text)
+    delimiter = detect_delimiter(sample)
+    try:
+        header = next(r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r)
+    except (StopIteration, csv.Error):
+        header = []
+    if len(header) > limits.max_columns:
+        raise _err(path, f"{len(header):,} columns, over the limit of {limits.max_columns:,}")
+    data = raw if encoding == "utf-8" else text.encode("utf-8")
+    frame = _read_csv_arrow(data, delimiter)
+    if frame is None:
+        frame = _read_csv_python(path, text, delimiter, limits)
+    if frame.empty and len(frame.columns) == 0:
+        raise _err(path, "file has no header row")
+    if len(frame) == 0:
+        raise _err(path, "has a header but no data rows")
+    log.debug("read %s as csv (%s, delimiter %r)", path.name, encoding, delimiter)
+    return frame
+
+
+def _read_csv_arrow(data: bytes, delimiter: str) -> pd.DataFrame | None:
+    """Fast path. None when any row is irregular: the Python path then explains or repairs it."""
+    if data.count(b'"') % 2:
+        return None  # an unterminated quote: pyarrow would swallow the rest of the file
+    invalid: list[int] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(1)
+        return "skip"
+
+    first_line = data.split(b"\n", 1)[0]
+    # Upper bound of the column count, so every column can be typed as string.
+    ncols = first_line.count(delimiter.encode()) + 1
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(
+                autogenerate_column_names=True, block_size=16 * 1024 * 1024
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(ncols)},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+    if invalid or table.num_rows == 0:
+        return None
+    if any(not pa.types.is_string(t) for t in table.schema.types):
+        return None
+    header = table.slice(0, 1).to_pylist()[0]
+    names = unique_names(header[f] for f in table.column_names)
+    table = table.slice(1).rename_columns(names)
+    frame = table.to_pandas()
+    return frame.astype("str") if any(frame.dtypes != "str") else frame
+
+
+def _read_csv_python(path: Path, text: str, delimiter: str, limits: Limits) -> pd.DataFrame:
+    """Slow, exact path: names the line of a ragged row or a quoting error."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    columns: list[list[str | None]] = []
+    width = 0
+    start_line = 0
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                start_line = line
+                continue
+            if header is None:
+                header = row
+                width = len(header)
+                columns = [[] for _ in range(width)]
+                start_line = line
+                continue
+            first = start_line + 1
+            start_line = line
+            if len(row) > width:
+                if any(v != "" for v in row[width:]):
+                    raise _err(
+                        path,
+                        f"line {first:,} has {len(row)} fields but the header has {width}",
+                    )
+                row = row[:width]
+            elif len(row) < width:
+                raise _err(path, f"line {first:,} has {len(row)} fields but the header has {width}")
+            for i, value in enumerate(row):
+                columns[i].append(value if value != "" else None)
+            if len(columns[0]) > limits.max_rows:
+                raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
+    except csv.Error:
+        raise _err(
+            path, f"malformed CSV near line {reader.line_num:,} (unterminated or stray quote)"
+        ) from None
+    if header is None:
+        raise _err(path, "file has no header row")
+    names = unique_names(header)
+    return _string_frame(names, dict(zip(names, columns, strict=True)))
+
+
+# --------------------------------------------------------------------------------------------
+# XLSX
+# --------------------------------------------------------------------------------------------
+
+
+def check_zip_bomb(path: Path) -> None:
+    """Refuse an XLSX (zip) whose members expand suspiciously (ratio > 100 and > 200 MB)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _err(path, "is not a valid XLSX file (corrupt or not a zip archive)") from None
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    ratio = total / max(packed, 1)
+    if total > XLSX_MAX_UNCOMPRESSED and ratio > XLSX_MAX_RATIO:
+        raise _err(
+            path,
+            f"refused: expands to {total:,} bytes ({ratio:,.0f}x compression), "
+            "a possible decompression bomb",
+        )
+
+
+def _xlsx_text(value: object) -> str | None:
+    """An XLSX cell value as the text a reader sees: ints without '.0', dates ISO."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def _read_xlsx(path: Path, limits: Limits, sheet: str | None) -> pd.DataFrame:
+    check_zip_bomb(path)
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise _err(path, "is not a valid XLSX file (could not open the workbook)") from None
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise _err(path, f"has no sheet named {sheet!r}")
+            ws = wb[sheet]
+        else:
+            if not wb.sheetnames:
+                raise _err(path, "workbook has no sheets")
+            ws = wb[wb.sheetnames[0]]
+        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
+        header: list[str | None] | None = None
+        records: list[list[str | None]] = []
+        try:
+            for raw_row in rows:
+                row = [_xlsx_text(v) for v in raw_row]
+                while row and row[-1] is None:
+                    row.pop()
+                if not row:
+                    continue
+                if header is None:
+                    if len(row) > limits.max_columns:
+                        raise _err(
+                            path,
+                            f"{len(row):,} columns, over the limit of {limits.max_columns:,}",
+                        )
+                    header = row
+                    continue
+                if len(row) > len(header):
+                    if len(row) > limits.max_columns:
+                        raise _err(
+                            path,
+                            f"{len(row):,} columns, over the limit of {limits.max_columns:,}",
+                        )
+                    header.extend([None] * (len(row) - len(header)))
+                records.append(row)
+                if len(records) > limits.max_rows:
+                    raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
+        except DataInputError:
+            raise
+        except Exception:
+            raise _err(path, "could not read the worksheet (corrupt XLSX content)") from None
+    finally:
+        wb.close()
+    if header is None:
+        raise _err(path, "sheet is empty (no header row)")
+    if not records:
+        raise _err(path, "has a header but no data rows")
+    names = unique_names(header)
+    width = len(names)
+    data: dict[str, list[str | None]] = {n: [] for n in names}
+    cols = [data[n] for n in names]
+    for rec in records:
+        rec = rec + [None] * (width - len(rec))
+        for i in range(width):
+            cols[i].append(rec[i])
+    return _string_frame(names, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet
+# --------------------------------------------------------------------------------------------
+
+
+def _arrow_to_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cast a column to strings; nested values become compact JSON."""
+    typ = column.type
+    if pa.types.is_string(typ):
+        return column
+    if pa.types.is_large_string(typ) or pa.types.is_dictionary(typ) or pa.types.is_string_view(typ):
+        return column.cast(pa.string())
+    if pa.types.is_boolean(typ):
+        values = [None if v is None else ("true" if v else "false") for v in column.to_pylist()]
+        return pa.chunked_array([pa.array(values, type=pa.string())])
+    if pa.types.is_floating(typ):
+        values = [
+            None if v is None else (str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v))
+            for v in column.to_pylist()
+        ]
+        return pa.chunked_array([pa.array(values, type=pa.string())])
+    try:
+        return column.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        values = [
+            None if v is None else json.dumps(v, default=str, separators=(",", ":"))
+            for v in column.to_pylist()
+        ]
+        return pa.chunked_array([pa.array(values, type=pa.string())])
+
+
+def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
+    try:
+        pf = pq.ParquetFile(path)
+        meta = pf.metadata
+        if meta.num_columns > limits.max_columns:
+            raise _err(
+                path, f"{meta.num_columns:,} columns, over the limit of {limits.max_columns:,}"
+            )
+        if meta.num_rows > limits.max_rows:
+            raise _err(path, f"{meta.num_rows:,} rows, over the limit of {limits.max_rows:,}")
+        table = pf.read()
+    except DataInputError:
+        raise
+    except Exception:
+        raise _err(path, "is not a valid Parquet file (corrupt or unreadable)") from None
+    if table.num_columns == 0:
+        raise _err(path, "has no columns")
+    if table.num_rows == 0:
+        raise _err(path, "has columns but no data rows")
+    names = unique_names(table.column_names)
+    arrays = [_arrow_to_strings(table.column(i)) for i in range(table.num_columns)]
+    frame = pa.table(arrays, names=names).to_pandas()
+    return frame.astype("str") if any(frame.dtypes != "str") else frame
+
+
+# --------------------------------------------------------------------------------------------
+# JSON, NDJSON, GeoJSON
+# --------------------------------------------------------------------------------------------
+
+
+class _Num(str):
+    """A JSON number kept as the text it was written as."""
+
+    __slots__ = ()
+
+
+def _json_loads(text: str) -> Any:
+    # Numbers keep their text exactly as written ("1.50" stays "1.50").
+    return json.loads(text, parse_float=_Num, parse_int=_Num, parse_constant=_Num)
+
+
+def _plain(value: Any) -> Any:
+    """Nested JSON with its numbers back as numbers, for re-serialising."""
+    if isinstance(value, _Num):
+        try:
+            return int(value)
+        except ValueError:
+            return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _records_frame(path: Path, records: Iterable[Any], limits: Limits, what: str) -> pd.DataFrame:
+    order: dict[str, None] = {}
+    rows: list[dict[str, Any]] = []
+    for i, rec in enumerate(records, start=1):
+        if not isinstance(rec, dict):
+            raise _err(path, f"{what} {i:,} is not a JSON object")
+        for key in rec:
+            if key not in order:
+                order[key] = None
+                if len(order) > limits.max_columns:
+                    raise _err(path, f"more than {limits.max_columns:,} columns, over the limit")
+        rows.append(rec)
+        if len(rows) > limits.max_rows:
+            raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
+    if not rows:
+        raise _err(path, "contains no records")
+    keys = list(order)
+    names = unique_names(keys)
+    data = {n: [_json_text(r.get(k)) for r in rows] for k, n in zip(keys, names, strict=True)}
+    return _string_frame(names, data)
+
+
+def _read_text_utf8(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        encoding = detect_encoding(raw)
+        text = raw.decode(encoding)
+    except (ValueError, UnicodeDecodeError, LookupError):
+        raise _err(path, "does not look like a text file (binary content)") from None
+    return text.lstrip("\ufeff")
+
+
+def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, str]:
+    text = _read_text_utf8(path)
+    if not text.strip():
+        raise _err(path, "file is empty (whitespace only)")
+    try:
+        doc = _json_loads(text)
+    except json.JSONDecodeError as exc:
+        raise _err(path, f"invalid JSON at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise _err(path, "JSON is nested too deeply") from None
+    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
+        return _geojson_frame(path, doc, limits), "geojson"
+    if fmt == "geojson":
+        raise _err(path, "is not a GeoJSON FeatureCollection")
+    if isinstance(doc, list):
+        return _records_frame(path, doc, limits, "array item"), "json"
+    if isinstance(doc, dict):
+        if isinstance(doc.get("data"), list):
+            return _records_frame(path, doc["data"], limits, "record"), "json"
+        lists = [v for v in doc.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return _records_frame(path, lists[0], limits, "record"), "json"
+    raise _err(
+        path,
+        "JSON must be an array of objects, or an object holding one array of objects "
+        '(e.g. {"data": [...]})',
+    )
+
+
+def _geojson_frame(path: Path, doc: dict[str, Any], limits: Limits) -> pd.DataFrame:
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise _err(path, "GeoJSON FeatureCollection has no features list")
+    records: list[dict[str, Any]] = []
+    lon_key, lat_key = "longitude", "latitude"
+    for i, feat in enumerate(features, start=1):
+        if not isinstance(feat, dict):
+            raise _err(path, f"GeoJSON feature {i:,} is not an object")
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            raise _err(path, f"GeoJSON feature {i:,} has non-object properties")
+        geom = feat.get("geometry")
+        lon: Any = None
+        lat: Any = None
+        if geom is not None:
+            if not isinstance(geom, dict) or geom.get("type") != "Point":
+                raise _err(
+                    path,
+                    f"GeoJSON feature {i:,}: only Point geometries are supported for now",
+                )
+            coords = geom.get("coordinates")
+            if not isinstance(coords, list) or len(coords) < 2:
+                raise _err(path, f"GeoJSON feature {i:,} has invalid Point coordinates")
+            lon, lat = coords[0], coords[1]
+        rec = dict(props)
+        if lon_key in rec or lat_key in rec:
+            lon_key, lat_key = "geometry_longitude", "geometry_latitude"
+        rec["\x00lon"] = lon
+        rec["\x00lat"] = lat
+        records.append(rec)
+    frame = _records_frame(path, records, limits, "feature")
+    # Coordinates last, under their public names.
+    rename = {"\x00lon": lon_key, "\x00lat": lat_key}
+    cols = [c for c in frame.columns if c not in rename] + list(rename)
+    frame = frame[cols]
+    frame.columns = pd.Index(unique_names(rename.get(c, c) for c in cols))
+    return frame
+
+
+def _read_ndjson(path: Path, limits: Limits) -> pd.DataFrame:
+    text = _read_text_utf8(path)
+
+    def records() -> Iterator[Any]:
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = _json_loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                raise _err(path, f"line {lineno:,} is not valid JSON") from None
+            if not isinstance(rec, dict):
+                raise _err(path, f"line {lineno:,} is not a JSON object")
+            yield rec
+
+    return _records_frame(path, records(), limits, "line")
+
+
+# --------------------------------------------------------------------------------------------
+# Writers
+# --------------------------------------------------------------------------------------------
+
+_NUMBER_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = re.compile(_NUMBER_RE)
+_FORMULA_START = "=+-@\t\r"
+
+
+def escape_formula(value: str) -> str:
+    """Prefix ``'`` to a value a spreadsheet could run as a formula (OWASP CSV injection).
+
+    Values starting with ``= + - @`` TAB or CR are escaped unless they are a plain number
+    (``-5``, ``+3.2``, ``-1e3``). A phone number like ``+44 20 7946 0958`` is *not* a plain
+    number and is escaped: safe, at the cost of a visible quote.
+
+    >>> escape_formula("=SUM(A1)"), escape_formula("-5.2")
+    ("'=SUM(A1)", '-5.2')
+    """
+    if value and value[0] in _FORMULA_START and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as strings (missing stays missing)."""
+    return frame.astype("str") if any(frame.dtypes != "str") else frame
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` (as strings) with :func:`escape_formula` applied to every cell."""
+    out = _as_text_frame(frame).copy()
+    pattern = r"^[=+\-@\t\r]"
+    for col in out.columns:
+        s = out[col]
+        risky = s.str.contains(pattern, regex=True, na=False) & ~s.str.fullmatch(
+            _NUMBER_RE, na=False
+        )
+        if risky.any():
+            out[col] = s.where(~risky, "'" + s)
+    return out
+
+
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    obj = frame.astype(object).where(frame.notna(), None)
+    return [dict(zip(obj.columns, row, strict=True)) for row in obj.itertuples(index=False)]
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    safe = escape_formulas(frame)
+
+    def write(fh: IO[bytes]) -> None:
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        safe.to_csv(text, index=False)
+        text.flush()
+        text.detach()
+
+    return _atomic_write(path, write)
+
+
+def _xlsx_writable(frame: pd.DataFrame) -> bool:
+    if len(frame) + 1 > _XLSX_MAX_ROWS or frame.shape[1] > _XLSX_MAX_COLUMNS:
+        return False
+    for col in frame.columns:
+        longest = frame[col].astype("str").str.len().max()
+        if not pd.isna(longest) and longest > _XLSX_MAX_CELL:
+            return False
+    return True
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    safe = escape_formulas(frame)
+
+    def clean(v: object) -> object:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        return ILLEGAL_CHARACTERS_RE.sub("", str(v))
+
+    def write(fh: IO[bytes]) -> None:
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("data")
+        ws.append([clean(c) for c in safe.columns])
+        for row in safe.astype(object).itertuples(index=False):
+            ws.append([clean(v) for v in row])
+        wb.save(fh)
+
+    return _atomic_write(path, write)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    table = pa.Table.from_pandas(_as_text_frame(frame), preserve_index=False)
+    return _atomic_write(path, lambda fh: pq.write_table(table, fh))
+
+
+def _write_json(frame: pd.DataFrame, path: Path, ndjson: bool) -> Path:
+    recs = _records(frame)
+
+    def write(fh: IO[bytes]) -> None:
+        if ndjson:
+            for rec in recs:
+                fh.write(json.dumps(rec, ensure_ascii=False, default=str).encode("utf-8"))
+                fh.write(b"\n")
+        else:
+            fh.write(json.dumps(recs, ensure_ascii=False, default=str, indent=1).encode("utf-8"))
+
+    return _atomic_write(path, write)
+
+
+def _coordinate(value: object) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _write_geojson(frame: pd.DataFrame, path: Path) -> Path:
+    recs = _records(frame)
+    features = []
+    for rec in recs:
+        lon = _coordinate(rec.pop("longitude"))
+        lat = _coordinate(rec.pop("latitude"))
+        geometry = (
+            {"type": "Point", "coordinates": [lon, lat]}
+            if lon is not None and lat is not None
+            else None
+        )
+        features.append({"type": "Feature", "geometry": geometry, "properties": rec})
+    doc = {"type": "FeatureCollection", "features": features}
+    return _atomic_write(
+        path,
+        lambda fh: fh.write(json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")),
+    )
+
+
+def write_released(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
+    """Write released data atomically; returns the path actually written.
+
+    Parameters
+    ----------
+    frame
+        The data to write (not modified).
+    path
+        Target path. Its suffix is replaced by the written format's (``.csv`` etc.).
+    fmt
+        ``csv``, ``xlsx``, ``parquet``, ``json``, ``ndjson`` or ``geojson``. Anything else, a
+        GeoJSON request for a frame without ``longitude``/``latitude`` columns, or an XLSX
+        request beyond Excel's limits is written as CSV instead.
+
+    Notes
+    -----
+    CSV and XLSX cells that a spreadsheet could run as a formula are escaped with a leading
+    ``'`` (see :func:`escape_formula`).
+    """
+    path = Path(path)
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "geojson" and not {"longitude", "latitude"} <= set(frame.columns):
+        log.info("no longitude/latitude columns left: writing CSV instead of GeoJSON")
+        fmt = "csv"
+    if fmt == "xlsx" and not _xlsx_writable(frame):
+        log.info("data exceeds XLSX limits: writing CSV instead")
+        fmt = "csv"
+    if fmt not in WRITABLE_FORMATS:
+        log.info("format %r cannot be written: writing CSV instead", fmt)
+        fmt = "csv"
+    target = path.with_suffix(_FORMAT_SUFFIX[fmt])
+    if fmt == "csv":
+        return _write_csv(frame, target)
+    if fmt == "xlsx":
+        return _write_xlsx(frame, target)
+    if fmt == "parquet":
+        return _write_parquet(frame, target)
+    if fmt in ("json", "ndjson"):
+        return _write_json(frame, target, ndjson=fmt == "ndjson")
+    return _write_geojson(frame, target)

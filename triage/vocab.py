@@ -1,0 +1,91 @@
+"""Shared vocabularies: decisions, destinations, severities, column roles and entity names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Decision(StrEnum):
+    """A release decision; ordered from least to most restrictive."""
+
+    RELEASE = "release"
+    RELEASE_WITH_CHANGES = "release_with_changes"
+    REFER = "refer"
+    WITHHOLD = "withhold"
+
+    @property
+    def rank(self) -> int:
+        """Position in the restrictiveness order (0 = release)."""
+        return list(Decision).index(self)
+
+    @property
+    def exit_code(self) -> int:
+        """CLI exit code for this decision (INTERFACE.md)."""
+        return {"release": 0, "release_with_changes": 10, "refer": 20, "withhold": 30}[self.value]
+
+    @staticmethod
+    def most_restrictive(decisions: list[Decision]) -> Decision:
+        """The most restrictive of ``decisions``; ``refer`` when the list is empty."""
+        if not decisions:
+            return Decision.REFER
+        return max(decisions, key=lambda d: d.rank)
+
+
+class Destination(StrEnum):
+    """Where a release is going."""
+
+    OPEN_DATA = "open-data"
+    THIRD_PARTY = "third-party"
+    FOI = "foi"
+    INTERNAL = "internal"
+
+
+class Severity(StrEnum):
+    """Severity of a finding, ordered."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Position in the severity order (0 = info)."""
+        return list(Severity).index(self)
+
+
+class ColumnRole(StrEnum):
+    """The disclosure role of a column."""
+
+    DIRECT_IDENTIFIER = "direct_identifier"
+    QUASI_IDENTIFIER = "quasi_identifier"
+    SENSITIVE_ATTRIBUTE = "sensitive_attribute"
+    LOCATION = "location"
+    FREE_TEXT = "free_text"
+    NONE = "none"
+
+
+class Entity(StrEnum):
+    """Entity names (Presidio's where Presidio has one)."""
+
+    PERSON = "PERSON"
+    EMAIL_ADDRESS = "EMAIL_ADDRESS"
+    PHONE_NUMBER = "PHONE_NUMBER"
+    UK_NHS = "UK_NHS"
+    UK_NINO = "UK_NINO"
+    IP_ADDRESS = "IP_ADDRESS"
+    CREDIT_CARD = "CREDIT_CARD"
+    IBAN_CODE = "IBAN_CODE"
+    URL = "URL"
+    DATE_TIME = "DATE_TIME"
+    LOCATION = "LOCATION"
+    UK_POSTCODE = "UK_POSTCODE"
+    UK_VEHICLE_REGISTRATION = "UK_VEHICLE_REGISTRATION"
+    UK_PASSPORT = "UK_PASSPORT"
+    UK_DRIVING_LICENCE = "UK_DRIVING_LICENCE"
+    UK_SORT_CODE = "UK_SORT_CODE"
+    UK_UPRN = "UK_UPRN"
+    COORDINATES = "COORDINATES"
+    UK_GRID_REFERENCE = "UK_GRID_REFERENCE"
+    DATE_OF_BIRTH = "DATE_OF_BIRTH"
