@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from triage.classifiers import vocabularies as voc
 
+from triage.classifiers import vocabularies as voc
 from triage.context import RunContext
 from triage.models import Problem
 from triage.vocab import ColumnRole, Decision, Entity
@@ -82,6 +82,11 @@ LOCATION_ENTITIES = frozenset({Entity.COORDINATES, Entity.UK_GRID_REFERENCE})
 HINTED_MIN_SHARE = 0.3
 #: share of sampled values that must fit a value vocabulary (without / with header hint)
 VOCAB_MIN_SHARE = 0.6
+#: share of sampled distinct values that must be health conditions, disabilities or care
+#: needs (health and disability vocabularies together) without a header hint
+HEALTH_MIN_SHARE = 0.3
+#: fewest distinct health values for that lower share
+HEALTH_MIN_COUNT = 3
 #: share of name-shaped values, and of NER-confirmed names, needed for PERSON
 NAME_MIN_SHARE = 0.6
 #: most distinct numeric codes a coded category column may have
@@ -89,6 +94,10 @@ CODED_MAX_DISTINCT = 50
 CODED_QI_KINDS = ("sex", "ethnicity", "marital_status", "occupation")
 #: NER share that confirms names under a generic "..._name" header
 GENERIC_NAME_MIN_NER = 0.5
+#: share of name-shaped values with a common forename that confirms names without NER
+FORENAME_MIN_SHARE = 0.5
+#: fewest distinct name-shaped values for PERSON without a name header ("Y"/"N" are not names)
+NAME_MIN_DISTINCT = 3
 #: rows drawn before taking distinct values, as a multiple of the sample size
 _ROW_PRESAMPLE_FACTOR = 50
 #: max entities listed per structured column besides the best (share within this factor)
@@ -334,6 +343,8 @@ def _vocab_match(
     """Value-vocabulary evidence: (group "qi"|"sensitive", kind, sensitive kind) or None."""
     n = len(lowered)
     best: tuple[float, str, str, str] | None = None
+    health_words = voc.VALUE_SENSITIVE["health"] | voc.VALUE_SENSITIVE["disability"]
+    health_count = int(lowered.isin(health_words).to_numpy(dtype=bool).sum())
     for group, table, hints in (
         ("qi", voc.VALUE_QI, voc.HEADER_QI),
         ("sensitive", voc.VALUE_SENSITIVE, voc.HEADER_SENSITIVE),
@@ -343,6 +354,18 @@ def _vocab_match(
             count = int(hits.sum())
             hinted = voc.header_matches(hints.get(kind, r"(?!)"), header)
             threshold = HINTED_MIN_SHARE if hinted else VOCAB_MIN_SHARE
+            if (
+                group == "sensitive"
+                and kind in ("health", "disability")
+                and not hinted
+                and count
+                and health_count >= HEALTH_MIN_COUNT
+                and health_count / n >= HEALTH_MIN_SHARE
+            ):
+                # conditions, disabilities and care needs together: health data even under
+                # an unhelpful header ("primary_need")
+                threshold = HEALTH_MIN_SHARE
+                count = max(count, health_count) if kind == "health" else count
             if not count or count / n < threshold or (not hinted and count < 2):
                 continue
             share = count / n + (1.0 if hinted else 0.0)
@@ -480,6 +503,14 @@ def _judge_column(
 
     # 9. header-only QI / sensitive kinds (values are categories, not measurements)
     sensitive = _header_kind(header, voc.HEADER_SENSITIVE)
+    states = int(lowered.isin(voc.GENERIC_STATE_VALUES).to_numpy(dtype=bool).sum())
+    if sensitive is not None and states / n >= VOCAB_MIN_SHARE:
+        # "condition": good / poor rates a thing, not a person's health
+        draft.evidence.append(
+            f"header {draft.name!r} suggests {sensitive} but {states} of {n} sampled distinct "
+            "values are ratings or states of things"
+        )
+        sensitive = None
     if sensitive is not None:
         draft.role = ColumnRole.SENSITIVE_ATTRIBUTE
         draft.sensitive_kind = sensitive
@@ -556,6 +587,26 @@ def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: 
     return False
 
 
+def _forename_share(values: list[str]) -> float:
+    """Share of ``values`` whose first word (after an honorific) is a common forename.
+
+    Places named after people ("Victoria Road", "Albert House") do not count.
+    """
+    if not values:
+        return 0.0
+    titles = re.compile(rf"^{voc.TITLES}\.?\s+")
+    hits = 0
+    for value in values:
+        words = titles.sub("", value.strip()).split()
+        if (
+            words
+            and words[0].strip(".,").lower() in voc.FORENAMES
+            and words[-1].strip(".,").lower() not in voc.PLACE_WORDS
+        ):
+            hits += 1
+    return hits / len(values)
+
+
 def _judge_names(
     draft: _Draft,
     header: str,
@@ -565,7 +616,10 @@ def _judge_names(
     problems: list[Problem],
 ) -> None:
     n = len(strings)
-    shaped = _fullmatch(strings, voc.NAME_SHAPE)
+    # a name has at least two letters: single-letter codes ("Y", "N", "M") are not names
+    shaped = _fullmatch(strings, voc.NAME_SHAPE) & (
+        strings.str.count(r"[A-Za-z]").to_numpy(dtype=int) >= 2
+    )
     shaped_count = int(shaped.sum())
     if not shaped_count or shaped_count / n < NAME_MIN_SHARE:
         draft.evidence.append(f"{n} distinct values sampled; no identifying pattern found")
@@ -573,10 +627,22 @@ def _judge_names(
     negative = voc.header_matches(voc.NAME_HEADER_NEGATIVE, header)
     name_hint = voc.header_matches(voc.NAME_HEADER, header) and not negative
     generic_hint = voc.header_matches(voc.NAME_HEADER_GENERIC, header) and not negative
-    candidates = strings[shaped].iloc[: ctx.ner_sample_size].tolist()
+    if shaped_count < NAME_MIN_DISTINCT and not name_hint:
+        draft.evidence.append(
+            f"{shaped_count} of {n} sampled distinct values are name-shaped: "
+            "too few distinct values for names"
+        )
+        return
+    candidates = [str(c) for c in strings[shaped].iloc[: ctx.ner_sample_size].tolist()]
+    forename_share = _forename_share(candidates)
+    forenames = forename_share >= FORENAME_MIN_SHARE and not negative
+    forename_note = (
+        f"{round(forename_share * len(candidates))} of {len(candidates)} checked values "
+        "start with a common forename"
+    )
     ner = None
     if text is not None and candidates:
-        ner = text.person_names([str(c) for c in candidates])
+        ner = text.person_names(candidates)
     shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped"
     if ner is not None:
         ner_count = int(np.asarray(ner, dtype=bool).sum())
@@ -586,6 +652,7 @@ def _judge_names(
             name_hint
             or ner_share >= NAME_MIN_SHARE
             or (generic_hint and ner_share >= GENERIC_NAME_MIN_NER)
+            or (forenames and ner_share >= GENERIC_NAME_MIN_NER)
         ):
             draft.entities.append(Entity.PERSON)
             draft.counts[Entity.PERSON] = shaped_count
@@ -606,14 +673,17 @@ def _judge_names(
         forces=Decision.REFER,
     )
     problems.append(missing)
-    if name_hint or generic_hint:
+    if name_hint or generic_hint or forenames:
         draft.entities.append(Entity.PERSON)
         draft.counts[Entity.PERSON] = shaped_count
         draft.role = ColumnRole.DIRECT_IDENTIFIER
         draft.person = True
-        draft.evidence.append(
-            f"{shape_note}; {_hint_text(draft.name, True, 'name')}; NER unavailable"
+        reason = (
+            _hint_text(draft.name, True, "name")
+            if name_hint or generic_hint
+            else f"{forename_note} (name-list check)"
         )
+        draft.evidence.append(f"{shape_note}; {reason}; NER unavailable")
     else:
         draft.evidence.append(f"{shape_note}; no name header and NER unavailable")
 
@@ -658,7 +728,7 @@ def _judge_free_text(
             Problem(
                 kind="nlp_model_missing",
                 message=f"free-text column {draft.name!r} was analysed without an NER model: "
-                "names, places and dates in it were not looked for",
+                "names, places and dates in it were found by patterns only",
                 forces=Decision.REFER,
             )
         )

@@ -16,6 +16,9 @@ lacks or handles less well:
 * UK_PASSPORT: Presidio misses the 9-digit form;
 * UK_SORT_CODE, UK_UPRN, COORDINATES, UK_GRID_REFERENCE: no Presidio recognizer.
 
+``text_recognizers()`` adds DATE_TIME (validated calendar dates), so that pattern-only
+engines find dates in free text too.
+
 Context words from Presidio's own UK recognizers are merged into ours where they exist.
 When registering these in a ``RecognizerRegistry`` that also loaded Presidio's predefined
 recognizers, remove Presidio's ``NhsRecognizer`` (on by default) to avoid duplicate UK_NHS
@@ -37,6 +40,7 @@ from presidio_analyzer.predefined_recognizers import (
     UkPostcodeRecognizer,
     UkVehicleRegistrationRecognizer,
 )
+
 from triage.classifiers.base import Detector
 from triage.classifiers.detectors import BaseDetector
 from triage.classifiers.registry import get_detector
@@ -57,6 +61,8 @@ UK_DETECTOR_IDS: tuple[str, ...] = (
     "coordinates",
     "grid_reference",
 )
+#: further detectors searched in free text (dates: pattern-only engines have no spaCy DATE)
+TEXT_DETECTOR_IDS: tuple[str, ...] = ("date_time",)
 
 #: Presidio recognizers whose context words we merge (same entity)
 _PRESIDIO_CONTEXT: dict[str, Any] = {
@@ -176,3 +182,8 @@ def detector_recognizer(detector_id: str) -> DetectorRecognizer:
 def uk_recognizers() -> list[EntityRecognizer]:
     """Recognizers for the UK identifiers (and coordinates, grid references) Presidio lacks."""
     return [detector_recognizer(detector_id) for detector_id in UK_DETECTOR_IDS]
+
+
+def text_recognizers() -> list[EntityRecognizer]:
+    """Further detector-backed recognizers for free text (validated calendar dates)."""
+    return [detector_recognizer(detector_id) for detector_id in TEXT_DETECTOR_IDS]

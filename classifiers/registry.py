@@ -10,7 +10,6 @@ import importlib
 from functools import cache
 
 from triage.classifiers.base import Detector
-
 from triage.errors import ConfigError
 
 _PKG = "triage.classifiers.detectors"

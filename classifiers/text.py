@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from triage.classifiers.nlp import load_spacy
 
+from triage.classifiers import vocabularies as voc
+from triage.classifiers.nlp import load_spacy
 from triage.context import NlpSettings
 from triage.errors import ConfigError
 from triage.models import Problem
@@ -98,6 +99,76 @@ def resolve_overlaps(spans: Sequence[TextSpan]) -> list[TextSpan]:
     return sorted(kept, key=lambda s: (s.start, s.end))
 
 
+_SENTENCE_END = re.compile(r"(?:^|[.!?;:]\s*|\n\s*)$")
+_NOT_A_NAME = re.compile(r"[\d/@:_\\<>=]")
+_DATE_WORD = re.compile(
+    r"(?i)\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+)
+_AFTER_STREET = re.compile(r"\b([A-Za-z]+),\s*$")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", text)
+
+
+def _sentence_initial_word(text: str, span: TextSpan) -> bool:
+    """A one-word span opening a sentence and not followed by a capitalised word ("Bin not")."""
+    if " " in text[span.start : span.end].strip():
+        return False
+    if not _SENTENCE_END.search(text[: span.start]):
+        return False
+    return re.match(r"\s*[A-Z][a-z]", text[span.end : span.end + 4]) is None
+
+
+def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
+    """Drop or relabel implausible NER spans before overlaps are resolved.
+
+    * PERSON: dropped when it holds digits, slashes, ``@`` or ``:`` (codes, URLs) or no
+      lower-case letter (acronyms); relabelled LOCATION when its last word is a street suffix
+      ("Albert Grove") or it follows a street address and a comma ("12 High Street, Bolton");
+      a one-word span opening a sentence is dropped unless it is a common forename (the small
+      spaCy model tags sentence-opening nouns such as "Bin not collected." as names).
+    * LOCATION: a one-word sentence opener is dropped; a span starting with a common forename
+      and not ending in a street suffix is relabelled PERSON ("Leanne Rees").
+    * DATE_TIME: kept only with a digit or a month/day name and no street suffix.
+    """
+    out: list[TextSpan] = []
+    for span in spans:
+        entity = span.entity
+        fragment = text[span.start : span.end]
+        words = _words(fragment)
+        last = words[-1].lower() if words else ""
+        first = words[0].lower() if words else ""
+        if entity == Entity.PERSON:
+            if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
+                continue
+            before = _AFTER_STREET.search(text[: span.start])
+            titled = re.match(voc.TITLES + r"\b", fragment) is not None
+            after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
+            if not titled and (last in voc.STREET_SUFFIXES or after_street):
+                entity = Entity.LOCATION
+            elif first not in voc.FORENAMES and _sentence_initial_word(text, span):
+                continue
+        elif entity == Entity.LOCATION:
+            if _sentence_initial_word(text, span) and first not in voc.FORENAMES:
+                continue
+            if (
+                first in voc.FORENAMES
+                and last not in voc.STREET_SUFFIXES
+                and len(words) <= 3
+                and not re.search(r"\d", fragment)
+            ):
+                entity = Entity.PERSON
+        elif entity == Entity.DATE_TIME and (
+            not _DATE_WORD.search(fragment) or any(w.lower() in voc.STREET_SUFFIXES for w in words)
+        ):
+            continue
+        out.append(
+            span if entity == span.entity else TextSpan(entity, span.start, span.end, span.score)
+        )
+    return out
+
+
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
     """Split ``text`` into pieces of at most ``size`` chars, at whitespace when possible."""
     if len(text) <= size:
@@ -145,6 +216,36 @@ def _street_address_recognizer() -> EntityRecognizer:
         supported_entity="LOCATION",
         name="TriageStreetAddressRecognizer",
         patterns=[Pattern("street address", STREET_ADDRESS_PATTERN, 0.6)],
+        global_regex_flags=re.MULTILINE,
+    )
+
+
+_NAME_WORD = r"[A-Z][a-z]+(?:['\u2019-][A-Z]?[a-z]+)?"
+_FORENAME_ALT = "|".join(sorted((n.capitalize() for n in voc.FORENAMES), key=len, reverse=True))
+_SUFFIX_ALT = "|".join(sorted((w.capitalize() for w in voc.STREET_SUFFIXES), key=len, reverse=True))
+#: an honorific and one to three capitalised words ("Mr Callum Watts", "Dr. Patel")
+TITLED_NAME_PATTERN = rf"\b{voc.TITLES}\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\b"
+#: a common forename and a capitalised surname, not a street ("Callum Watts", not "Victoria Road")
+FORENAME_SURNAME_PATTERN = (
+    rf"\b(?:{_FORENAME_ALT})\s+(?!(?:{_SUFFIX_ALT})\b){_NAME_WORD}"
+    rf"(?:-{_NAME_WORD})?\b(?!\s+(?:{_SUFFIX_ALT})\b)"
+)
+
+
+def _person_name_recognizer() -> EntityRecognizer:
+    """Person names in prose by pattern: a title or a common forename before a surname.
+
+    Works without an NER model (pattern-only engines) and backs spaCy up when it has one.
+    """
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    return PatternRecognizer(
+        supported_entity="PERSON",
+        name="TriagePersonNameRecognizer",
+        patterns=[
+            Pattern("titled name", TITLED_NAME_PATTERN, 0.6),
+            Pattern("forename surname", FORENAME_SURNAME_PATTERN, 0.55),
+        ],
         global_regex_flags=re.MULTILINE,
     )
 
@@ -198,6 +299,15 @@ def _uk_recognizers() -> list[EntityRecognizer]:
     return list(uk_recognizers())
 
 
+def _date_recognizers() -> list[EntityRecognizer]:
+    """Validated calendar dates by pattern (spaCy's DATE needs the model)."""
+    try:
+        from triage.classifiers.presidio_bridge import text_recognizers
+    except ImportError:
+        return []
+    return list(text_recognizers())
+
+
 def _build_registry(uk: list[EntityRecognizer]) -> Any:
     from presidio_analyzer import RecognizerRegistry
     from presidio_analyzer.predefined_recognizers import (
@@ -218,9 +328,12 @@ def _build_registry(uk: list[EntityRecognizer]) -> Any:
         IbanRecognizer(),
         UrlRecognizer(),
         _street_address_recognizer(),
+        _person_name_recognizer(),
     ]
     if "UK_NHS" not in covered:
         recognizers.append(NhsRecognizer())
+    if "DATE_TIME" not in covered:
+        recognizers.extend(_date_recognizers())
     recognizers.extend(uk)
     return RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
 
@@ -274,7 +387,7 @@ class TextAnalyzer:
                 Problem(
                     kind="nlp_model_missing",
                     message="no spaCy model configured: pattern-only text analysis "
-                    "(names, places and dates in free text are not detected)",
+                    "(names, places and dates in free text are found by patterns only)",
                     forces=Decision.REFER,
                 )
             )
@@ -286,7 +399,7 @@ class TextAnalyzer:
                     Problem(
                         kind="nlp_model_missing",
                         message=f"{exc}; pattern-only text analysis "
-                        "(names, places and dates in free text are not detected)",
+                        "(names, places and dates in free text are found by patterns only)",
                         forces=Decision.REFER,
                     )
                 )
@@ -375,7 +488,7 @@ class TextAnalyzer:
         raw: list[list[TextSpan]] = [[] for _ in texts]
         for (i, offset, _), res in zip(pieces, results, strict=True):
             raw[i].extend(self._to_spans(res, offset))
-        return [resolve_overlaps(spans) for spans in raw]
+        return [resolve_overlaps(clean_spans(texts[i], spans)) for i, spans in enumerate(raw)]
 
     def redact(self, texts: list[str]) -> list[str]:
         """``texts`` with each detected span replaced by ``<ENTITY_NAME>``."""

@@ -19,6 +19,8 @@ __all__ = [
     "BIRTH_HEADER",
     "DATE_HEADER",
     "DATE_VALUE",
+    "FORENAMES",
+    "GENERIC_STATE_VALUES",
     "HEADER_QI",
     "HEADER_SENSITIVE",
     "NAME_HEADER",
@@ -26,6 +28,9 @@ __all__ = [
     "NAME_HEADER_NEGATIVE",
     "NAME_SHAPE",
     "NUMERIC_VALUE",
+    "PLACE_WORDS",
+    "STREET_SUFFIXES",
+    "TITLES",
     "VALUE_QI",
     "VALUE_SENSITIVE",
     "header_matches",
@@ -334,6 +339,63 @@ VALUE_SENSITIVE: dict[str, frozenset[str]] = {
             "tuberculosis",
             "learning disability",
             "mental health",
+            # common conditions
+            "long covid",
+            "covid",
+            "pneumonia",
+            "sepsis",
+            "influenza",
+            "migraine",
+            "chronic pain",
+            "osteoporosis",
+            "osteoarthritis",
+            "rheumatoid arthritis",
+            "motor neurone disease",
+            "cerebral palsy",
+            "down syndrome",
+            "down's syndrome",
+            "spina bifida",
+            "sickle cell",
+            "sickle cell disease",
+            "cystic fibrosis",
+            "brain injury",
+            "acquired brain injury",
+            "personality disorder",
+            "ocd",
+            "mental illness",
+            "memory loss",
+            "cognitive impairment",
+            "incontinence",
+            "dysphagia",
+            "alcohol misuse",
+            "drug misuse",
+            "drug and alcohol",
+            "substance use",
+            "long-term condition",
+            "long term condition",
+            "hearing loss",
+            "sight loss",
+            # adult social care needs (primary support reasons and common care needs)
+            "mobility",
+            "frailty",
+            "frail",
+            "falls",
+            "falls risk",
+            "carer support",
+            "personal care",
+            "physical support",
+            "sensory support",
+            "memory and cognition",
+            "support with memory and cognition",
+            "mental health support",
+            "learning disability support",
+            "social support",
+            "palliative care",
+            "end of life",
+            "end of life care",
+            "nursing care",
+            "respite care",
+            "reablement",
         }
     ),
     "disability": frozenset(
@@ -350,6 +412,21 @@ VALUE_SENSITIVE: dict[str, frozenset[str]] = {
             "disabled",
             "not disabled",
             "autism spectrum",
+            "autistic",
+            "physical impairment",
+            "multi-sensory impairment",
+            "partially sighted",
+            "hard of hearing",
+            "learning difficulty",
+            "moderate learning difficulty",
+            "severe learning difficulty",
+            "specific learning difficulty",
+            "profound and multiple learning difficulty",
+            "speech, language and communication needs",
+            "social, emotional and mental health",
+            "dyslexia",
+            "dyspraxia",
+            "sen support",
         }
     ),
     "benefit": frozenset(
@@ -438,3 +515,82 @@ FREE_TEXT_MULTIWORD_SHARE = 0.5
 def is_free_text(mean_length: float, multiword_share: float) -> bool:
     """The free-text signal: long, mostly multi-word strings."""
     return mean_length > FREE_TEXT_MEAN_CHARS and multiword_share >= FREE_TEXT_MULTIWORD_SHARE
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: common forenames in England and Wales (ONS baby-name lists, 1930s-2010s), lower case; a
+#: name-list check for person names when no NER model confirms them
+FORENAMES: frozenset[str] = _wordset(
+    """
+    aaron abdul abigail adam adrian agnes aidan aimee alan albert alex alexander alexandra
+    alfie alfred alice alison amanda amber amelia amy andrea andrew angela ann anna anne
+    annette anthony antony archie arthur ashley audrey ava barbara barry beatrice ben
+    benjamin bernard beryl beth bethan bethany betty beverley bill billy brandon brenda
+    brian bruce bryan callum cameron carl carol carole caroline carolyn catherine charlene
+    charles charlie charlotte chelsea cheryl chloe christina christine christopher clare
+    claire clifford clive colin connor conor craig dale damian damien daniel danielle
+    darren david dawn dean debbie deborah declan denise dennis derek diana diane dominic
+    donald donna doreen doris dorothy douglas duncan dylan edith edward eileen elaine
+    eleanor elizabeth ella ellie elliot elliott elsie emily emma eric erin ethan eve evelyn
+    evie fiona florence frances francesca francis frank frederick freya gail gareth gary
+    gavin gemma geoffrey george georgia georgina gerald gillian glen glenn gordon grace
+    graham gregory guy hannah harriet harry harvey hayley hazel heather helen henry hilary
+    hollie holly howard hugh hugo iain ian imogen irene isaac isabel isabella isabelle isla
+    ivy jack jackie jacob jacqueline jade jake james jamie jane janet janice jasmine jason
+    jay jayden jean jemma jenna jennifer jeremy jessica jill joan joanna joanne jodie joe
+    joel john jonathan jordan joseph josephine josh joshua joyce judith julia julian julie
+    june justin karen karl kate katherine kathleen kathryn katie kayleigh keith kelly kenneth
+    kerry kevin kieran kim kimberley kirsty kyle laura lauren lawrence leah lee leigh leon
+    leonard lesley leslie lewis liam lily linda lindsey lisa logan louis louise lucy luke
+    lydia lynda lynn lynne maisie malcolm mandy margaret maria marian marie marion mark
+    marjorie martin martyn mary mason matilda matthew maureen max megan melanie melissa
+    michael michelle mildred millie mohammed mohammad molly muhammad natalie natasha nathan
+    neil nicholas nicola nigel noah norman oliver olivia oscar owen paige pamela patricia
+    patrick paul paula pauline peter philip phillip phoebe poppy rachel raymond rebecca
+    reece rhys richard rita robert robin roger ronald rose rosemary ross roy ruby russell
+    ruth ryan sally samantha samuel sandra sara sarah scott sean shane shannon sharon
+    sheila shirley sian simon sophia sophie stacey stanley stephanie stephen steven stewart
+    stuart susan suzanne sylvia tanya teresa terence terry thomas tina toby tom tony tracey
+    tracy trevor valerie vanessa victoria vincent violet wayne wendy william yvonne zoe
+    abbie alexia alfie alisha amelie aled angus ashleigh bradley carly cerys chantelle
+    ciara darryl dominique eilidh elliott finley gemma glenys gwen harley jordan josie
+    kayla kirsten leanne lorraine mairi marcus marilyn morgan nia niamh rhian rory
+    scarlett shaun stella tyler vera william zara timothy naomi rosie victor christian marc
+    maurice nicole sam debra graeme allan katy rachael jeffrey geraldine ricky brett mathew
+    mitchell
+    """
+)
+#: honorifics that mark the following capitalised words as a person name
+TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Revd)"
+#: last words of street names (a forename before one is a place: "Victoria Road"); words that
+#: are also common surnames (Hill, Hall, Wood, Green) are left out
+STREET_SUFFIXES: frozenset[str] = _wordset(
+    """
+    road rd street st avenue ave lane ln close drive dr way court ct crescent cres place pl
+    gardens gdns terrace grove mews parade rise square sq walk
+    """
+)
+
+#: last words of names of places and buildings ("Victoria Road", "Albert House")
+PLACE_WORDS: frozenset[str] = STREET_SUFFIXES | _wordset(
+    """
+    house hall school academy college centre center hospital surgery practice clinic church
+    chapel library park station court estate building lodge farm manor tower towers bridge
+    primary infants nursery university
+    """
+)
+
+#: ratings and states of things, not of people: a column of these under an ambiguous header
+#: ("condition": good/poor, "treatment": done/pending) is not special-category data
+GENERIC_STATE_VALUES: frozenset[str] = _wordset(
+    """
+    good poor fair bad excellent average ok okay fine new used damaged broken working
+    faulty fault failed pass fail passed satisfactory unsatisfactory acceptable unacceptable
+    critical minor major low medium high moderate severe none n/a na serviceable
+    unserviceable defective intact worn open closed pending done complete completed
+    calibrating active inactive
+    """
+)

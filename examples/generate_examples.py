@@ -119,6 +119,71 @@ def council_referrals(path: Path, rows: int = 400) -> None:
             )
 
 
+CATEGORIES = [
+    "Street light fault",
+    "Fly-tipping",
+    "Pothole",
+    "Missed bin collection",
+    "Graffiti",
+    "Blocked drain",
+    "Abandoned vehicle",
+]
+DESCRIPTIONS = [
+    "Light outside number {n} flickering every night.",
+    "Mattress and bags dumped by the recycling bank.",
+    "Deep pothole near the junction, car tyre damaged.",
+    "Bin not emptied again this week. Please call {name} on {phone}.",
+    "Graffiti on the bus shelter.",
+    "Drain blocked, water across the pavement after rain.",
+    "Car parked for three weeks, contact {email} with updates.",
+]
+
+
+def service_requests(path: Path, rows: int = 600) -> None:
+    """Street reports from residents (street lights, fly-tipping...): personal contact details."""
+    rng = random.Random(SEED + 2)
+    fake = Faker("en_GB")
+    fake.seed_instance(SEED + 2)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "request_id",
+                "resident_name",
+                "email",
+                "phone",
+                "postcode",
+                "ward",
+                "reported_on",
+                "category",
+                "description",
+                "status",
+            ]
+        )
+        for i in range(rows):
+            name = fake.name()
+            phone = fake.phone_number()
+            email = fake.free_email()
+            reported = date(2024, 1, 1) + timedelta(days=rng.randint(0, 364))
+            text = rng.choice(DESCRIPTIONS).format(
+                n=rng.randint(1, 200), name=name, phone=phone, email=email
+            )
+            w.writerow(
+                [
+                    f"SR-{50000 + i}",
+                    name,
+                    email,
+                    phone,
+                    postcode(rng),
+                    rng.choice(WARDS),
+                    reported.isoformat(),
+                    rng.choice(CATEGORIES),
+                    text,
+                    rng.choice(["Open", "Closed", "Closed", "In progress"]),
+                ]
+            )
+
+
 def air_quality(path: Path, rows: int = 480) -> None:
     """Hourly air-quality readings from street sensors: no personal data."""
     rng = random.Random(SEED + 1)
@@ -155,3 +220,4 @@ def air_quality(path: Path, rows: int = 480) -> None:
 if __name__ == "__main__":
     council_referrals(HERE / "council_referrals.csv")
     air_quality(HERE / "air_quality.csv")
+    service_requests(HERE / "service_requests.csv")

@@ -1,27 +1,58 @@
-"""``anonymise_k``: greedy generalisation plus suppression to reach k-anonymity.
+"""``anonymise_k``: least-information-loss generalisation plus suppression to reach k-anonymity.
 
-A greedy heuristic (not optimal; an ARX Flash-style optimal lattice search is planned):
+The search space is the generalisation lattice: one level per QI (from its floor, see
+``min_levels``, to the top of its hierarchy in :mod:`triage.redaction.hierarchies`). A node is
+*feasible* when the records left in equivalence classes smaller than ``k`` are at most
+``max_suppression`` of all records; those records are then removed.
 
-1. Start with every QI at level 0 (original values).
-2. While the share of records in classes smaller than k exceeds ``max_suppression``:
-   for each QI that can still be raised, count the records below k after raising it one
-   level; raise the QI that removes most records-below-k per unit of information loss
-   (one level of a hierarchy of height h costs 1/h), ties broken by column order.
-3. Remove the records still in classes smaller than k.
+Loss metric
+-----------
+Per QI, the normalised entropy loss of a level (ARX's non-uniform entropy, normalised):
+``loss(q, l) = 1 - H(values at l) / H(values at level 0)``, with H the Shannon entropy of the
+column's value distribution over all records (missing values are a value of their own). It is
+0 for the original values, 1 for fully suppressed values (``"*"``; also 1 for a column that
+has only one value at level 0), and made non-decreasing in the level. Unlike generalisation
+*height*, it sees that 20-year age bands keep much of the information of an age, while
+suppressing a two-valued ``sex`` column loses all of it. The generalisation loss of a node is
+the mean over QIs; each removed record counts as fully lost, so a node's total loss is
+``(1 - s) * gen_loss + s`` with ``s`` the share of records removed.
 
-The result is k-anonymous over the QIs (or empty). If even full generalisation leaves more
-than ``max_suppression`` of the records below k, they are still removed and the description
-says the budget was exceeded. Work is on integer codes; each (column, level) code array is
-computed once.
+Search (optimal, after OLA / ARX Flash)
+---------------------------------------
+Feasibility is monotone (generalising never puts a record into a smaller class). Nodes are
+visited best-first in increasing ``gen_loss`` (ties: lower levels first, in column order), so
+the first feasible node's loss bounds the rest: the search stops as soon as the next node's
+``gen_loss`` (a lower bound of its total loss) is no better than the best total found.
+Specialisations of a node found infeasible are skipped without evaluation. The all-``"*"``
+node needs no evaluation (one class of every record), so a solution always exists when
+there are at least ``k`` records. The result is optimal for the metric; ties in total loss
+(rounded to 12 decimals) go to the node with the smallest sum of levels, then the
+lexicographically smallest levels (in column order).
+
+Budget and fallback
+-------------------
+Evaluations are counted, not timed, so results are deterministic: at most
+``max(_MIN_EVALS, min(_MAX_EVALS, _ROW_EVALS // n_rows))`` nodes are evaluated and lattices
+larger than ``_MAX_LATTICE`` nodes are not enumerated. In either case a greedy search runs
+(from the floors, repeatedly raise the QI that removes most records-below-k per unit of
+``gen_loss``, ties by column order) and the better of its result and the best node found
+so far is used; the description then says the result is a heuristic.
+
+Work is on factorised integer codes; each (column, level) code array, cardinality and entropy
+is computed once, and a node evaluation is a mixed-radix combine plus one ``bincount``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
+
 from triage.redaction.base import (
     Transform,
     TransformContext,
@@ -31,20 +62,33 @@ from triage.redaction.base import (
 )
 from triage.redaction.hierarchies import SUPPRESSED, Hierarchy, hierarchy_for
 
-from triage.metrics import combine_codes, sizes_from_ids
-
 logger = logging.getLogger(__name__)
+
+#: lattices with more nodes than this are searched greedily
+_MAX_LATTICE = 200_000
+#: evaluation budget: row-evaluations, clamped to [_MIN_EVALS, _MAX_EVALS] node evaluations
+_ROW_EVALS = 150_000_000
+_MIN_EVALS = 100
+_MAX_EVALS = 20_000
+#: combined keys up to this cardinality are counted with bincount directly
+_DIRECT_LIMIT = 1 << 21
 
 
 class AnonymiseKParams(TransformParams):
-    """``k``: target class size; ``max_suppression``: share of records that may be removed."""
+    """Parameters of ``anonymise_k``.
+
+    ``k``: target class size; ``max_suppression``: share of records that may be removed;
+    ``min_levels``: lowest generalisation level per column name or QI kind (a column name
+    wins over its kind), e.g. ``{"date_of_birth": 1}`` keeps dates of birth at year or coarser.
+    """
 
     k: int = Field(default=5, ge=1)
     max_suppression: float = Field(default=0.05, ge=0.0, le=1.0)
+    min_levels: dict[str, int] = Field(default_factory=dict)
 
 
 class _Column:
-    """Factorised column with cached generalised codes per level."""
+    """Factorised column with cached generalised codes, cardinality and entropy per level."""
 
     def __init__(self, series: pd.Series, hierarchy: Hierarchy) -> None:
         self.series = series
@@ -53,9 +97,10 @@ class _Column:
         self.codes = np.asarray(codes, dtype=np.int64)
         self.uniques = np.asarray(uniques, dtype=object)
         self._cache: dict[int, tuple[np.ndarray, int, np.ndarray]] = {}
+        self._entropy: dict[int, float] = {}
 
     def level(self, level: int) -> tuple[np.ndarray, int, np.ndarray]:
-        """(codes per record, number of codes, label per code; None label = missing)."""
+        """(dense codes per record, number of codes, label per code; None label = missing)."""
         if level not in self._cache:
             labels = self.hierarchy.map_uniques(self.uniques, level)
             missing_label: object = SUPPRESSED if level == self.hierarchy.top else None
@@ -66,18 +111,252 @@ class _Column:
             label_codes = np.where(label_codes < 0, n_labels, label_codes)  # missing: own code
             table = np.array([*np.asarray(label_uniques, dtype=object), None], dtype=object)
             idx = np.where(self.codes < 0, len(labels) - 1, self.codes)
-            self._cache[level] = (label_codes[idx], n_labels + 1, table)
+            raw = label_codes[idx]
+            # re-densify so only codes that occur count towards the cardinality
+            used = np.flatnonzero(np.bincount(raw, minlength=n_labels + 1))
+            remap = np.full(n_labels + 1, -1, dtype=np.int64)
+            remap[used] = np.arange(len(used), dtype=np.int64)
+            self._cache[level] = (remap[raw], max(len(used), 1), table[used])
         return self._cache[level]
+
+    def entropy(self, level: int) -> float:
+        """Shannon entropy (bits) of the column's values at ``level`` over all records."""
+        if level not in self._entropy:
+            codes, card, _ = self.level(level)
+            counts = np.bincount(codes, minlength=card).astype(float)
+            counts = counts[counts > 0]
+            p = counts / counts.sum() if counts.size else counts
+            self._entropy[level] = float(-(p * np.log2(p)).sum()) if p.size else 0.0
+        return self._entropy[level]
+
+    def losses(self) -> list[float]:
+        """Normalised entropy loss of every level (0 at level 0, 1 at the top, non-decreasing)."""
+        top = self.hierarchy.top
+        h0 = self.entropy(0)
+        out: list[float] = []
+        for lv in range(top + 1):
+            if lv == top:
+                loss = 1.0
+            elif lv == 0 or h0 <= 0.0:
+                loss = 0.0
+            else:
+                loss = min(max(1.0 - self.entropy(lv) / h0, 0.0), 1.0)
+            out.append(max(loss, out[-1]) if out else loss)
+        return out
 
     def values(self, level: int) -> pd.Series:
         codes, _, table = self.level(level)
         return pd.Series(table[codes], index=self.series.index, name=self.series.name, dtype=object)
 
 
+@dataclass(frozen=True)
+class _Choice:
+    levels: tuple[int, ...]
+    below: int
+    gen_loss: float
+    total: float
+
+
+def _rank(c: _Choice) -> tuple[float, int, tuple[int, ...]]:
+    """Order of preference: least total loss, then fewest levels raised, then column order."""
+    return (round(c.total, 12), sum(c.levels), c.levels)
+
+
+class _Search:
+    """Node evaluation with counting, shared by the lattice search and the greedy fallback."""
+
+    def __init__(self, cols: list[_Column], floors: list[int], k: int, allowed: float) -> None:
+        self.cols = cols
+        self.floors = floors
+        self.k = k
+        self.allowed = allowed
+        self.n = len(cols[0].codes)
+        self.loss_tables = [c.losses() for c in cols]
+        self.evaluations = 0
+        self._memo: dict[tuple[int, ...], int] = {}
+
+    def gen_loss(self, levels: tuple[int, ...]) -> float:
+        return sum(t[lv] for t, lv in zip(self.loss_tables, levels, strict=True)) / len(levels)
+
+    def total(self, levels: tuple[int, ...], below: int) -> float:
+        s = below / self.n
+        return (1.0 - s) * self.gen_loss(levels) + s
+
+    def is_top(self, levels: tuple[int, ...]) -> bool:
+        return all(lv == c.hierarchy.top for c, lv in zip(self.cols, levels, strict=True))
+
+    def below(self, levels: tuple[int, ...]) -> int:
+        """Records in classes smaller than k at this node."""
+        if levels in self._memo:
+            return self._memo[levels]
+        if self.is_top(levels):
+            result = 0 if self.n >= self.k else self.n
+        else:
+            self.evaluations += 1
+            counts = np.bincount(self._key(levels))
+            small = counts[(counts > 0) & (counts < self.k)]
+            result = int(small.sum())
+        self._memo[levels] = result
+        return result
+
+    def _key(self, levels: tuple[int, ...]) -> np.ndarray:
+        key: np.ndarray | None = None
+        card = 1
+        for col, lv in zip(self.cols, levels, strict=True):
+            codes, c, _ = col.level(lv)
+            if c == 1:
+                continue
+            if key is None:
+                key, card = codes, c
+                continue
+            if card * c > _DIRECT_LIMIT:
+                dense, uniques = pd.factorize(key)
+                key, card = np.asarray(dense, dtype=np.int64), len(uniques)
+            key = key * c + codes
+            card *= c
+        if key is None:
+            return np.zeros(self.n, dtype=np.int64)
+        if card > _DIRECT_LIMIT:
+            dense, _ = pd.factorize(key)
+            key = np.asarray(dense, dtype=np.int64)
+        return key
+
+    def mask(self, levels: tuple[int, ...]) -> np.ndarray:
+        """Per-record flag: in a class smaller than k at this node."""
+        if self.is_top(levels):
+            return np.full(self.n, self.n < self.k)
+        key = self._key(levels)
+        counts = np.bincount(key)
+        return np.asarray(counts[key] < self.k)
+
+    def choice(self, levels: tuple[int, ...]) -> _Choice:
+        b = self.below(levels)
+        return _Choice(levels, b, self.gen_loss(levels), self.total(levels, b))
+
+    def feasible(self, levels: tuple[int, ...]) -> bool:
+        return self.below(levels) <= self.allowed
+
+    # ------------------------------------------------------------------ searches
+
+    def top_choice(self) -> _Choice:
+        return self.choice(tuple(c.hierarchy.top for c in self.cols))
+
+    def lattice(self, max_evals: int) -> tuple[_Choice, bool]:
+        """Best-first optimal search; (best node, proven optimal)."""
+        ranges = [
+            range(f, c.hierarchy.top + 1) for f, c in zip(self.floors, self.cols, strict=True)
+        ]
+        nodes = np.array(list(itertools.product(*ranges)), dtype=np.int64)
+        losses = np.zeros(len(nodes))
+        for j, table in enumerate(self.loss_tables):
+            losses += np.asarray(table, dtype=float)[nodes[:, j]]
+        losses = np.round(losses / len(self.cols), 12)
+        # visit by loss, then levels lexicographically (first column most significant)
+        order = np.lexsort((*(nodes[:, j] for j in reversed(range(nodes.shape[1]))), losses))
+        known_infeasible = np.zeros(len(nodes), dtype=bool)
+        top = self.top_choice()
+        best = top if top.below <= self.allowed else None
+
+        def consider(c: _Choice) -> None:
+            nonlocal best
+            if c.below <= self.allowed and (best is None or _rank(c) < _rank(best)):
+                best = c
+
+        def mark_infeasible(levels: tuple[int, ...]) -> None:
+            known_infeasible[np.all(nodes <= np.asarray(levels), axis=1)] = True
+
+        for idx in order:
+            if best is not None and losses[idx] > round(best.total, 12):
+                return best, True
+            if known_infeasible[idx]:
+                continue
+            levels = tuple(int(x) for x in nodes[idx])
+            if self.evaluations >= max_evals:
+                fallback = self.greedy()
+                consider(fallback)
+                return (best if best is not None else fallback), False
+            c = self.choice(levels)
+            if c.below <= self.allowed:
+                consider(c)
+                continue
+            # Flash-style probe: binary search up the cheapest path from this infeasible node
+            # for the highest infeasible node on it; all its specialisations are infeasible.
+            path = self._path(levels)
+            lo, hi = 0, len(path) - 1  # path[lo] infeasible; path[hi] is the top
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                probe = self.choice(path[mid])
+                if probe.below <= self.allowed:
+                    consider(probe)
+                    hi = mid
+                else:
+                    lo = mid
+            mark_infeasible(path[lo])
+        return (best if best is not None else top), True
+
+    def _path(self, levels: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """From ``levels`` to the top, one level at a time, cheapest loss increase first."""
+        path = [levels]
+        current = levels
+        while True:
+            steps = [
+                (self.loss_tables[i][lv + 1] - self.loss_tables[i][lv], i)
+                for i, lv in enumerate(current)
+                if lv < self.cols[i].hierarchy.top
+            ]
+            if not steps:
+                return path
+            _, i = min(steps)
+            current = (*current[:i], current[i] + 1, *current[i + 1 :])
+            path.append(current)
+
+    def greedy(self) -> _Choice:
+        """Raise the QI removing most records-below-k per unit of loss until feasible."""
+        levels = tuple(self.floors)
+        current = self.below(levels)
+        while current > self.allowed:
+            best_key: tuple[float, int, int] | None = None
+            best_levels = levels
+            for i, col in enumerate(self.cols):
+                if levels[i] >= col.hierarchy.top:
+                    continue
+                trial = (*levels[:i], levels[i] + 1, *levels[i + 1 :])
+                count = self.below(trial)
+                cost = max(self.gen_loss(trial) - self.gen_loss(levels), 1e-9)
+                key = (-(current - count) / cost, count, i)
+                if best_key is None or key < best_key:
+                    best_key, best_levels = key, trial
+            if best_key is None:
+                break
+            levels, current = best_levels, best_key[1]
+        return self.choice(levels)
+
+
+def _floors(
+    qis: list[str], cols: list[_Column], params: AnonymiseKParams, tctx: TransformContext
+) -> list[int]:
+    out = []
+    for q, col in zip(qis, cols, strict=True):
+        kind = tctx.qi_kinds.get(q)
+        floor = params.min_levels.get(q)
+        if floor is None and kind is not None:
+            floor = params.min_levels.get(kind)
+        out.append(min(max(int(floor or 0), 0), col.hierarchy.top))
+    return out
+
+
+def _level_text(col: _Column, level: int) -> str:
+    name = col.hierarchy.level_names[level]
+    if level == 0:
+        return "original values"
+    return name
+
+
 class AnonymiseK(Transform[AnonymiseKParams]):
-    """Reach k-anonymity over the columns by greedy generalisation, then suppression."""
+    """Reach k-anonymity over the columns by least-loss generalisation, then suppression."""
 
     id = "anonymise_k"
+    version = "2"
     Params = AnonymiseKParams
 
     def apply(
@@ -94,63 +373,67 @@ class AnonymiseK(Transform[AnonymiseKParams]):
             return TransformResult(frame.copy(), "no-op", 0)
         k = params.k
         cols = [_Column(frame[q], hierarchy_for(tctx.qi_kinds.get(q))) for q in qis]
-        levels = [0] * len(qis)
-        budget = params.max_suppression * n
+        floors = _floors(qis, cols, params, tctx)
+        allowed = params.max_suppression * n
+        search = _Search(cols, floors, k, allowed)
+        lattice_size = math.prod(c.hierarchy.top + 1 - f for c, f in zip(cols, floors, strict=True))
+        max_evals = max(_MIN_EVALS, min(_MAX_EVALS, _ROW_EVALS // n))
+        if lattice_size <= _MAX_LATTICE:
+            chosen, optimal = search.lattice(max_evals)
+            method = (
+                "optimal lattice search"
+                if optimal
+                else "lattice search stopped at its evaluation budget, best found or greedy"
+            )
+        else:
+            greedy = search.greedy()
+            top = search.top_choice()
+            chosen = top if top.below <= allowed and top.total < greedy.total else greedy
+            optimal, method = False, "greedy search (lattice too large)"
+        levels = chosen.levels
+        logger.debug(
+            "anonymise_k: %s, %d of %d nodes evaluated, levels %s",
+            method,
+            search.evaluations,
+            lattice_size,
+            levels,
+        )
 
-        def below(lv: list[int]) -> tuple[int, np.ndarray]:
-            parts = [c.level(x)[:2] for c, x in zip(cols, lv, strict=True)]
-            ids, n_classes = combine_codes(parts, n)
-            mask = sizes_from_ids(ids, n_classes) < k
-            return int(mask.sum()), mask
-
-        current, mask = below(levels)
-        while current > budget:
-            best: tuple[float, int, int] | None = None
-            best_i = -1
-            best_mask = mask
-            for i, col in enumerate(cols):
-                if levels[i] >= col.hierarchy.top:
-                    continue
-                trial = list(levels)
-                trial[i] += 1
-                count, trial_mask = below(trial)
-                cost = 1.0 / col.hierarchy.top
-                key = (-(current - count) / cost, count, i)
-                if best is None or key < best:
-                    best, best_i, best_mask = key, i, trial_mask
-            if best is None:
-                break
-            levels[best_i] += 1
-            current, mask = best[1], best_mask
-            logger.debug("anonymise_k: raised %s to level %d", qis[best_i], levels[best_i])
-
+        mask = search.mask(levels)
         keep = ~mask
         out = frame.copy()
         notes: dict[str, str] = {}
         changed = 0
         for q, col, lv in zip(qis, cols, levels, strict=True):
             if lv == 0:
+                notes[q] = f"k-anonymity {k}: kept as is"
                 continue
             new = col.values(lv)
             changed += changed_cells(frame[q][keep], new[keep])
             out[q] = new
-            notes[q] = f"generalised to {col.hierarchy.level_names[lv]}"
+            text = (
+                "suppressed"
+                if lv == col.hierarchy.top
+                else f"generalised to {_level_text(col, lv)}"
+            )
+            notes[q] = f"k-anonymity {k}: {text}"
         removed = int(mask.sum())
         out = out.loc[keep].copy()
-        chosen = ", ".join(
-            f"{q}: level {lv} ({c.hierarchy.level_names[lv]})"
+        chosen_text = ", ".join(
+            f"{q}: {_level_text(c, lv)} (level {lv})"
             for q, c, lv in zip(qis, cols, levels, strict=True)
         )
         description = (
-            f"k-anonymity {k} by greedy generalisation ({chosen}); "
-            f"removed {removed} record(s) in classes below {k}"
+            f"k-anonymity {k} by {method} ({search.evaluations} of {lattice_size} "
+            f"generalisation nodes evaluated; information loss {chosen.total:.3f}): "
+            f"{chosen_text}; removed {removed} of {n} record(s) ({removed / n:.1%}) "
+            f"in classes below {k}"
         )
-        if removed > budget:
+        if removed > allowed:
             description += (
                 f"; over the suppression budget of {params.max_suppression:.1%} even with "
                 "full generalisation"
             )
             for q in qis:
-                notes.setdefault(q, "unchanged")
                 notes[q] += "; suppression budget exceeded"
         return TransformResult(out, description, changed, removed, notes)

@@ -35,6 +35,9 @@ class TransformContext:
     run: RunContext
     qi_kinds: dict[str, str | None] = field(default_factory=dict)
     text: TextRedactor | None = None
+    #: words that identify people in this dataset (e.g. from its name column), always
+    #: redacted from free text even where NER misses them
+    deny_terms: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

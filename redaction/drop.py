@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from triage.redaction.base import Transform, TransformContext, TransformParams, TransformResult
 
 

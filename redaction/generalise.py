@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from pydantic import Field
+
 from triage.redaction.base import (
     Transform,
     TransformContext,
@@ -31,6 +32,24 @@ class GeneraliseParams(TransformParams):
     levels: dict[str, int] = Field(default_factory=dict)
 
 
+def level_for(column: str, kind: str | None, params: GeneraliseParams) -> int:
+    """The hierarchy level ``params`` asks for ``column`` (of QI kind ``kind``), clamped.
+
+    >>> level_for("dob", "date_of_birth", GeneraliseParams())
+    1
+    >>> level_for("age", "age", GeneraliseParams(levels={"age": 9}))
+    4
+    """
+    level = params.levels.get(column)
+    if level is None and kind is not None:
+        level = params.levels.get(kind)
+    if level is None:
+        level = params.level
+    if level is None:
+        level = DEFAULT_LEVELS.get(kind or "", 1)
+    return max(0, min(level, hierarchy_for(kind).top))
+
+
 class Generalise(Transform[GeneraliseParams]):
     """Generalise each column with the hierarchy of its QI kind (``tctx.qi_kinds``).
 
@@ -54,14 +73,7 @@ class Generalise(Transform[GeneraliseParams]):
         for col in dict.fromkeys(columns):
             kind = tctx.qi_kinds.get(col)
             hierarchy = hierarchy_for(kind)
-            level = params.levels.get(col)
-            if level is None and kind is not None:
-                level = params.levels.get(kind)
-            if level is None:
-                level = params.level
-            if level is None:
-                level = DEFAULT_LEVELS.get(kind or "", 1)
-            level = max(0, min(level, hierarchy.top))
+            level = level_for(col, kind, params)
             new = hierarchy.generalise(frame[col], level)
             changed += changed_cells(frame[col], new)
             out[col] = new

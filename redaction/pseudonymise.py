@@ -7,6 +7,7 @@ import hmac
 
 import numpy as np
 import pandas as pd
+
 from triage.redaction.base import (
     Transform,
     TransformContext,

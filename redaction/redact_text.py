@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+
+from triage.errors import PluginExecutionError
 from triage.redaction.base import (
     Transform,
     TransformContext,
@@ -12,7 +16,57 @@ from triage.redaction.base import (
     series_like,
 )
 
-from triage.errors import PluginExecutionError
+#: Words in name columns that identify nobody (titles, particles).
+_NOT_NAMES = frozenset(
+    {
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Miss",
+        "Mx",
+        "Dr",
+        "Prof",
+        "Sir",
+        "Dame",
+        "Rev",
+        "Lord",
+        "Lady",
+        "Jr",
+        "Sr",
+        "Van",
+        "Von",
+        "De",
+        "Del",
+        "Der",
+        "Le",
+        "La",
+        "Da",
+        "Di",
+        "Du",
+        "St",
+    }
+)
+_TOKEN = re.compile(r"[A-Z][A-Za-z'’]+")
+
+
+def name_terms(values: pd.Series) -> frozenset[str]:
+    """Capitalised words of a name column (e.g. forenames and surnames), minus titles.
+
+    >>> sorted(name_terms(pd.Series(["Mrs Ann O'Neil-Smith", None, "bob"])))
+    ['Ann', "O'Neil", 'Smith']
+    """
+    terms: set[str] = set()
+    for value in pd.unique(values.dropna()):
+        terms.update(t for t in _TOKEN.findall(str(value)) if t not in _NOT_NAMES)
+    return frozenset(terms)
+
+
+def deny_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """One word-bounded pattern matching any of ``terms`` (longest first), or None."""
+    if not terms:
+        return None
+    alternation = "|".join(re.escape(t) for t in sorted(terms, key=lambda t: (-len(t), t)))
+    return re.compile(rf"(?<![\w'’])(?:{alternation})(?!\w)")
 
 
 class RedactTextParams(TransformParams):
@@ -20,7 +74,9 @@ class RedactTextParams(TransformParams):
 
 
 class RedactText(Transform[RedactTextParams]):
-    """Run the text redactor (Presidio) over each distinct non-missing value of the columns."""
+    """Run the text redactor (Presidio) over each distinct non-missing value of the columns,
+    then redact the dataset's own known names (``TransformContext.deny_terms``) wherever NER
+    missed them."""
 
     id = "redact_text"
     Params = RedactTextParams
@@ -43,6 +99,7 @@ class RedactText(Transform[RedactTextParams]):
                 f"redact_text: {len(frame)} rows is over the limit of {limit} rows "
                 "(text_treatment_max_rows); drop or mask the free-text column instead"
             )
+        deny = deny_pattern(tctx.deny_terms)
         out = frame.copy()
         changed = 0
         notes: dict[str, str] = {}
@@ -55,6 +112,8 @@ class RedactText(Transform[RedactTextParams]):
                 raise PluginExecutionError(
                     f"redact_text: the redactor returned {len(redacted)} texts for {len(texts)}"
                 )
+            if deny is not None:
+                redacted = [deny.sub("<PERSON>", t) for t in redacted]
             table = np.array([*redacted, None], dtype=object)
             values = table[np.where(codes < 0, len(table) - 1, codes)]
             new = series_like(values, series)

@@ -6,9 +6,8 @@ import importlib
 from functools import cache
 from typing import Any
 
-from triage.redaction.base import Transform
-
 from triage.errors import ConfigError
+from triage.redaction.base import Transform
 
 #: transform id -> "module:Class"
 REGISTRY: dict[str, str] = {

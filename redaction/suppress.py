@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from triage.redaction.base import Transform, TransformContext, TransformParams, TransformResult
-from triage.redaction.hierarchies import SUPPRESSED
 
 from triage.metrics import class_sizes, column_codes, combine_codes, sizes_from_ids
+from triage.redaction.base import Transform, TransformContext, TransformParams, TransformResult
+from triage.redaction.hierarchies import SUPPRESSED
 
 
 class SuppressParams(TransformParams):

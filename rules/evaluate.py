@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from triage.errors import PluginExecutionError
 from triage.rules.conditions import prepare_facts, run_condition
 from triage.rules.model import Rule, Rulebook
-
-from triage.errors import PluginExecutionError
 from triage.vocab import Decision
 
 __all__ = ["RuleEvaluation", "evaluate_rules"]

@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from triage.rules.conditions import check_condition, one_line
-from triage.rules.model import KNOWN_TRANSFORMS, Rule, Rulebook
 
 from triage.errors import RulebookError
+from triage.rules.conditions import check_condition, one_line
+from triage.rules.model import KNOWN_TRANSFORMS, Rule, Rulebook
 from triage.vocab import Destination
 
 __all__ = ["builtin_rulebook", "load_rulebook", "parse_rulebook", "validate_rulebook_file"]

@@ -73,8 +73,29 @@ def test_harmless_sensor_data_is_released(tmp_path: Path, capsys) -> None:
         assert (tmp_path / name).stat().st_size > 500
 
 
-def test_council_data_for_open_data_is_changed_and_rechecked(tmp_path: Path, capsys) -> None:
-    src = EXAMPLES / "council_referrals.csv"
+def test_special_category_data_for_open_data_is_referred(tmp_path: Path, capsys) -> None:
+    code, _, _ = run(
+        [
+            "check",
+            str(EXAMPLES / "council_referrals.csv"),
+            "--destination",
+            "open-data",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path)
+    assert code == 20 and report["decision"] == "refer"
+    (ds,) = report["datasets"]
+    assert ds["columns"]["primary_need"]["role"] == "sensitive_attribute"
+    assert ds["columns"]["nhs_number"]["entities"] == ["UK_NHS"]
+    assert "sensitive-small-groups" in {r["rule"] for r in report["rules_fired"]}
+    assert not (tmp_path / "released").exists()
+
+
+def test_resident_reports_for_open_data_are_changed_and_rechecked(tmp_path: Path, capsys) -> None:
+    src = EXAMPLES / "service_requests.csv"
     code, _, _ = run(
         ["check", str(src), "--destination", "open-data", "--out", str(tmp_path)], capsys
     )
@@ -82,24 +103,34 @@ def test_council_data_for_open_data_is_changed_and_rechecked(tmp_path: Path, cap
     assert code == 10 and report["decision"] == "release_with_changes"
     (ds,) = report["datasets"]
     roles = {c: v["role"] for c, v in ds["columns"].items()}
-    assert roles["nhs_number"] == roles["full_name"] == roles["email"] == "direct_identifier"
-    assert "UK_NHS" in ds["columns"]["nhs_number"]["entities"]
-    assert roles["age"] == roles["sex"] == "quasi_identifier"
+    assert roles["resident_name"] == roles["email"] == roles["phone"] == "direct_identifier"
+    assert roles["postcode"] == roles["ward"] == "quasi_identifier"
+    assert roles["description"] == "free_text"
     assert ds["risk"]["after"]["k_anonymity"] >= 10 > ds["risk"]["before"]["k_anonymity"]
-    released = tmp_path / "released" / "council_referrals.csv"
+    assert any("unchanged: request_id" in k and "category, status" in k for k in ds["kept"])
+    released = tmp_path / "released" / "service_requests.csv"
     text = released.read_text(encoding="utf-8")
-    for value in raw_values(src, ["nhs_number", "full_name", "email", "phone"]):
+    for value in raw_values(src, ["resident_name", "email", "phone", "description"]):
         assert value not in text
     for rule in report["rules_fired"]:
         assert rule["rationale"] and "legal_basis" in rule
 
 
-def test_no_raw_identifier_appears_in_any_report(tmp_path: Path, capsys) -> None:
-    src = EXAMPLES / "council_referrals.csv"
+@pytest.mark.parametrize("example", ["council_referrals.csv", "service_requests.csv"])
+def test_no_raw_identifier_appears_in_any_report(tmp_path: Path, capsys, example: str) -> None:
+    src = EXAMPLES / example
     run(["check", str(src), "--destination", "third-party", "--out", str(tmp_path)], capsys)
-    values = raw_values(
-        src, ["nhs_number", "full_name", "email", "phone", "date_of_birth", "postcode"]
-    )
+    header = src.read_text(encoding="utf-8").splitlines()[0].split(",")
+    personal = {
+        "nhs_number",
+        "full_name",
+        "resident_name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "postcode",
+    }
+    values = raw_values(src, [c for c in header if c in personal])
     for name in ("report.json", "report.md", "report.html"):
         text = (tmp_path / name).read_text(encoding="utf-8")
         leaked = [v for v in values if v in text]
@@ -111,7 +142,7 @@ def test_pseudonymisation_without_key_never_releases(tmp_path: Path, capsys, mon
     code, _, err = run(
         [
             "check",
-            str(EXAMPLES / "council_referrals.csv"),
+            str(EXAMPLES / "service_requests.csv"),
             "--destination",
             "third-party",
             "--out",
@@ -134,7 +165,7 @@ def test_third_party_with_key_pseudonymises_deterministically(
         code, _, _ = run(
             [
                 "check",
-                str(EXAMPLES / "council_referrals.csv"),
+                str(EXAMPLES / "service_requests.csv"),
                 "--destination",
                 "third-party",
                 "--out",
@@ -143,7 +174,7 @@ def test_third_party_with_key_pseudonymises_deterministically(
             capsys,
         )
         assert code == 10
-    first, second = (o / "released" / "council_referrals.csv" for o in outs)
+    first, second = (o / "released" / "service_requests.csv" for o in outs)
     assert first.read_bytes() == second.read_bytes()
     assert report_of(outs[0]) == report_of(outs[1])
     assert re.search(r"PS-[0-9a-f]{16}", first.read_text(encoding="utf-8"))

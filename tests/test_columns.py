@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+
 from triage.classifiers.base import Detector
 from triage.classifiers.columns import (
     QI_KINDS,
@@ -16,7 +17,6 @@ from triage.classifiers.columns import (
     classify_dataset,
 )
 from triage.classifiers.text import TextAnalyzer
-
 from triage.context import NlpSettings, RunContext
 from triage.vocab import ColumnRole, Entity
 
@@ -334,7 +334,7 @@ def test_detector_crash_is_a_problem(pattern_only: TextAnalyzer) -> None:
         ("visitor_name", True, True, False),  # generic header, NER agrees
         ("attendee", True, True, False),  # no name header: NER decides
         ("patient_name", False, True, True),  # header + shape without NER
-        ("attendee", False, False, True),  # no header, no NER
+        ("attendee", False, True, True),  # no header, no NER: common forenames (name list)
     ],
 )
 def test_names(
@@ -409,3 +409,118 @@ def test_surname_first_names(analyzer: TextAnalyzer) -> None:
     )
     assert col.entities == (Entity.PERSON,), col.evidence
     assert problems == []
+
+
+# --- names without NER, single letters, health values, ordinary categories ------------
+
+_FULL_NAMES = [
+    f"{first} {last}"
+    for first in ["Callum", "Teresa", "Maureen", "George", "Leanne", "Iain", "Olivia", "Nigel"]
+    for last in ["Watts", "Briggs", "Campbell-Reynolds", "Black", "Rees", "Harvey"]
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "person"),
+    [
+        ("field_3", _FULL_NAMES, True),  # common forenames: names even without NER
+        ("x7", [f"Mr {n}" for n in _FULL_NAMES[:20]] + [f"Dr {n}" for n in _FULL_NAMES[20:]], True),
+        ("flag", ["Y", "N"] * 20, False),  # single letters are not names
+        ("resolved", ["Y", "N", "U"] * 10, False),
+        ("x8", ["Library", "Leisure Centre", "Parks", "Waste", "Housing", "Planning"] * 5, False),
+        ("x9", ["Victoria Road", "Albert Street", "Mill Lane", "Park Avenue"] * 5, False),
+        ("site_name", [f"{n} House" for n in _FULL_NAMES], False),  # negative-free but ...
+    ],
+)
+def test_names_pattern_only(
+    pattern_only: TextAnalyzer, header: str, values: list[str], person: bool
+) -> None:
+    col = classify_column(header, pd.Series(values, dtype="str"), RunContext(), pattern_only)
+    assert (Entity.PERSON in col.entities) is person, col.evidence
+
+
+@pytest.mark.parametrize(("header", "values"), [("flag", ["Y", "N"]), ("resolved", ["Y", "N"])])
+def test_yes_no_is_not_a_name_with_model(
+    analyzer: TextAnalyzer, header: str, values: list[str]
+) -> None:
+    col = classify_column(header, pd.Series(values * 30, dtype="str"), RunContext(), analyzer)
+    assert Entity.PERSON not in col.entities, col.evidence
+
+
+_NEEDS = [
+    "Mobility",
+    "Dementia",
+    "Mental health",
+    "Learning disability",
+    "Carer support",
+    "Frailty",
+    "Sensory impairment",
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "role", "kind"),
+    [
+        ("primary_need", _NEEDS, ColumnRole.SENSITIVE_ATTRIBUTE, "health"),
+        ("field_4", _NEEDS, ColumnRole.SENSITIVE_ATTRIBUTE, "health"),
+        # a third are conditions: still health data
+        (
+            "reason",
+            [
+                "Asthma",
+                "Frailty",
+                "Mobility",
+                "Housing",
+                "Debt",
+                "Employment",
+                "Transport",
+                "Noise",
+                "Other",
+            ],
+            ColumnRole.SENSITIVE_ATTRIBUTE,
+            "health",
+        ),
+        (
+            "x3",
+            ["Deaf", "Blind", "Wheelchair user", "Not disabled", "Dyslexia"],
+            ColumnRole.SENSITIVE_ATTRIBUTE,
+            "disability",
+        ),
+        # ordinary categories stay harmless
+        ("status", ["ok", "calibrating", "fault", "offline"], ColumnRole.NONE, None),
+        ("condition", ["good", "poor", "fair", "excellent"], ColumnRole.NONE, None),
+        ("road_condition", ["Good", "Poor", "Fair"], ColumnRole.NONE, None),
+        ("treatment", ["done", "pending", "failed"], ColumnRole.NONE, None),
+        (
+            "service",
+            ["Library", "Leisure", "Parks", "Waste", "Mobility", "Housing", "Roads"],
+            ColumnRole.NONE,
+            None,
+        ),  # one care word among seven: not enough
+        # a health header with real categories is still sensitive
+        ("condition", ["Asthma", "Diabetes", "Unknown"], ColumnRole.SENSITIVE_ATTRIBUTE, "health"),
+        ("diagnosis", ["A", "B", "C", "D"], ColumnRole.SENSITIVE_ATTRIBUTE, "health"),
+    ],
+)
+def test_health_values_win(
+    pattern_only: TextAnalyzer,
+    header: str,
+    values: list[str],
+    role: ColumnRole,
+    kind: str | None,
+) -> None:
+    col = classify_column(header, pd.Series(values * 10, dtype="str"), RunContext(), pattern_only)
+    assert col.role == role, col.evidence
+    assert col.sensitive_kind == kind
+
+
+def test_council_referrals_primary_need(pattern_only: TextAnalyzer) -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "council_referrals.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    result = classify_dataset(frame, RunContext(), pattern_only)
+    col = result.columns["primary_need"]
+    assert col.role == ColumnRole.SENSITIVE_ATTRIBUTE
+    assert col.sensitive_kind == "health"
+    assert result.columns["full_name"].entities == (Entity.PERSON,)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from triage.classifiers.base import Detector
 from triage.classifiers.detectors import BaseDetector, normalise_header
 from triage.classifiers.registry import DETECTORS, all_detectors, get_detector
-
 from triage.errors import ConfigError
 from triage.vocab import Entity
 
@@ -715,3 +715,64 @@ def test_full_value_patterns_have_no_anchors() -> None:
     for detector in all_detectors():
         assert not detector.pattern.startswith("^")
         assert not detector.pattern.endswith("$")
+
+
+# --- text-search patterns: grid references in prose, spaced sort codes -------------------
+
+
+def _searched(detector_id: str, text: str, min_score: float = 0.0) -> set[str]:
+    import regex
+
+    detector = get_detector(detector_id)
+    assert isinstance(detector, BaseDetector)
+    found: set[str] = set()
+    for _, rx, score in detector.search_patterns():
+        if score < min_score:
+            continue
+        for m in regex.finditer(rx, text):
+            if detector.validate(detector.normalise(m.group(0))):
+                found.add(m.group(0))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tree at NJ 191 207 down.", {"NJ 191 207"}),
+        ("Tree at NJ191207 down.", {"NJ191207"}),
+        ("Site SU 3915 1623 here.", {"SU 3915 1623"}),
+        ("Square TQ 30 80 here.", {"TQ 30 80"}),
+        ("At 530000, 180000 exactly.", {"530000, 180000"}),
+        ("Vehicle NJ19 XTL parked.", set()),
+        ("Vehicle NJ19XTL parked.", set()),
+        ("Vehicle TB10 XTL parked.", set()),
+        ("Code TQ30 only.", set()),
+        ("Code TQ3080 only.", set()),  # 4-figure joined: low score, needs context
+    ],
+)
+def test_grid_reference_text_patterns(text: str, expected: set[str]) -> None:
+    assert _searched("grid_reference", text, min_score=0.5) == expected
+
+
+def test_grid_reference_4_figure_joined_scores_low() -> None:
+    assert _searched("grid_reference", "Code TQ3080 only.") == {"TQ3080"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sort 12 34 56 please.", {"12 34 56"}),
+        ("It is 12 34 56 now.", {"12 34 56"}),
+        ("Code 12-34-56 now.", {"12-34-56"}),
+        ("NINO AB 12 34 56 C on file.", set()),
+        ("NINO AB 12 34 56 on file.", set()),
+    ],
+)
+def test_sort_code_text_patterns(text: str, expected: set[str]) -> None:
+    assert _searched("sort_code", text) == expected
+
+
+def test_sort_code_context_has_single_words() -> None:
+    context = get_detector("sort_code").context
+    assert "sort" in context
+    assert all(" " not in w for w in context if w in ("sort", "bank", "account"))

@@ -6,6 +6,7 @@ import doctest
 
 import pandas as pd
 import pytest
+
 import triage.redaction.hierarchies as hmod
 from triage.redaction.hierarchies import hierarchy_for, numeric_hierarchy
 

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
 from triage.classifiers.presidio_bridge import (
     UK_DETECTOR_IDS,
     DetectorRecognizer,
     detector_recognizer,
+    text_recognizers,
     uk_recognizers,
 )
 from triage.classifiers.registry import DETECTORS, get_detector
@@ -180,3 +182,85 @@ def test_validation_drops_invalid_text_hits() -> None:
     assert recognizer.analyze("Due 31/02/2021 then.", ["DATE_TIME"]) == []
     recognizer = detector_recognizer("credit_card")
     assert recognizer.analyze("Card 4111 1111 1111 1112 used.", ["CREDIT_CARD"]) == []
+
+
+# --- grid references vs vehicle registrations, sort-code context, lower-case postcodes ----
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "min_score"),
+    [
+        ("Tree down at NJ 191 207 today.", "NJ 191 207", 0.6),
+        ("Survey point NJ191207 logged.", "NJ191207", 0.6),
+        ("Site SU 3915 1623 checked.", "SU 3915 1623", 0.6),
+        ("Square TQ 30 80 checked.", "TQ 30 80", 0.6),
+        ("Grid ref TQ3080 is central.", "TQ3080", 0.6),  # 4-figure joined: context needed
+    ],
+)
+def test_grid_references_in_prose(
+    engine: AnalyzerEngine, text: str, span: str, min_score: float
+) -> None:
+    assert _score(engine, text, "UK_GRID_REFERENCE", span) >= min_score
+
+
+@pytest.mark.parametrize(
+    ("text", "max_score"),
+    [
+        ("Vehicle NJ19 XTL parked on the verge.", 0.0),  # registration, 2 digits
+        ("Vehicle NJ19XTL parked on the verge.", 0.0),
+        ("Vehicle TB10 XTL parked on the verge.", 0.0),  # not a DVLA region, still no ref
+        ("Code TQ3080 in the list.", 0.3),  # 4-figure joined ref without context: below 0.5
+        ("Code TQ30 only.", 0.0),
+    ],
+)
+def test_short_grid_references_in_prose_are_weak(
+    engine: AnalyzerEngine, text: str, max_score: float
+) -> None:
+    scores = [r.score for r in engine.analyze(text, language="en", entities=["UK_GRID_REFERENCE"])]
+    assert max(scores, default=0.0) <= max_score
+
+
+@pytest.mark.parametrize(
+    ("text", "boosted"),
+    [
+        ("Sort 12 34 56 please.", True),
+        ("sort: 12 34 56", True),
+        ("Bank sort is 12 34 56.", True),
+        ("Bank 12 34 56 please.", True),
+        ("Room 12 34 56 please.", False),
+    ],
+)
+def test_sort_code_single_context_words(engine: AnalyzerEngine, text: str, boosted: bool) -> None:
+    assert "sort" in detector_recognizer("sort_code").context
+    score = _score(engine, text, "UK_SORT_CODE", "12 34 56")
+    assert (score >= 0.5) is boosted
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Property at ls1 4ap needs inspection.", "ls1 4ap"),
+        ("Moved to sw1a 1aa last year.", "sw1a 1aa"),
+        ("Moved to Sw1A 1Aa last year.", "Sw1A 1Aa"),
+        ("Moved to m11ae last year.", "m11ae"),
+    ],
+)
+def test_postcodes_in_prose_are_case_insensitive(
+    engine: AnalyzerEngine, text: str, span: str
+) -> None:
+    assert span in _found(engine, text).get("UK_POSTCODE", set())
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Visit booked for 3 March 2021.", "3 March 2021"),
+        ("Due 04/03/2021 then.", "04/03/2021"),
+        ("Logged 2021-03-04T10:15:00Z ok.", "2021-03-04T10:15:00Z"),
+    ],
+)
+def test_text_recognizers_find_dates(text: str, span: str) -> None:
+    [recognizer] = text_recognizers()
+    assert recognizer.supported_entities == ["DATE_TIME"]
+    results = recognizer.analyze(text, ["DATE_TIME"])
+    assert span in {text[r.start : r.end] for r in results}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from triage.rules import builtin_rulebook, evaluate_rules, load_rulebook
 
+from triage.rules import builtin_rulebook, evaluate_rules, load_rulebook
 from triage.vocab import ColumnRole, Decision, Destination
 
 ALL = list(Destination)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from triage.errors import RulebookError
 from triage.rules import (
     Rule,
     Rulebook,
@@ -17,8 +19,6 @@ from triage.rules import (
     parse_rulebook,
     validate_rulebook_file,
 )
-
-from triage.errors import RulebookError
 from triage.vocab import ColumnRole, Decision, Destination, Entity
 
 GOOD_RULE: dict[str, Any] = {

@@ -5,9 +5,15 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from triage.classifiers.nlp import DEFAULT_MODEL, load_spacy
-from triage.classifiers.text import TextAnalyzer, TextSpan, _chunks, resolve_overlaps
 
+from triage.classifiers.nlp import DEFAULT_MODEL, load_spacy
+from triage.classifiers.text import (
+    TextAnalyzer,
+    TextSpan,
+    _chunks,
+    clean_spans,
+    resolve_overlaps,
+)
 from triage.context import NlpSettings
 from triage.errors import ConfigError
 from triage.vocab import Entity
@@ -140,7 +146,10 @@ def test_pattern_only_mode(pattern_only: TextAnalyzer) -> None:
     assert Entity.EMAIL_ADDRESS in found
     assert Entity.UK_NHS in found
     assert Entity.PHONE_NUMBER in found
-    assert Entity.PERSON not in found
+    # no NER, but the forename + surname pattern still finds common names
+    assert found[Entity.PERSON] == ["John Smith"]
+    [spans] = pattern_only.analyze(["Zxq Blorf: case closed"])
+    assert Entity.PERSON not in _found(spans, "Zxq Blorf: case closed")
     assert pattern_only.person_names(["John Smith"]) is None
 
 
@@ -178,3 +187,74 @@ def test_analyze_handles_missing_values(analyzer: TextAnalyzer) -> None:
     out = analyzer.analyze(["", "   ", "call 020 7946 0958"])
     assert out[0] == [] and out[1] == []
     assert [s.entity for s in out[2]] == [Entity.PHONE_NUMBER]
+
+
+# --- span clean-up, name patterns, dates and grid references in prose -------------------
+
+FREE_TEXT_NEGATIVES = [
+    ("Bin not collected. Case closed.", Entity.PERSON),
+    ("Graffiti removal requested.", Entity.PERSON),
+    ("Vehicle XX10 NPX parked on the verge.", Entity.PERSON),
+    ("Vehicle NJ19 XTL parked on the verge.", Entity.UK_GRID_REFERENCE),
+    ("Fly-tipping reported at 185 Elm Grove.", Entity.DATE_TIME),
+    ("Spoke to the resident regarding the complaint.", Entity.LOCATION),
+    ("Fly-tipping reported at 12 Victoria Road, Bolton.", Entity.PERSON),
+    ("Photo uploaded to https://www.tomlinson.info/. Customer asked for an update.", Entity.PERSON),
+]
+
+
+@pytest.mark.parametrize(("text", "entity"), FREE_TEXT_NEGATIVES)
+@pytest.mark.parametrize("mode", ["analyzer", "pattern_only"])
+def test_free_text_false_alarms(
+    request: pytest.FixtureRequest, mode: str, text: str, entity: Entity
+) -> None:
+    ta: TextAnalyzer = request.getfixturevalue(mode)
+    assert entity not in _found(ta.analyze([text])[0], text)
+
+
+FREE_TEXT_POSITIVES = [
+    ("Spoke to Callum Watts regarding the complaint.", Entity.PERSON, "Callum Watts"),
+    ("Bin not collected. Spoke to Mr Callum Watts today.", Entity.PERSON, "Mr Callum Watts"),
+    ("Letter from Dr Patel about the visit.", Entity.PERSON, "Dr Patel"),
+    ("Visit booked for 3 March 2021.", Entity.DATE_TIME, "3 March 2021"),
+    ("Due on 04/03/2021 at the latest.", Entity.DATE_TIME, "04/03/2021"),
+    ("Tree down at NJ 191 207 by the road.", Entity.UK_GRID_REFERENCE, "NJ 191 207"),
+    ("Survey point SU39151623 recorded.", Entity.UK_GRID_REFERENCE, "SU39151623"),
+    ("Property at ls1 4ap needs inspection.", Entity.UK_POSTCODE, "ls1 4ap"),
+    ("Fly-tipping reported at 12 Victoria Road, Bolton.", Entity.LOCATION, "12 Victoria Road"),
+]
+
+
+@pytest.mark.parametrize(("text", "entity", "expected"), FREE_TEXT_POSITIVES)
+@pytest.mark.parametrize("mode", ["analyzer", "pattern_only"])
+def test_free_text_found_with_and_without_model(
+    request: pytest.FixtureRequest, mode: str, text: str, entity: Entity, expected: str
+) -> None:
+    ta: TextAnalyzer = request.getfixturevalue(mode)
+    assert expected in _found(ta.analyze([text])[0], text).get(entity, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "entity", "kept_as"),
+    [
+        ("Bin not collected.", "Bin", Entity.PERSON, None),
+        ("Graffiti. Spoke to Sam.", "Graffiti", Entity.PERSON, None),
+        ("Callum called back.", "Callum", Entity.PERSON, Entity.PERSON),
+        ("Spoke to Watts today.", "Watts", Entity.PERSON, Entity.PERSON),
+        ("Met at Albert Grove.", "Albert Grove", Entity.PERSON, Entity.LOCATION),
+        ("Seen at 4 Mill Lane, Bolton.", "Bolton", Entity.PERSON, Entity.LOCATION),
+        ("Met Dr Henry Close.", "Dr Henry Close", Entity.PERSON, Entity.PERSON),
+        ("Code XC21 PLM logged.", "XC21 PLM", Entity.PERSON, None),
+        ("See HSE guidance.", "HSE", Entity.PERSON, None),
+        ("Spoke to Leanne Rees.", "Leanne Rees", Entity.LOCATION, Entity.PERSON),
+        ("Spoke to the team.", "Spoke", Entity.LOCATION, None),
+        ("Moved to Leeds last year.", "Leeds", Entity.LOCATION, Entity.LOCATION),
+        ("Seen at 185 Elm Grove.", "185 Elm Grove", Entity.DATE_TIME, None),
+        ("Call back next week.", "next week", Entity.DATE_TIME, None),
+        ("Visit on 3 March.", "3 March", Entity.DATE_TIME, Entity.DATE_TIME),
+    ],
+)
+def test_clean_spans(text: str, span: str, entity: Entity, kept_as: Entity | None) -> None:
+    start = text.index(span)
+    out = clean_spans(text, [TextSpan(entity, start, start + len(span), 0.85)])
+    assert [s.entity for s in out] == ([] if kept_as is None else [kept_as])

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from triage.redaction.base import Transform, TransformContext, TransformResult
-from triage.redaction.pseudonymise import pseudonym
-from triage.redaction.registry import REGISTRY, get_transform, transform_ids
 
 from triage.context import RunContext
 from triage.errors import ConfigError, PluginExecutionError
 from triage.metrics import class_sizes, k_anonymity
+from triage.redaction.base import Transform, TransformContext, TransformResult
+from triage.redaction.pseudonymise import pseudonym
+from triage.redaction.registry import REGISTRY, get_transform, transform_ids
 
 KEY = b"test-key-0123456789"
 KINDS: dict[str, str | None] = {
@@ -233,13 +233,114 @@ def qi_frames(draw: st.DrawFn) -> pd.DataFrame:
 def test_anonymise_k_property(frame: pd.DataFrame, k: int, share: float) -> None:
     qis = list(frame.columns)
     before_k = k_anonymity(frame, qis)
-    r = run("anonymise_k", frame, qis, {"k": k, "max_suppression": share})
+    r = run("anonymise_k", frame, qis, {"k": k, "max_suppression": share})  # never mutates
     assert set(r.frame.index) <= set(frame.index)
+    assert r.rows_removed == len(frame) - len(r.frame)
     if len(r.frame):
         after_k = k_anonymity(r.frame, qis)
         assert after_k is not None and before_k is not None
         assert after_k >= k
         assert after_k >= min(before_k, k)
+        assert r.rows_removed <= share * len(frame) + 1e-9
+    else:  # documented: only when fewer than k records exist at all (or budget allows it)
+        assert len(frame) < k or r.rows_removed <= share * len(frame) + 1e-9
+    if len(frame) >= k:  # full generalisation always meets k, so the budget is respected
+        assert "budget" not in r.description
+    again = run("anonymise_k", frame, qis, {"k": k, "max_suppression": share})
+    pd.testing.assert_frame_equal(r.frame, again.frame)
+    assert r.description == again.description and r.column_notes == again.column_notes
+
+
+COUNCIL_KINDS: dict[str, str | None] = {
+    "date_of_birth": "date_of_birth",
+    "age": "age",
+    "sex": "sex",
+    "postcode": "postcode",
+    "ward": "area",
+    "referral_date": "event_date",
+}
+
+
+def council() -> pd.DataFrame:
+    from pathlib import Path
+
+    from triage.context import Limits
+    from triage.io import load_dataset
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "council_referrals.csv"
+    return load_dataset(path, Limits()).frame
+
+
+def test_anonymise_k_council_keeps_information() -> None:
+    frame = council()
+    qis = list(COUNCIL_KINDS)
+    ctx = TransformContext(RunContext(), dict(COUNCIL_KINDS))
+    r = run("anonymise_k", frame, qis, {"k": 10, "max_suppression": 0.05}, ctx)
+    assert (k_anonymity(r.frame, qis) or 0) >= 10
+    assert r.rows_removed <= 0.05 * len(frame)
+    kept = [q for q in qis if not (r.frame[q] == "*").all()]
+    assert len(kept) >= 3, r.description
+    assert "optimal" in r.description and f"removed {r.rows_removed} of" in r.description
+    assert set(r.column_notes) == set(qis)
+    assert any("suppressed" in n for n in r.column_notes.values())
+    assert any("kept as is" in n or "generalised to" in n for n in r.column_notes.values())
+
+
+def test_anonymise_k_min_levels_floor() -> None:
+    frame = council()
+    qis = list(COUNCIL_KINDS)
+    ctx = TransformContext(RunContext(), dict(COUNCIL_KINDS))
+    # by column name and by QI kind ("event_date" is referral_date's kind)
+    params = {"k": 2, "max_suppression": 0.5, "min_levels": {"postcode": 2, "event_date": 2}}
+    r = run("anonymise_k", frame, qis, params, ctx)
+    assert (
+        "postcode: postcode district" in r.description
+        or "postcode: postcode area" in (r.description)
+        or "postcode: suppressed" in r.description
+    )
+    assert "referral_date: original" not in r.description
+    assert "referral_date: month" not in r.description
+    assert all(len(v) <= 4 for v in r.frame["postcode"])  # a district at most, never a unit
+
+
+def _brute_force(frame: pd.DataFrame, qis: list[str], k: int, share: float) -> float:
+    import itertools
+
+    from triage.redaction.anonymise_k import _Column, _Search
+    from triage.redaction.hierarchies import hierarchy_for
+
+    cols = [_Column(frame[q], hierarchy_for(KINDS.get(q))) for q in qis]
+    search = _Search(cols, [0] * len(cols), k, share * len(frame))
+    best = None
+    for levels in itertools.product(*(range(c.hierarchy.top + 1) for c in cols)):
+        c = search.choice(tuple(levels))
+        if c.below <= share * len(frame) and (best is None or c.total < best):
+            best = c.total
+    assert best is not None
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(20, 120),
+    st.integers(2, 8),
+    st.sampled_from([0.0, 0.05, 0.2]),
+)
+def test_anonymise_k_optimal_against_brute_force(seed: int, n: int, k: int, share: float) -> None:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(0, 100, n).astype(str),
+            "sex": rng.choice(["F", "M"], n),
+            "postcode": rng.choice(["LS1 4AB", "LS1 5XY", "LS2 7HY", "M1 1AE", "M2 3BB"], n),
+        }
+    ).astype("str")
+    qis = list(frame.columns)
+    r = run("anonymise_k", frame, qis, {"k": k, "max_suppression": share})
+    loss = float(r.description.split("information loss ")[1].split(")")[0])
+    assert loss == pytest.approx(_brute_force(frame, qis, k, share), abs=1e-3)
+    assert "optimal lattice search" in r.description
 
 
 @settings(max_examples=60, deadline=None)

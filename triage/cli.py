@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="default %(default)s",
     )
     check.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    check.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of faults"
+    )
 
     rulebook = sub.add_parser("rulebook", help="validate or show rulebooks")
     rb_sub = rulebook.add_subparsers(

@@ -35,9 +35,10 @@ from triage.models import (
 )
 from triage.planning import Step, plan_treatments
 from triage.redaction.base import TransformContext
+from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
 from triage.rules import Rule, Rulebook, evaluate_rules
-from triage.vocab import ColumnRole, Decision, Destination, Severity
+from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,10 @@ class Engine:
                 decision, reason = Decision.REFER, "rules asked for changes but named none"
             else:
                 self.progress(f"{name}: treating ({len(steps)} steps)")
-                treated, notes, failure = self._treat(name, dataset.frame, steps, classification)
+                deny = _known_names(dataset.frame, classification)
+                treated, notes, failure = self._treat(
+                    name, dataset.frame, steps, classification, deny
+                )
                 if failure is not None:
                     problems.append(failure)
                     decision, reason, treated = Decision.REFER, failure.message, None
@@ -207,7 +211,7 @@ class Engine:
                     assert treated is not None
                     self.progress(f"{name}: re-checking treated data")
                     after = self._recheck(
-                        name, treated, classification, notes, qis, sensitive, mosaic
+                        name, treated, classification, notes, qis, sensitive, mosaic, deny
                     )
                     after_metrics = after.metrics
                     findings += after.findings
@@ -238,11 +242,13 @@ class Engine:
         frame: pd.DataFrame,
         steps: list[Step],
         classification: DatasetClassification,
+        deny_terms: frozenset[str],
     ) -> tuple[pd.DataFrame | None, dict[str, str], Problem | None]:
         tctx = TransformContext(
             run=self.ctx,
             qi_kinds={c.name: c.qi_kind for c in classification.columns.values()},
             text=self.text,
+            deny_terms=deny_terms,
         )
         notes: dict[str, str] = {}
         current = frame
@@ -269,8 +275,10 @@ class Engine:
         qis: list[str],
         sensitive: list[str],
         mosaic: list[MosaicLink],
+        deny_terms: frozenset[str],
     ) -> _Stage:
-        """Run the same detectors, metrics and rules over the treated data."""
+        """Run the same detectors, metrics and rules over the treated data, and look for the
+        dataset's own known names in what is left of its free text."""
         recheck = classify_dataset(treated, self.ctx, self.text)
         merged: dict[str, ColumnClassification] = {}
         columns: dict[str, ColumnReport] = {}
@@ -309,6 +317,7 @@ class Engine:
             if merged[c].role is ColumnRole.DIRECT_IDENTIFIER
             or (merged[c].role is ColumnRole.FREE_TEXT and merged[c].entities)
         ]
+        survived += _surviving_names(name, treated, merged, deny_terms)
         stage = self._evaluate(
             name,
             "after",
@@ -370,6 +379,46 @@ def _replace(col: ColumnClassification, **changes: Any) -> ColumnClassification:
     return dataclasses.replace(col, **changes)
 
 
+def _known_names(frame: pd.DataFrame, classification: DatasetClassification) -> frozenset[str]:
+    """Name words from the dataset's own person-name columns."""
+    terms: set[str] = set()
+    for col in classification.columns.values():
+        if col.role is ColumnRole.DIRECT_IDENTIFIER and Entity.PERSON in col.entities:
+            terms |= name_terms(frame[col.name])
+    return frozenset(terms)
+
+
+def _surviving_names(
+    name: str,
+    treated: pd.DataFrame,
+    columns: dict[str, ColumnClassification],
+    deny_terms: frozenset[str],
+) -> list[Finding]:
+    """Findings for free-text columns that still mention a name from the dataset."""
+    pattern = deny_pattern(deny_terms)
+    if pattern is None:
+        return []
+    found: list[Finding] = []
+    for col in treated.columns:
+        if columns[col].role is not ColumnRole.FREE_TEXT:
+            continue
+        values = pd.unique(treated[col].dropna())
+        hits = sum(1 for v in values if pattern.search(str(v)))
+        if hits:
+            found.append(
+                Finding(
+                    kind="identifier_survived_treatment",
+                    severity=Severity.CRITICAL,
+                    dataset=name,
+                    columns=[col],
+                    message=f"After treatment {hits} distinct values of free-text column "
+                    f"'{col}' still mention names from the dataset's name columns.",
+                    count=hits,
+                )
+            )
+    return found
+
+
 def _with_role(columns: dict[str, ColumnClassification], role: ColumnRole) -> list[str]:
     return [c.name for c in columns.values() if c.role is role]
 
@@ -405,13 +454,13 @@ def _treatment_problem(step: Step, exc: BaseException, dataset: str) -> Problem:
 def _kept(original: pd.DataFrame, treated: pd.DataFrame | None, notes: dict[str, str]) -> list[str]:
     if treated is None:
         return []
-    unchanged = [c for c in treated.columns if c not in notes]
+    unchanged = [c for c in treated.columns if notes.get(c, "kept as is").endswith("kept as is")]
     kept = [
         f"{len(unchanged)} of {len(original.columns)} columns released unchanged"
         + (f": {', '.join(unchanged)}" if unchanged else ""),
         f"{len(treated)} of {len(original)} records released",
     ]
-    changed = [c for c in treated.columns if c in notes]
+    changed = [c for c in treated.columns if c not in unchanged]
     if changed:
         kept.append(f"{len(changed)} columns released in changed form: {', '.join(changed)}")
     dropped = [c for c in original.columns if c not in treated.columns]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from triage.classifiers.columns import ColumnClassification
+from triage.redaction.generalise import GeneraliseParams, level_for
 from triage.rules.model import Rule, TreatmentSpec
 
 #: Column-replacing transforms; at most one per column.
@@ -94,7 +96,39 @@ def plan_treatments(fired: Iterable[Rule], columns: dict[str, ColumnClassificati
         if kept:
             steps.append(Step(transform, kept, params, tuple(sorted(rule_ids))))
     steps.sort(key=lambda s: (_ORDER.get(s.transform, 99), s.columns))
-    return _merge_k_steps(steps)
+    return _fold_generalise_into_k(_merge_k_steps(steps), columns)
+
+
+def _fold_generalise_into_k(
+    steps: list[Step], columns: dict[str, ColumnClassification]
+) -> list[Step]:
+    """Generalisation a rule asks for becomes a floor of the k-targeted search on the same
+    columns, so values are never generalised twice (a band of a band)."""
+    k_steps = [s for s in steps if s.transform == "anonymise_k"]
+    if not k_steps:
+        return steps
+    (k_step,) = k_steps
+    floors: dict[str, int] = dict(k_step.params.get("min_levels", {}))
+    out: list[Step] = []
+    for step in steps:
+        if step.transform != "generalise":
+            out.append(step)
+            continue
+        params = GeneraliseParams.model_validate(step.params)
+        folded = [c for c in step.columns if c in k_step.columns]
+        for col in folded:
+            level = level_for(col, columns[col].qi_kind, params)
+            floors[col] = max(floors.get(col, 0), level)
+        rest = tuple(c for c in step.columns if c not in folded)
+        if rest:
+            out.append(dataclasses.replace(step, columns=rest))
+    rules = tuple(
+        sorted({*k_step.rules, *(r for s in steps if s.transform == "generalise" for r in s.rules)})
+    )
+    merged = dataclasses.replace(
+        k_step, params={**k_step.params, "min_levels": floors}, rules=rules
+    )
+    return [merged if s is k_step else s for s in out]
 
 
 def _merge_k_steps(steps: list[Step]) -> list[Step]:

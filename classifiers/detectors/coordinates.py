@@ -6,7 +6,6 @@ import re
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 _NUM = r"[-+]?[0-9]{1,3}\.[0-9]{3,}"

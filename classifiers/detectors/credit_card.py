@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from stdnum import luhn
-from triage.classifiers.detectors import BaseDetector, all_same_digit
 
+from triage.classifiers.detectors import BaseDetector, all_same_digit
 from triage.vocab import Entity
 
 # (first digits range low, high (inclusive, compared on a prefix of the same length), lengths)

@@ -7,7 +7,6 @@ from datetime import date
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 _MONTHS = {

@@ -7,7 +7,6 @@ import re
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 _SURNAME = re.compile(r"[A-Z]+9*")

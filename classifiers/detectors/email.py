@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 #: "TLDs" that are really file extensions (``logo@2x.png``, ``icon@home.svg``)

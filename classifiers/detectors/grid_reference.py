@@ -6,7 +6,6 @@ import re
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 #: BNG extent, metres
@@ -57,6 +56,32 @@ class GridReferenceDetector(BaseDetector):
     )
     header_negatives: ClassVar[tuple[str, ...]] = (r"(?<!ac)count(?!r?y)", r"total")
     text_score: ClassVar[float] = 0.6
+    # In prose a short joined ref ("NJ19") is more often part of a vehicle registration or a
+    # code: joined refs need 6+ digits (100 m precision); 4-figure joined refs ("TQ3080") score
+    # low and count only after a context word ("grid ref TQ3080"); spaced refs keep 2+2.
+    text_patterns: ClassVar[tuple[tuple[str, str, float], ...]] = (
+        (
+            "grid_reference",
+            r"(?<![\w.@/+-])[HJNOST][A-HJ-Z] ?[0-9]{6,10}(?![\w@/+]|[.-]\w)",
+            0.6,
+        ),
+        (
+            "grid_reference_4_figure",
+            r"(?<![\w.@/+-])[HJNOST][A-HJ-Z] ?[0-9]{4}(?![\w@/+]|[.-]\w| ?[A-Z]{3}\b| [0-9])",
+            0.3,
+        ),
+        (
+            "grid_reference_spaced",
+            r"(?<![\w.@/+-])[HJNOST][A-HJ-Z] [0-9]{2,5} [0-9]{2,5}(?![\w@/+]|[.-]\w| [A-Z]{3}\b)",
+            0.6,
+        ),
+        (
+            "easting_northing",
+            rf"(?<![\w.@/+-])(?:{_EN} ?[,;] ?{_EN7}|(?i:POINT) ?\( ?{_EN} {_EN7} ?\))"
+            r"(?![\w@/+]|[.-]\w)",
+            0.6,
+        ),
+    )
     context: ClassVar[tuple[str, ...]] = ("grid reference", "grid ref", "easting", "northing", "os")
 
     def validate(self, value: str) -> bool:

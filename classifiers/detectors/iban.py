@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from stdnum import iban as stdnum_iban
-from triage.classifiers.detectors import BaseDetector
 
+from triage.classifiers.detectors import BaseDetector
 from triage.vocab import Entity
 
 

@@ -6,7 +6,6 @@ import ipaddress
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 

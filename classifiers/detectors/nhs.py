@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from stdnum.gb import nhs as stdnum_nhs
-from triage.classifiers.detectors import BaseDetector, all_same_digit
 
+from triage.classifiers.detectors import BaseDetector, all_same_digit
 from triage.vocab import Entity
 
 

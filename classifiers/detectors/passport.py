@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector, all_same_digit
-
 from triage.vocab import Entity
 
 

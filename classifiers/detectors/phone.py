@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
-from triage.classifiers.detectors import BaseDetector
 
+from triage.classifiers.detectors import BaseDetector
 from triage.vocab import Entity
 
 

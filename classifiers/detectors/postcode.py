@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 # Outward code: A9, A99, A9A, AA9, AA99, AA9A with the per-position letter rules

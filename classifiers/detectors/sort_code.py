@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector, all_same_digit
-
 from triage.vocab import Entity
 
 _HINTS = (r"sort_?code", r"(^|_)sc(_|$)", r"bank_?sort", r"(^|_)sortcode")
 _NEGATIVES = (r"(?<!ac)count(?!r?y)", r"total", r"date")
-_CONTEXT = ("sort code", "sort-code", "bank", "account", "sortcode")
+#: single words too: Presidio's own context enhancer compares one token at a time
+_CONTEXT = ("sort code", "sort-code", "sort", "bank", "account", "sortcode")
 
 
 class SortCodeDetector(BaseDetector):
@@ -34,7 +34,7 @@ class SortCodeDetector(BaseDetector):
         ("sort_code", r"(?<![\w.@/+-])[0-9]{2}-[0-9]{2}-[0-9]{2}(?![\w@/+]|[.-]\w)", 0.4),
         (
             "sort_code_spaced",
-            r"(?<![\w.@/+-]|[A-Za-z] )[0-9]{2} [0-9]{2} [0-9]{2}(?![\w@/+]|[.-]\w| [A-Za-z]\b)",
+            r"(?<![\w.@/+-]|\b[A-Z]{2} )[0-9]{2} [0-9]{2} [0-9]{2}(?![\w@/+]|[.-]\w| [A-Za-z]\b)",
             0.2,
         ),
     )

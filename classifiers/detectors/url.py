@@ -7,7 +7,6 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 _HOST = re.compile(

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from triage.classifiers.detectors import BaseDetector
-
 from triage.vocab import Entity
 
 _HINTS = (
