@@ -649,7 +649,8 @@ def _judge_names(
         ner_share = ner_count / len(candidates)
         ner_note = f"NER tags {ner_count} of {len(candidates)} checked values as person names"
         if (
-            name_hint
+            # a name header needs some support from the values: values win over headers
+            (name_hint and (forenames or ner_share >= GENERIC_NAME_MIN_NER))
             or ner_share >= NAME_MIN_SHARE
             or (generic_hint and ner_share >= GENERIC_NAME_MIN_NER)
             or (forenames and ner_share >= GENERIC_NAME_MIN_NER)

@@ -63,7 +63,8 @@ AGGREGATE_HEADER = (
 HEADER_QI: dict[str, str] = {
     "age": rf"{_B}(age|ages|age_band|age_group|age_range|aged|age_at_\w+|age_years){_E}",
     "sex": rf"{_B}(sex|gender|gender_identity){_E}",
-    "date_of_birth": rf"{_B}(dob|d_o_b|birth|birthdate|birth_date|date_of_birth|born|birthday){_E}",
+    "date_of_birth": rf"{_B}(dob|d_o_b|birth|birthdate|birth_date|date_of_birth|dateofbirth"
+    rf"|born|birthday){_E}",
     "postcode": rf"{_B}(postcode|post_code|postal_code|zip|zipcode|pcode){_E}",
     "area": rf"{_B}(ward|wards|lsoa|msoa|oa|output_area|locality|district|neighbourhood"
     rf"|neighborhood|parish|lsoa\d*\w*|msoa\d*\w*|ward_\w+|lad|local_authority){_E}",
