@@ -31,30 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-QI_KINDS: tuple[str, ...] = (
-    "age",
-    "sex",
-    "date_of_birth",
-    "postcode",
-    "area",
-    "ethnicity",
-    "occupation",
-    "event_date",
-    "marital_status",
-)
-SENSITIVE_KINDS: tuple[str, ...] = (
-    "health",
-    "disability",
-    "offence",
-    "benefit",
-    "religion",
-    "sexuality",
-    "ethnicity",
-    "political",
-    "trade_union",
-    "genetic_biometric",
-    "safeguarding",
-)
 #: quasi-identifier kinds that only describe people
 PERSON_QI_KINDS = frozenset(
     {"age", "sex", "date_of_birth", "ethnicity", "marital_status", "occupation"}

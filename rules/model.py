@@ -11,34 +11,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from triage.vocab import ColumnRole, Decision, Destination, Entity
+from triage.redaction.registry import REGISTRY
+from triage.vocab import QI_KINDS, ColumnRole, Decision, Destination, Entity
 
 __all__ = ["KNOWN_TRANSFORMS", "QI_KINDS", "Rule", "Rulebook", "TreatmentSpec"]
 
-#: Quasi-identifier kinds a treatment may select (mirrors ``triage.classifiers.columns.QI_KINDS``).
-QI_KINDS: tuple[str, ...] = (
-    "age",
-    "sex",
-    "date_of_birth",
-    "postcode",
-    "area",
-    "ethnicity",
-    "occupation",
-    "event_date",
-    "marital_status",
-)
 
 #: Transform ids a rulebook may name; the loader takes another list as a parameter.
-KNOWN_TRANSFORMS: tuple[str, ...] = (
-    "drop",
-    "mask",
-    "pseudonymise",
-    "generalise",
-    "redact_text",
-    "suppress_records",
-    "local_suppress",
-    "anonymise_k",
-)
+KNOWN_TRANSFORMS: tuple[str, ...] = tuple(REGISTRY)
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 

@@ -10,15 +10,13 @@ import pytest
 
 from triage.classifiers.base import Detector
 from triage.classifiers.columns import (
-    QI_KINDS,
-    SENSITIVE_KINDS,
     DatasetClassification,
     classify_column,
     classify_dataset,
 )
 from triage.classifiers.text import TextAnalyzer
 from triage.context import NlpSettings, RunContext
-from triage.vocab import ColumnRole, Entity
+from triage.vocab import QI_KINDS, SENSITIVE_KINDS, ColumnRole, Entity
 
 N = 120
 RNG = np.random.default_rng(7)

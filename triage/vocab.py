@@ -89,3 +89,33 @@ class Entity(StrEnum):
     COORDINATES = "COORDINATES"
     UK_GRID_REFERENCE = "UK_GRID_REFERENCE"
     DATE_OF_BIRTH = "DATE_OF_BIRTH"
+
+
+#: Kinds of quasi-identifier; each has a generalisation hierarchy in ``triage.redaction``.
+QI_KINDS: tuple[str, ...] = (
+    "age",
+    "sex",
+    "date_of_birth",
+    "postcode",
+    "area",
+    "ethnicity",
+    "occupation",
+    "event_date",
+    "marital_status",
+)
+
+#: Kinds of sensitive attribute (UK GDPR Art. 9 special categories, Art. 10 offences and
+#: other data that harms people when disclosed).
+SENSITIVE_KINDS: tuple[str, ...] = (
+    "health",
+    "disability",
+    "offence",
+    "benefit",
+    "religion",
+    "sexuality",
+    "ethnicity",
+    "political",
+    "trade_union",
+    "genetic_biometric",
+    "safeguarding",
+)
