@@ -162,8 +162,6 @@ class Engine:
         ]
         outcomes = [r.outcome for r in evaluation.fired] + [p.forces for p in problems]
         outcome = Decision.most_restrictive(outcomes) if evaluation.fired else None
-        if outcome is not None and problems:
-            outcome = Decision.most_restrictive([outcome, *[p.forces for p in problems]])
         return _Stage(columns, metrics, findings, problems, evaluation.fired, firings, outcome)
 
     # -- one dataset -----------------------------------------------------------------------
@@ -183,7 +181,9 @@ class Engine:
             name, "before", dataset.frame, classification, columns, qis, sensitive, [], mosaic
         )
         findings, firings, problems = list(before.findings), list(before.firings), before.problems
-        decision = before.outcome or Decision.REFER
+        decision = before.outcome or Decision.most_restrictive(
+            [Decision.REFER, *(p.forces for p in problems)]
+        )
         reason = (
             _reason(before) if before.outcome is not None else "no rule decided, so a person must"
         )
@@ -433,7 +433,8 @@ def _reason(stage: _Stage) -> str:
 
 def _after_decision(after: _Stage) -> tuple[Decision, str]:
     if after.outcome is None:
-        return Decision.REFER, "the treated data was re-checked and no rule cleared it"
+        forced = Decision.most_restrictive([Decision.REFER, *(p.forces for p in after.problems)])
+        return forced, "the treated data was re-checked and no rule cleared it"
     if after.outcome is Decision.RELEASE:
         return Decision.RELEASE_WITH_CHANGES, "changes applied and the re-check passed"
     if after.outcome is Decision.RELEASE_WITH_CHANGES:
