@@ -258,3 +258,21 @@ def test_clean_spans(text: str, span: str, entity: Entity, kept_as: Entity | Non
     start = text.index(span)
     out = clean_spans(text, [TextSpan(entity, start, start + len(span), 0.85)])
     assert [s.entity for s in out] == ([] if kept_as is None else [kept_as])
+
+
+def test_default_model_matches_the_pinned_hashes() -> None:
+    from triage.classifiers.nlp import default_model_mismatches
+
+    assert default_model_mismatches() == []
+
+
+def test_a_tampered_default_model_is_refused(monkeypatch) -> None:
+    from triage.classifiers import nlp
+
+    monkeypatch.setitem(nlp.DEFAULT_MODEL_SHA256, "ner/model", "0" * 64)
+    nlp.load_spacy.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="pinned weights"):
+            nlp.load_spacy(nlp.DEFAULT_MODEL)
+    finally:
+        nlp.load_spacy.cache_clear()

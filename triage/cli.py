@@ -7,7 +7,7 @@ import argparse
 import logging
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -155,16 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[object]:
-    """A spinner with the current step on stderr when it is a terminal; silent otherwise."""
+def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A progress bar with the current step on stderr when it is a terminal; silent otherwise."""
     if not enabled or not sys.stderr.isatty():
         yield lambda _msg: None
         return
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
-    with console.status("starting") as status:
-        yield lambda msg: status.update(msg)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda msg: bar.update(task, description=msg)
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -204,7 +206,7 @@ def _run_check(args: argparse.Namespace) -> int:
             args.out,
             ctx,
             args.policy,
-            progress=say,  # type: ignore[arg-type]
+            progress=say,
             extra_problems=extra,
         )
     if not args.quiet:
