@@ -21,6 +21,7 @@ from typing import Any
 import cel
 
 from triage.errors import PluginExecutionError
+from triage.questionnaire import builtin_questionnaire
 from triage.vocab import ColumnRole
 
 __all__ = [
@@ -48,6 +49,7 @@ FACT_NAMES: frozenset[str] = frozenset(
         "problems",
         "mosaic",
         "params",
+        "context",
     }
 )
 DATASET_FIELDS: frozenset[str] = frozenset({"name", "rows", "columns", "person_related"})
@@ -95,7 +97,9 @@ _STRING_LITERAL = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
 _COMPREHENSION_VAR = re.compile(
     r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,"
 )
-_FIELD_ACCESS = re.compile(r"(?<![\w.])(metrics|dataset|roles|params)\s*\.\s*([A-Za-z_]\w*)")
+_FIELD_ACCESS = re.compile(
+    r"(?<![\w.])(metrics|dataset|roles|params|context)\s*\.\s*([A-Za-z_]\w*)"
+)
 
 
 @lru_cache(maxsize=2048)
@@ -230,7 +234,23 @@ def sample_facts(
             }
         ),
         "params": dict(params),
+        "context": _sample_context(full, empty),
     }
+
+
+def _sample_context(full: bool, empty: bool) -> dict[str, Any]:
+    """Answers for every question: typical values, or all unanswered."""
+    values: dict[str, Any] = {}
+    for q in builtin_questionnaire().questions:
+        if not full:
+            values[q.id] = [] if (empty and q.type == "list") else None
+        elif q.type == "list":
+            values[q.id] = q.choices[:2]
+        elif q.choices:
+            values[q.id] = q.choices[0]
+        else:
+            values[q.id] = "2025-01-01" if q.type == "date" else "sample"
+    return values
 
 
 def _syntax_message(message: str) -> str:
@@ -256,13 +276,14 @@ def _static_problem(expression: str, program: Any, params: Mapping[str, Any]) ->
         "dataset": DATASET_FIELDS,
         "roles": ROLE_NAMES,
         "params": frozenset(params),
+        "context": frozenset(q.id for q in builtin_questionnaire().questions),
     }
     for top, field in _FIELD_ACCESS.findall(stripped):
         if top in bound:
             continue
         if field not in known[top]:
             fields = ", ".join(sorted(known[top])) or "none"
-            noun = "role" if top == "roles" else "param" if top == "params" else "field"
+            noun = {"roles": "role", "params": "param", "context": "question"}.get(top, "field")
             return f"unknown {noun} {top}.{field} (known: {fields})"
     return None
 

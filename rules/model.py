@@ -101,6 +101,9 @@ class Rule(_Frozen):
         Why, in plain words, for the report.
     legal_basis
         The law or guidance behind the rule.
+    conditions
+        Conditions attached to the release when the rule fires (e.g. "share only under
+        agreement {context.agreement_reference}").
     """
 
     id: str = Field(pattern=_ID_PATTERN)
@@ -110,6 +113,8 @@ class Rule(_Frozen):
     treatments: list[TreatmentSpec] = Field(default_factory=list)
     rationale: str = Field(min_length=1)
     legal_basis: str | None = None
+    #: conditions the release must meet when this rule fires (``{context.<id>}`` is filled in)
+    conditions: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _treatments_match_outcome(self) -> Rule:

@@ -119,7 +119,20 @@ def test_resident_reports_for_open_data_are_changed_and_rechecked(tmp_path: Path
 @pytest.mark.parametrize("example", ["council_referrals.csv", "service_requests.csv"])
 def test_no_raw_identifier_appears_in_any_report(tmp_path: Path, capsys, example: str) -> None:
     src = EXAMPLES / example
-    run(["check", str(src), "--destination", "third-party", "--out", str(tmp_path)], capsys)
+    context = str(EXAMPLES / "context" / "third-party.yaml")
+    run(
+        [
+            "check",
+            str(src),
+            "--destination",
+            "third-party",
+            "--context",
+            context,
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     header = src.read_text(encoding="utf-8").splitlines()[0].split(",")
     personal = {
         "nhs_number",
@@ -145,6 +158,8 @@ def test_pseudonymisation_without_key_never_releases(tmp_path: Path, capsys, mon
             str(EXAMPLES / "service_requests.csv"),
             "--destination",
             "third-party",
+            "--context",
+            str(EXAMPLES / "context" / "third-party.yaml"),
             "--out",
             str(tmp_path),
         ],
@@ -168,6 +183,10 @@ def test_third_party_with_key_pseudonymises_deterministically(
                 str(EXAMPLES / "service_requests.csv"),
                 "--destination",
                 "third-party",
+                "--context",
+                str(EXAMPLES / "context" / "third-party.yaml"),
+                "--context",
+                str(EXAMPLES / "context" / "third-party.yaml"),
                 "--out",
                 str(out),
             ],
@@ -275,3 +294,87 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("triage: error:") and "Traceback" not in proc.stderr
+
+
+def test_third_party_without_answers_is_referred(tmp_path: Path, capsys) -> None:
+    code, _, _ = run(
+        [
+            "check",
+            str(EXAMPLES / "air_quality.csv"),
+            "--destination",
+            "third-party",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path)
+    assert code == 20
+    assert [p["kind"] for p in report["problems"]] == ["context_missing"]
+
+
+def test_incomplete_answers_force_refer_and_are_listed(tmp_path: Path, capsys) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("destination: open-data\nanswers:\n  use_case: portal\n", "utf-8")
+    code, _, _ = run(
+        [
+            "check",
+            str(EXAMPLES / "air_quality.csv"),
+            "--destination",
+            "open-data",
+            "--context",
+            str(answers),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path / "o")
+    assert code == 20
+    assert "owner_permission" in report["context"]["missing"]
+    assert report["data_class"] == "closed"
+
+
+def test_complete_answers_record_conditions(tmp_path: Path, capsys) -> None:
+    code, _, _ = run(
+        [
+            "check",
+            str(EXAMPLES / "air_quality.csv"),
+            "--destination",
+            "open-data",
+            "--context",
+            str(EXAMPLES / "context" / "open-data.yaml"),
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path)
+    assert code == 0 and report["data_class"] == "open"
+    assert any("OGL-3.0" in c for c in report["conditions"])
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Triage record" in html and "Head of Highways" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["context", "template", "--destination", "foi"], 0),
+        (
+            ["context", "validate", str(EXAMPLES / "context" / "foi.yaml"), "--destination", "foi"],
+            0,
+        ),
+        (
+            [
+                "context",
+                "validate",
+                str(EXAMPLES / "context" / "foi.yaml"),
+                "--destination",
+                "open-data",
+            ],
+            2,
+        ),
+    ],
+)
+def test_context_commands(args: list[str], code: int, capsys) -> None:
+    assert run(args, capsys)[0] == code

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from triage.questionnaire import builtin_questionnaire, load_answers
 from triage.rules import builtin_rulebook, evaluate_rules, load_rulebook
 from triage.vocab import ColumnRole, Decision, Destination
 
@@ -74,7 +76,17 @@ def make_facts(
         "findings": findings or [],
         "problems": problems or [],
         "mosaic": mosaic or [],
+        "context": {q.id: None for q in builtin_questionnaire().questions},
     }
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "context"
+
+
+def answers_for(destination: Destination) -> dict[str, Any]:
+    """The complete example answers shipped for ``destination``."""
+    path = EXAMPLES / f"{destination.value}.yaml"
+    return dict(load_answers(path, builtin_questionnaire(), destination).values)
 
 
 SENSOR = [
@@ -304,7 +316,8 @@ CASES = [(name, destination) for name in SCENARIOS for destination in ALL]
 def test_decision_per_destination(scenario: str, destination: Destination) -> None:
     facts, expected = SCENARIOS[scenario]
     book = builtin_rulebook(destination)
-    result = evaluate_rules(book, {**facts, "destination": destination.value})
+    facts = {**facts, "destination": destination.value, "context": answers_for(destination)}
+    result = evaluate_rules(book, facts)
     assert result.errors == []
     fired = [rule.id for rule in result.fired]
     decision = Decision.most_restrictive([rule.outcome for rule in result.fired])
@@ -379,3 +392,55 @@ def test_treatment_rules_do_not_fire_on_recheck() -> None:
     for destination in ALL:
         fired = evaluate_rules(builtin_rulebook(destination), after).fired
         assert all(rule.outcome is not Decision.RELEASE_WITH_CHANGES for rule in fired)
+
+
+# --- triage answers drive rules (issue 8) --------------------------------------------------
+
+ANSWER_CASES = [
+    # (destination, answers changed, expected decision on clean sensor data)
+    (Destination.OPEN_DATA, {}, Decision.RELEASE),
+    (Destination.OPEN_DATA, {"owner_permission": "refused"}, Decision.WITHHOLD),
+    (Destination.OPEN_DATA, {"owner_permission": "not_asked"}, Decision.REFER),
+    (Destination.OPEN_DATA, {"asset_attributes": ["cctv_coverage"]}, Decision.WITHHOLD),
+    (Destination.FOI, {"asset_attributes": ["network_details"]}, Decision.WITHHOLD),
+    (
+        Destination.OPEN_DATA,
+        {"harm_if_misused": "severe", "likelihood_of_misuse": "likely"},
+        Decision.WITHHOLD,
+    ),
+    (
+        Destination.OPEN_DATA,
+        {"harm_if_misused": "severe", "likelihood_of_misuse": "possible"},
+        Decision.REFER,
+    ),
+    (Destination.OPEN_DATA, {"already_public": "yes_same_detail"}, Decision.RELEASE),
+    (Destination.THIRD_PARTY, {}, Decision.RELEASE),
+    (Destination.THIRD_PARTY, {"agreement_reference": None}, Decision.REFER),
+    (Destination.THIRD_PARTY, {"recipient_name": None}, Decision.REFER),
+    (Destination.THIRD_PARTY, {"asset_attributes": ["control_systems"]}, Decision.REFER),
+    (Destination.INTERNAL, {"owner_permission": "refused"}, Decision.WITHHOLD),
+]
+
+
+@pytest.mark.parametrize(("destination", "changes", "expected"), ANSWER_CASES)
+def test_answers_change_the_decision(
+    destination: Destination, changes: dict[str, Any], expected: Decision
+) -> None:
+    facts, _ = SCENARIOS["clean-sensor-data"]
+    context = {**answers_for(destination), **changes}
+    result = evaluate_rules(
+        builtin_rulebook(destination),
+        {**facts, "destination": destination.value, "context": context},
+    )
+    assert result.errors == []
+    assert Decision.most_restrictive([r.outcome for r in result.fired]) is expected
+
+
+def test_cni_locations_are_withheld_from_open_data() -> None:
+    columns = [col("lat_lon", "location", ["COORDINATES"]), col("asset", "none", [])]
+    facts = make_facts(columns, person_related=False)
+    context = {**answers_for(Destination.OPEN_DATA), "asset_categories": ["cni"]}
+    result = evaluate_rules(builtin_rulebook(Destination.OPEN_DATA), {**facts, "context": context})
+    fired = {r.id for r in result.fired}
+    assert "sensitive-asset-precise-location" in fired
+    assert Decision.most_restrictive([r.outcome for r in result.fired]) is Decision.WITHHOLD

@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="register of published datasets (not yet supported: forces refer)",
     )
     check.add_argument(
+        "--context",
+        type=Path,
+        metavar="FILE.yaml",
+        help="triage answers (who receives it, owner permission, asset sensitivity...); "
+        "a template comes from 'triage context template --destination D'",
+    )
+    check.add_argument(
+        "--questionnaire", type=Path, metavar="FILE.yaml", help="custom questionnaire"
+    )
+    check.add_argument(
         "--key-file",
         type=Path,
         metavar="FILE",
@@ -142,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of faults"
     )
+
+    context = sub.add_parser("context", help="triage answers: print a template or validate")
+    ctx_sub = context.add_subparsers(dest="context_command", metavar="ACTION", parser_class=_Parser)
+    tmpl = ctx_sub.add_parser("template", help="print an answers file to fill in")
+    tmpl.add_argument("--destination", required=True, choices=[d.value for d in Destination])
+    cval = ctx_sub.add_parser("validate", help="check an answers file")
+    cval.add_argument("file", type=Path, metavar="FILE")
+    cval.add_argument("--destination", required=True, choices=[d.value for d in Destination])
 
     rulebook = sub.add_parser("rulebook", help="validate or show rulebooks")
     rb_sub = rulebook.add_subparsers(
@@ -208,6 +226,8 @@ def _run_check(args: argparse.Namespace) -> int:
             args.policy,
             progress=say,
             extra_problems=extra,
+            context_path=args.context,
+            questionnaire_path=args.questionnaire,
         )
     if not args.quiet:
         sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")
@@ -216,6 +236,24 @@ def _run_check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"triage: report: {args.out / 'report.html'}\n")
     print(report.decision.value)
     return report.decision.exit_code
+
+
+def _run_context(args: argparse.Namespace) -> int:
+    from triage.questionnaire import builtin_questionnaire, load_answers, template
+
+    questionnaire = builtin_questionnaire()
+    destination = Destination(args.destination)
+    if args.context_command == "template":
+        sys.stdout.write(template(questionnaire, destination))
+        return 0
+    if args.context_command == "validate":
+        answers = load_answers(args.file, questionnaire, destination)
+        if answers.missing:
+            print(f"{args.file.name}: missing required answers: {', '.join(answers.missing)}")
+            return 20
+        print(f"{args.file.name}: complete answers for {destination.value}")
+        return 0
+    raise ConfigError("context needs an action: template or validate")
 
 
 def _run_rulebook(args: argparse.Namespace) -> int:
@@ -249,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "rulebook":
             return _run_rulebook(args)
+        if args.command == "context":
+            return _run_context(args)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     except (DataInputError, ConfigError) as exc:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -32,8 +33,10 @@ from triage.models import (
     RiskMetrics,
     RuleFiring,
     RunInfo,
+    TriageContext,
 )
 from triage.planning import Step, plan_treatments
+from triage.questionnaire import Answers, builtin_questionnaire
 from triage.redaction.base import TransformContext
 from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
@@ -91,8 +94,26 @@ class Engine:
         ctx: RunContext,
         text: TextAnalyzer | None,
         progress: Progress | None = None,
+        answers: Answers | None = None,
     ) -> None:
         self.rulebook = rulebook
+        self.answers = answers
+        self.context: dict[str, Any] = (
+            dict(answers.values)
+            if answers is not None
+            else {q.id: None for q in builtin_questionnaire().questions}
+        )
+        self.context_problems: list[Problem] = []
+        if answers is not None:
+            self.context_problems = answers.problems()
+        elif rulebook.params.get("require_context"):
+            self.context_problems = [
+                Problem(
+                    kind="context_missing",
+                    message=f"the {rulebook.name} rulebook requires triage answers "
+                    "(--context FILE; see 'triage context template')",
+                )
+            ]
         self.ctx = ctx
         self.text = text
         self.progress = progress or (lambda _msg: None)
@@ -137,6 +158,7 @@ class Engine:
             problems=problems,
             mosaic=mosaic,
             params=self.rulebook.params,
+            context=self.context,
         )
         evaluation = evaluate_rules(self.rulebook, facts)
         for rule_id, message in evaluation.errors:
@@ -157,6 +179,7 @@ class Engine:
                 description=r.description,
                 treatments=[t.transform for t in r.treatments],
                 stage="before" if stage == "before" else "after",
+                conditions=[_fill(c, self.context) for c in r.conditions],
             )
             for r in evaluation.fired
         ]
@@ -178,7 +201,15 @@ class Engine:
         sensitive = _with_role(classification.columns, ColumnRole.SENSITIVE_ATTRIBUTE)
         self.progress(f"{name}: measuring risk and applying rules")
         before = self._evaluate(
-            name, "before", dataset.frame, classification, columns, qis, sensitive, [], mosaic
+            name,
+            "before",
+            dataset.frame,
+            classification,
+            columns,
+            qis,
+            sensitive,
+            list(self.context_problems),
+            mosaic,
         )
         findings, firings, problems = list(before.findings), list(before.firings), before.problems
         decision = before.outcome or Decision.most_restrictive(
@@ -355,15 +386,33 @@ class Engine:
             r.model_copy(update={"released": f"released/{r.name}" if r.name in released else None})
             for r in datasets_out
         ]
+        firings = [f for o in outcomes for f in o.firings]
+        problems: list[Problem] = []
+        for problem in (p for o in outcomes for p in o.problems):
+            if problem.kind == "context_missing":
+                problem = problem.model_copy(update={"dataset": None})
+            if problem not in problems:
+                problems.append(problem)
         report = Report(
             decision=decision,
             destination=self.destination,
             datasets=datasets_out,
             findings=[f for o in outcomes for f in o.findings],
-            rules_fired=[f for o in outcomes for f in o.firings],
+            rules_fired=firings,
             mosaic=[],
-            problems=[p for o in outcomes for p in o.problems],
+            problems=problems,
             decision_reason=reason,
+            conditions=list(dict.fromkeys(c for f in firings for c in f.conditions)),
+            data_class=_data_class(self.destination, decision),
+            context=None
+            if self.answers is None
+            else TriageContext(
+                questionnaire=self.answers.questionnaire,
+                questionnaire_version=self.answers.questionnaire_version,
+                answers=dict(self.answers.values),
+                missing=list(self.answers.missing),
+                source=self.answers.source,
+            ),
             run=RunInfo(
                 triage_version=__version__,
                 rulebook=self.rulebook.name,
@@ -373,6 +422,32 @@ class Engine:
             ),
         )
         return CheckResult(report, released)
+
+
+_CONTEXT_REF = re.compile(r"\{context\.([a-z][a-z0-9_]*)\}")
+
+
+def _fill(template: str, context: dict[str, Any]) -> str:
+    """A rule's condition text with ``{context.<id>}`` replaced by the answer."""
+
+    def answer(match: re.Match[str]) -> str:
+        value = context.get(match.group(1))
+        if value is None or value == []:
+            return "<not answered>"
+        return ", ".join(value) if isinstance(value, list) else str(value)
+
+    return _CONTEXT_REF.sub(answer, template)
+
+
+def _data_class(
+    destination: Destination, decision: Decision
+) -> Literal["open", "shared", "closed"]:
+    """The open / shared / closed reading of a decision (utilities' data triage)."""
+    if decision not in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES):
+        return "closed"
+    if destination in (Destination.OPEN_DATA, Destination.FOI):
+        return "open"
+    return "shared"
 
 
 def _replace(col: ColumnClassification, **changes: Any) -> ColumnClassification:

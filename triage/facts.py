@@ -23,6 +23,7 @@ def build_facts(
     problems: list[Problem],
     mosaic: list[MosaicLink],
     params: dict[str, Any],
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The activation for one dataset, exactly in the documented facts schema."""
     roles: dict[str, list[str]] = {role.value: [] for role in ColumnRole}
@@ -85,4 +86,5 @@ def build_facts(
             for m in mosaic
         ],
         "params": dict(params),
+        "context": dict(context or {}),
     }

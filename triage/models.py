@@ -76,6 +76,7 @@ class RuleFiring(_Frozen):
     description: str | None = None
     treatments: list[str] = Field(default_factory=list)
     stage: Literal["before", "after"] = "before"
+    conditions: list[str] = Field(default_factory=list)
 
 
 class MosaicLink(_Frozen):
@@ -93,6 +94,16 @@ class Problem(_Frozen):
     message: str
     dataset: str | None = None
     forces: Decision = Decision.REFER
+
+
+class TriageContext(_Frozen):
+    """The answers to the triage questionnaire that this decision took into account."""
+
+    questionnaire: str
+    questionnaire_version: str
+    answers: dict[str, str | list[str] | None]
+    missing: list[str] = Field(default_factory=list)
+    source: str | None = None
 
 
 class RunInfo(_Frozen):
@@ -118,6 +129,9 @@ class Report(_Frozen):
     mosaic: list[MosaicLink] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     decision_reason: str = ""
+    conditions: list[str] = Field(default_factory=list)
+    data_class: Literal["open", "shared", "closed"] = "closed"
+    context: TriageContext | None = None
     run: RunInfo | None = None
 
     def to_json_dict(self) -> dict[str, Any]:

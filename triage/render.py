@@ -300,9 +300,136 @@ def render_markdown(report: Report) -> str:
             out += [f"  - {_md(item)}" for item in ds.kept]
     if not kept_any:
         out.append("Nothing recorded.")
+    out += _md_record(report)
     out += ["", "## Run information", ""]
     out += _md_run(report)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+_READING = {
+    "open": "open: may be published to anyone",
+    "shared": "shared: only to the named recipient under the stated conditions",
+    "closed": "closed: not to leave until a person decides otherwise",
+}
+
+
+def _answer_rows(report: Report) -> list[tuple[str, str, str]]:
+    """(question, answer, note) for the triage record; no answers means none given."""
+    ctx = report.context
+    if ctx is None:
+        return []
+    texts: dict[str, str] = {}
+    try:
+        from triage.questionnaire import builtin_questionnaire
+
+        questionnaire = builtin_questionnaire()
+        if questionnaire.name == ctx.questionnaire:
+            texts = {q.id: q.text for q in questionnaire.questions}
+    except Exception:  # the record still prints with question ids
+        texts = {}
+    rows = []
+    for qid, value in ctx.answers.items():
+        if isinstance(value, list):
+            shown = ", ".join(value) if value else "not answered"
+        else:
+            shown = "not answered" if value is None else str(value)
+        note = "REQUIRED, missing" if qid in ctx.missing else ""
+        rows.append((texts.get(qid, qid), shown, note))
+    return rows
+
+
+def _residual_risk(report: Report) -> list[str]:
+    """One plain sentence per dataset about the risk left in what is released."""
+    lines = []
+    for ds in report.datasets:
+        after = ds.risk.after
+        if report.decision.value in ("refer", "withhold"):
+            lines.append(f"{ds.name}: nothing is released until the decision changes.")
+        elif after is None:
+            k = ds.risk.before.k_anonymity
+            lines.append(
+                f"{ds.name}: released unchanged"
+                + (f"; k-anonymity {k}." if k is not None else "; no quasi-identifiers of people.")
+            )
+        else:
+            lines.append(
+                f"{ds.name}: released with changes; k-anonymity {_text(after.k_anonymity)}, "
+                f"{_text(after.unique_records)} unique records, "
+                f"{_text(ds.rows_released)} of {ds.rows} records released."
+            )
+    return lines
+
+
+def _md_record(report: Report) -> list[str]:
+    out = ["", "## Triage record", ""]
+    out.append(f"- Decision: **{report.decision.value}** ({_READING[report.data_class]})")
+    out.append(f"- Destination: {report.destination.value}")
+    if report.context is not None:
+        out.append(
+            f"- Questionnaire: {_md(report.context.questionnaire)} "
+            f"{_md(report.context.questionnaire_version)}"
+            + (f" (answers from {_md(report.context.source)})" if report.context.source else "")
+        )
+    out += ["", "### Conditions of release", ""]
+    out += [f"- {_md(c)}" for c in report.conditions] or ["- none recorded"]
+    out += ["", "### Triage answers", ""]
+    rows = _answer_rows(report)
+    out += _md_table(["Question", "Answer", "Note"], rows) if rows else ["No answers given."]
+    out += ["", "### Rules", ""]
+    out += [f"- {_md(f.rule)} ({f.stage}): {f.outcome.value}" for f in report.rules_fired] or [
+        "- none fired"
+    ]
+    out += ["", "### Residual risk", ""]
+    out += [f"- {_md(line)}" for line in _residual_risk(report)]
+    out += ["", "### Review", "", "- Reviewer: ____________________", "- Review date: __________"]
+    return out
+
+
+def _html_record(report: Report) -> list[str]:
+    out = [
+        '<section class="record" aria-labelledby="record-heading">',
+        '<h2 id="record-heading">Triage record</h2>',
+        f"<p>Decision: <strong>{_e(report.decision.value)}</strong> "
+        f"({_e(_READING[report.data_class])}); destination {_e(report.destination.value)}.</p>",
+    ]
+    if report.context is not None:
+        source = f" (answers from {_e(report.context.source)})" if report.context.source else ""
+        out.append(
+            f"<p>Questionnaire {_e(report.context.questionnaire)} "
+            f"{_e(report.context.questionnaire_version)}{source}.</p>"
+        )
+    out.append("<h3>Conditions of release</h3>")
+    if report.conditions:
+        out += ["<ul>", *[f"<li>{_e(c)}</li>" for c in report.conditions], "</ul>"]
+    else:
+        out.append('<p class="muted">None recorded.</p>')
+    out.append("<h3>Triage answers</h3>")
+    rows = _answer_rows(report)
+    if rows:
+        out += _html_table(
+            "Answers to the triage questionnaire",
+            ["Question", "Answer", "Note"],
+            [[_e(q), _e(a), _e(n)] for q, a, n in rows],
+        )
+    else:
+        out.append('<p class="muted">No answers given.</p>')
+    out.append("<h3>Rules</h3>")
+    out += (
+        ["<ul>"]
+        + [
+            f"<li>{_e(f.rule)} ({_e(f.stage)}): {_e(f.outcome.value)}</li>"
+            for f in report.rules_fired
+        ]
+        + ["</ul>"]
+    )
+    out.append("<h3>Residual risk</h3>")
+    out += ["<ul>", *[f"<li>{_e(line)}</li>" for line in _residual_risk(report)], "</ul>"]
+    out += [
+        "<h3>Review</h3>",
+        "<p>Reviewer: ______________________ &nbsp; Review date: ____________</p>",
+        "</section>",
+    ]
+    return out
 
 
 def _run_rows(report: Report) -> list[tuple[str, str]]:
@@ -666,6 +793,7 @@ def render_html(report: Report) -> str:
         out.append('<p class="muted">No linkable datasets found.</p>')
     out.append("</section>")
 
+    out += _html_record(report)
     out += ['<section aria-labelledby="run-heading">', '<h2 id="run-heading">Run information</h2>']
     run_rows = _run_rows(report)
     if run_rows:

@@ -14,6 +14,12 @@ from triage.engine import CheckResult, Engine, Progress
 from triage.errors import ConfigError
 from triage.io import load_dataset, write_released
 from triage.models import Problem, Report
+from triage.questionnaire import (
+    builtin_questionnaire,
+    load_answers,
+    load_questionnaire,
+    validate_answers,
+)
 from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.vocab import Decision, Destination
@@ -61,9 +67,27 @@ def check_paths(
     rulebook_path: Path | None = None,
     progress: Progress | None = None,
     extra_problems: Sequence[Problem] = (),
+    context_path: Path | None = None,
+    questionnaire_path: Path | None = None,
 ) -> Report:
-    """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs."""
+    """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs.
+
+    ``context_path`` is a triage answers file (``triage context template``), validated against
+    the shipped questionnaire or the one at ``questionnaire_path``.
+    """
     rulebook = resolve_rulebook(destination, rulebook_path)
+    answers = None
+    if context_path is not None or questionnaire_path is not None:
+        questionnaire = (
+            load_questionnaire(questionnaire_path)
+            if questionnaire_path is not None
+            else builtin_questionnaire()
+        )
+        answers = (
+            load_answers(context_path, questionnaire, destination)
+            if context_path is not None
+            else validate_answers({}, questionnaire, destination)
+        )
     names = [p.name for p in paths]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -74,7 +98,7 @@ def check_paths(
         say(f"{path.name}: loading")
         datasets.append(load_dataset(path, ctx.limits))
     text = TextAnalyzer.create(ctx.nlp)
-    result = Engine(rulebook, ctx, text, progress).check(datasets)
+    result = Engine(rulebook, ctx, text, progress, answers).check(datasets)
     result = _with_versions(result)
     if extra_problems:
         result = _with_problems(result, list(extra_problems))
