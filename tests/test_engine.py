@@ -142,8 +142,15 @@ def test_first_replacing_treatment_in_rulebook_order_wins() -> None:
 
 
 def test_missing_key_refers_with_a_clear_problem() -> None:
+    from triage.questionnaire import builtin_questionnaire, load_answers
+
+    answers = load_answers(
+        Path(__file__).resolve().parents[1] / "examples" / "context" / "third-party.yaml",
+        builtin_questionnaire(),
+        Destination.THIRD_PARTY,
+    )
     rb = builtin_rulebook(Destination.THIRD_PARTY)
-    report = Engine(rb, CTX, None).check([dataset(PEOPLE)]).report
+    report = Engine(rb, CTX, None, answers=answers).check([dataset(PEOPLE)]).report
     assert report.decision is Decision.REFER
     (problem,) = [p for p in report.problems if p.kind == "treatment_failed"]
     assert "TRIAGE_PSEUDONYM_KEY" in problem.message and problem.dataset == "d.csv"
