@@ -10,13 +10,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from triage.context import RunContext
+
+if TYPE_CHECKING:
+    from triage.sites import SiteRegister
 from triage.errors import ConfigError
 
 
@@ -38,6 +41,8 @@ class TransformContext:
     #: words that identify people in this dataset (e.g. from its name column), always
     #: redacted from free text even where NER misses them
     deny_terms: frozenset[str] = frozenset()
+    #: the sensitive-site register given for the run (``drop_near_sites``), if any
+    sites: SiteRegister | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,13 @@ class Hierarchy:
     name: str
     level_fns: tuple[LevelFn, ...]
     level_names: tuple[str, ...]
+    #: builds the hierarchy to use on a given column (e.g. top coding at a percentile of
+    #: the data, or a check of user rules against the column's values); None: ``self``
+    fit_fn: Callable[[pd.Series], Hierarchy] | None = field(default=None, compare=False)
+
+    def fit(self, series: pd.Series) -> Hierarchy:
+        """The hierarchy to apply to ``series`` (``self`` unless it depends on the data)."""
+        return self if self.fit_fn is None else self.fit_fn(series)
 
     def __post_init__(self) -> None:
         if len(self.level_names) != len(self.level_fns) + 2:
@@ -153,6 +160,137 @@ def numeric_hierarchy(width: float = 10.0, factors: tuple[int, ...] = (1, 2, 4))
         name="numeric",
         level_fns=tuple(_interval_level(w) for w in widths),
         level_names=("original", *(f"intervals of width {w:g}" for w in widths), "suppressed"),
+    )
+
+
+def coded_interval_labels(
+    nums: np.ndarray,
+    width: float | None,
+    bottom: float | None = None,
+    top: float | None = None,
+    start: float = 0.0,
+    integer: bool = False,
+) -> np.ndarray:
+    """Labels of numbers in intervals of ``width`` from ``start``, bottom- and top-coded.
+
+    Values below ``bottom`` are ``"<bottom"``, values at or above ``top`` are ``"top+"``;
+    intervals are cut at ``bottom`` and ``top``; ``width`` None keeps the value itself
+    (top/bottom coding only). ``integer`` labels closed integer ranges (``"30-34"``) instead
+    of half-open intervals (``"[30, 35)"``). NaN and infinities: ``"*"``.
+
+    >>> nums = np.array([3.0, 16, 34, 95, np.nan])
+    >>> coded_interval_labels(nums, 10, bottom=16, top=90, integer=True).tolist()
+    ['<16', '16-19', '30-39', '90+', '*']
+    >>> coded_interval_labels(nums, None, bottom=16, top=90).tolist()
+    ['<16', '16', '34', '90+', '*']
+    >>> coded_interval_labels(np.array([2.5, 7.0]), 5).tolist()
+    ['[0, 5)', '[5, 10)']
+    """
+    out = np.full(len(nums), SUPPRESSED, dtype=object)
+    for i, v in enumerate(np.asarray(nums, dtype=float)):
+        if math.isnan(v) or math.isinf(v):
+            continue
+        if bottom is not None and v < bottom:
+            out[i] = f"<{bottom:g}"
+        elif top is not None and v >= top:
+            out[i] = f"{top:g}+"
+        elif width is None:
+            out[i] = f"{v:g}"
+        else:
+            lo = start + math.floor((v - start) / width) * width
+            hi = lo + width
+            if bottom is not None:
+                lo = max(lo, bottom)
+            if top is not None:
+                hi = min(hi, top)
+            out[i] = f"{lo:g}-{hi - 1:g}" if integer else f"[{lo:g}, {hi:g})"
+    return out
+
+
+def _coded_level(
+    width: float | None, bottom: float | None, top: float | None, start: float, integer: bool
+) -> LevelFn:
+    def fn(values: np.ndarray) -> np.ndarray:
+        nums = pd.to_numeric(_as_str(values), errors="coerce").astype(float).to_numpy()
+        return coded_interval_labels(nums, width, bottom, top, start, integer)
+
+    return fn
+
+
+def interval_hierarchy(
+    widths: tuple[float | None, ...] = (5, 10, 20),
+    bottom: float | None = None,
+    top: float | None = None,
+    start: float = 0.0,
+    integer: bool = False,
+    name: str = "intervals",
+    top_percentile: float | None = None,
+    bottom_percentile: float | None = None,
+) -> Hierarchy:
+    """Numeric intervals of growing ``widths`` with optional bottom and top coding.
+
+    Each width must be a multiple of the one before (so intervals nest and the hierarchy is
+    monotone); a first width of None is a level with exact values, only top/bottom coded.
+    ``top_percentile`` / ``bottom_percentile`` (0-100) set ``top`` / ``bottom`` from the
+    column's values when the hierarchy is fitted to a column (:meth:`Hierarchy.fit`).
+
+    >>> h = interval_hierarchy((None, 5, 10), bottom=16, top=90, integer=True)
+    >>> [h.map_uniques(np.array(["12", "34", "93"], dtype=object), lv).tolist()
+    ...  for lv in range(h.levels)]  # doctest: +NORMALIZE_WHITESPACE
+    [['12', '34', '93'], ['<16', '34', '90+'], ['<16', '30-34', '90+'],
+     ['<16', '30-39', '90+'], ['*', '*', '*']]
+    """
+    if not widths:
+        raise ValueError("at least one width is needed")
+    for i, w in enumerate(widths):
+        if w is None:
+            if i:
+                raise ValueError("only the first width may be None (exact values)")
+            continue
+        if w <= 0:
+            raise ValueError("widths must be positive")
+        prev = widths[i - 1] if i else None
+        if prev is not None:
+            ratio = w / prev
+            if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+                raise ValueError("each width must be a multiple of the one before")
+    if bottom is not None and top is not None and bottom >= top:
+        raise ValueError("bottom must be below top")
+
+    def names() -> tuple[str, ...]:
+        coded = ", ".join(
+            x
+            for x in (
+                f"under {bottom:g} bottom-coded" if bottom is not None else "",
+                f"{top:g}+ top-coded" if top is not None else "",
+            )
+            if x
+        )
+        suffix = f" ({coded})" if coded else ""
+        parts = [("exact values" if w is None else f"intervals of {w:g}") + suffix for w in widths]
+        return ("original", *parts, "suppressed")
+
+    fit_fn: Callable[[pd.Series], Hierarchy] | None = None
+    if top_percentile is not None or bottom_percentile is not None:
+
+        def fit_fn(series: pd.Series) -> Hierarchy:
+            nums = pd.to_numeric(series.map(lambda v: str(v).strip()), errors="coerce")
+            nums = nums[np.isfinite(nums.astype(float))]
+            t, b = top, bottom
+            if len(nums):
+                if top_percentile is not None:
+                    t = float(np.percentile(nums.astype(float), top_percentile))
+                if bottom_percentile is not None:
+                    b = float(np.percentile(nums.astype(float), bottom_percentile))
+            if t is not None and b is not None and b >= t:
+                b = None
+            return interval_hierarchy(widths, b, t, start, integer, name)
+
+    return Hierarchy(
+        name=name,
+        level_fns=tuple(_coded_level(w, bottom, top, start, integer) for w in widths),
+        level_names=names(),
+        fit_fn=fit_fn,
     )
 
 

@@ -19,6 +19,12 @@ REGISTRY: dict[str, str] = {
     "suppress_records": "triage.redaction.suppress:SuppressRecords",
     "local_suppress": "triage.redaction.suppress:LocalSuppress",
     "anonymise_k": "triage.redaction.anonymise_k:AnonymiseK",
+    "microaggregate": "triage.redaction.microaggregate:Microaggregate",
+    "snap_grid": "triage.redaction.spatial:SnapGrid",
+    "reduce_precision": "triage.redaction.spatial:ReducePrecision",
+    "aggregate_h3": "triage.redaction.spatial:AggregateH3",
+    "donut_geomask": "triage.redaction.spatial:DonutGeomask",
+    "drop_near_sites": "triage.redaction.spatial:DropNearSites",
 }
 
 

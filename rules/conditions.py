@@ -22,6 +22,7 @@ import cel
 
 from triage.errors import PluginExecutionError
 from triage.questionnaire import builtin_questionnaire
+from triage.risk import FLOAT_METRICS, MICRODATA_METRICS
 from triage.vocab import ColumnRole
 
 __all__ = [
@@ -50,10 +51,31 @@ FACT_NAMES: frozenset[str] = frozenset(
         "mosaic",
         "params",
         "context",
+        "geo",
+        "sites",
+        "weakness",
     }
 )
+GEO_FIELDS: frozenset[str] = frozenset(
+    {
+        "has_points",
+        "columns",
+        "crs",
+        "points",
+        "swapped",
+        "out_of_uk",
+        "precision_m",
+        "subject",
+        "cell_m",
+        "k_min",
+        "share_cells_below_k",
+        "density_min",
+    }
+)
+SITES_FIELDS: frozenset[str] = frozenset({"checked", "within", "by_category", "min_distance_m"})
+WEAKNESS_FIELDS: frozenset[str] = frozenset({"kinds", "columns", "rows"})
 DATASET_FIELDS: frozenset[str] = frozenset({"name", "rows", "columns", "person_related"})
-METRIC_FIELDS: frozenset[str] = frozenset(
+METRIC_FIELDS: frozenset[str] = frozenset(MICRODATA_METRICS) | frozenset(
     {
         "k_anonymity",
         "unique_records",
@@ -98,7 +120,7 @@ _COMPREHENSION_VAR = re.compile(
     r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,"
 )
 _FIELD_ACCESS = re.compile(
-    r"(?<![\w.])(metrics|dataset|roles|params|context)\s*\.\s*([A-Za-z_]\w*)"
+    r"(?<![\w.])(metrics|dataset|roles|params|context|geo|sites|weakness)\s*\.\s*([A-Za-z_]\w*)"
 )
 
 
@@ -214,6 +236,10 @@ def sample_facts(
         "roles": {role: items("col") for role in sorted(ROLE_NAMES)},
         "entities": items("PERSON"),
         "metrics": {
+            **{
+                name: maybe(0.5 if name in FLOAT_METRICS else 2)
+                for name in sorted(MICRODATA_METRICS)
+            },
             "k_anonymity": maybe(3),
             "unique_records": maybe(2),
             "l_diversity": maybe(1),
@@ -231,10 +257,39 @@ def sample_facts(
                 "datasets": ["a.csv", "b.csv"],
                 "linking_columns": ["col"],
                 "k_anonymity_after_linkage": maybe(2),
+                "link_kinds": ["quasi_identifier"],
+                "flagged": full,
+                "registered": False,
+                "risks": items("linkage_k"),
             }
         ),
         "params": dict(params),
         "context": _sample_context(full, empty),
+        "geo": {
+            "has_points": not empty,
+            "columns": items("lat"),
+            "crs": maybe(4326),
+            "points": 0 if empty else 10,
+            "swapped": 0,
+            "out_of_uk": 0,
+            "precision_m": maybe(10.0),
+            "subject": "unknown" if empty else "people",
+            "cell_m": maybe(10.0),
+            "k_min": maybe(1),
+            "share_cells_below_k": maybe(0.5),
+            "density_min": maybe(3),
+        },
+        "sites": {
+            "checked": full,
+            "within": 2 if full else 0,
+            "by_category": {"refuge": 1, "school": 1} if full else {},
+            "min_distance_m": {"refuge": 50.0, "school": 80.0} if full else {},
+        },
+        "weakness": {
+            "kinds": items("access_code"),
+            "columns": items("notes"),
+            "rows": {"access_code": 1} if not empty else {},
+        },
     }
 
 
@@ -277,6 +332,9 @@ def _static_problem(expression: str, program: Any, params: Mapping[str, Any]) ->
         "roles": ROLE_NAMES,
         "params": frozenset(params),
         "context": frozenset(q.id for q in builtin_questionnaire().questions),
+        "geo": GEO_FIELDS,
+        "sites": SITES_FIELDS,
+        "weakness": WEAKNESS_FIELDS,
     }
     for top, field in _FIELD_ACCESS.findall(stripped):
         if top in bound:

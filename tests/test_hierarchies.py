@@ -164,3 +164,193 @@ def test_numeric() -> None:
     assert h.generalise(s, 1).tolist() == ["[40, 50)", "[40, 50)", "*"]
     assert h.generalise(s, 2).tolist() == ["[40, 60)", "[40, 60)", "*"]
     assert hierarchy_for("numeric").levels == 5
+
+
+# --------------------------------------------------------------------------- intervals, user
+
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from triage.errors import ConfigError  # noqa: E402
+from triage.redaction.hierarchies import interval_hierarchy  # noqa: E402
+from triage.redaction.user_hierarchies import (  # noqa: E402
+    hierarchy_from_definition,
+    load_hierarchies,
+    resolve_hierarchy,
+)
+
+ADULT_YAML = Path(__file__).resolve().parent.parent / "bench" / "hierarchies" / "adult.yaml"
+
+
+def labels(h: object, values: list[str], level: int) -> list[object]:
+    return h.map_uniques(np.array(values, dtype=object), level).tolist()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "level", "expected"),
+    [
+        (
+            {"widths": (None, 5), "bottom": 16, "top": 90, "integer": True},
+            1,
+            ["<16", "34", "90+", "*"],
+        ),
+        (
+            {"widths": (None, 5), "bottom": 16, "top": 90, "integer": True},
+            2,
+            ["<16", "30-34", "90+", "*"],
+        ),
+        ({"widths": (10, 20)}, 1, ["[10, 20)", "[30, 40)", "[90, 100)", "*"]),
+        ({"widths": (10, 20)}, 2, ["[0, 20)", "[20, 40)", "[80, 100)", "*"]),
+        ({"widths": (10,), "bottom": 18}, 1, ["<18", "[30, 40)", "[90, 100)", "*"]),
+        ({"widths": (10,), "bottom": 18}, 2, ["*", "*", "*", "*"]),
+    ],
+)
+def test_interval_hierarchy(kwargs: dict[str, object], level: int, expected: list[str]) -> None:
+    h = interval_hierarchy(**kwargs)  # type: ignore[arg-type]
+    assert labels(h, ["12", "34", "93", "n/a"], level) == expected
+
+
+@pytest.mark.parametrize("widths", [(), (10, 15), (5, None), (-1,)])
+def test_interval_hierarchy_rejects(widths: tuple[float | None, ...]) -> None:
+    with pytest.raises(ValueError):
+        interval_hierarchy(widths)
+
+
+def test_top_percentile_fitted_to_column() -> None:
+    h = interval_hierarchy((1000,), top_percentile=90)
+    income = pd.Series([str(x) for x in range(0, 100_000, 1000)])
+    fitted = h.fit(income)
+    top = fitted.map_uniques(np.array(["99000", "5500"], dtype=object), 1).tolist()
+    assert top == ["89100+", "[5000, 6000)"]
+    assert h.fit(pd.Series([], dtype=object)).levels == 3
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "h.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_load_table_and_kinds(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        """hierarchies:
+  edu:
+    levels:
+      - [BSc, Degree, Higher, "*"]
+      - [MSc, Degree, Higher, "*"]
+      - [A-level, School, Lower, "*"]
+  age:
+    intervals: {widths: [5, 10], top: 90, integer: true}
+  code:
+    prefix: [3, 1]
+  country:
+    rules:
+      - [{pattern: "^(US|CA)$", label: "North America"}, {pattern: ".", label: Other}]
+""",
+    )
+    hs = load_hierarchies(p)
+    assert sorted(hs) == ["age", "code", "country", "edu"]
+    assert hs["edu"].levels == 4
+    assert labels(hs["edu"], ["MSc", "GCSE"], 1) == ["Degree", "*"]
+    assert labels(hs["edu"], ["MSc", "A-level"], 2) == ["Higher", "Lower"]
+    assert labels(hs["age"], ["93", "44"], 2) == ["90+", "40-49"]
+    assert labels(hs["code"], ["AB123"], 1) == ["AB1"]
+    assert labels(hs["country"], ["CA", "FR"], 1) == ["North America", "Other"]
+    assert hs["code"].fit(pd.Series(["AB1", "AB2", "CD1"], name="code")) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("hierarchies:\n  e:\n    levels:\n      - [a, x, p]\n      - [b, x]\n", 5, "every value"),
+        (
+            "hierarchies:\n  e:\n    levels:\n      - [a, x, p]\n      - [b, x, q]\n",
+            5,
+            "not monotone",
+        ),
+        ("hierarchies:\n  e:\n    levels:\n      - [a, x]\n      - [a, y]\n", 5, "twice"),
+        ("hierarchies:\n  e:\n    levels:\n      - [a, ~]\n", 4, "empty"),
+        ("hierarchies:\n  e:\n    intervals: {widths: [10, 15]}\n", 3, "multiple"),
+        ("hierarchies:\n  e:\n    prefix: [1, 3]\n", 3, "decreasing"),
+        ("hierarchies:\n  e:\n    rules:\n      - [{pattern: '(', label: x}]\n", 4, "regex"),
+        ("hierarchies:\n  e:\n    levels: [[a, b]]\n    prefix: [2]\n", 3, "exactly one"),
+        ("hierarchies:\n  e: [\n", 3, "invalid YAML"),
+    ],
+)
+def test_load_errors_name_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
+    p = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_hierarchies(p)
+    assert f"{p}:{line}" in str(err.value)
+    assert words in str(err.value)
+
+
+def test_rules_monotony_checked_on_fit() -> None:
+    h = hierarchy_from_definition(
+        "c",
+        {
+            "rules": [
+                [{"pattern": "^a", "label": "A"}, {"pattern": ".", "label": "B"}],
+                [{"pattern": "1$", "label": "one"}, {"pattern": ".", "label": "other"}],
+            ]
+        },
+    )
+    h.fit(pd.Series(["a1", "b1"]))  # a1 -> A -> ?, b1 -> B: fine
+    with pytest.raises(ConfigError, match="not monotone"):
+        h.fit(pd.Series(["a1", "a2"], name="c"))  # both A at level 1, differ at level 2
+
+
+def test_resolve_hierarchy_specs() -> None:
+    assert resolve_hierarchy("age", "x").name == "age"
+    assert resolve_hierarchy({"prefix": [2]}, "x").levels == 3
+    assert resolve_hierarchy(f"{ADULT_YAML}#education", "x").levels == 4
+    assert resolve_hierarchy(str(ADULT_YAML), "race").levels == 2
+    with pytest.raises(ConfigError):
+        resolve_hierarchy("nonsense", "x")
+    with pytest.raises(ConfigError, match="no hierarchy"):
+        resolve_hierarchy(str(ADULT_YAML), "nope")
+
+
+def test_adult_yaml_is_valid() -> None:
+    hs = load_hierarchies(ADULT_YAML)
+    assert {"age", "education", "native-country", "workclass"} <= set(hs)
+
+
+def test_anonymise_k_with_user_hierarchies() -> None:
+    from triage.context import RunContext
+    from triage.metrics import k_anonymity
+    from triage.redaction.base import TransformContext
+    from triage.redaction.registry import get_transform
+
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "income": rng.integers(0, 200_000, n).astype(str),
+            "edu": rng.choice(["BSc", "MSc", "A-level", "GCSE"], n),
+        }
+    )
+    params = {
+        "k": 5,
+        "max_suppression": 0.02,
+        "hierarchies": {
+            "income": {"intervals": {"widths": [10_000, 50_000], "top_percentile": 95}},
+            "edu": {
+                "levels": [
+                    ["BSc", "Degree"],
+                    ["MSc", "Degree"],
+                    ["A-level", "School"],
+                    ["GCSE", "School"],
+                ]
+            },
+        },
+    }
+    r = get_transform("anonymise_k").run(
+        frame, ["income", "edu"], params, TransformContext(RunContext(), {})
+    )
+    assert k_anonymity(r.frame, ["income", "edu"]) >= 5
+    assert r.rows_removed <= 0.02 * n
+    assert r.frame["income"].str.startswith("[").any() or r.frame["income"].str.endswith("+").any()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from triage.facts import NO_PLACE_FACTS as NO_PLACE
 from triage.questionnaire import builtin_questionnaire, load_answers
+from triage.risk import MICRODATA_METRICS
 from triage.rules import builtin_rulebook, evaluate_rules, load_rulebook
 from triage.vocab import ColumnRole, Decision, Destination
 
@@ -65,6 +68,7 @@ def make_facts(
         "roles": roles,
         "entities": entities,
         "metrics": {
+            **dict.fromkeys(MICRODATA_METRICS),
             "k_anonymity": k,
             "unique_records": None if k is None else (3 if k == 1 else 0),
             "l_diversity": l_div,
@@ -77,6 +81,7 @@ def make_facts(
         "problems": problems or [],
         "mosaic": mosaic or [],
         "context": {q.id: None for q in builtin_questionnaire().questions},
+        **copy.deepcopy(NO_PLACE),
     }
 
 
@@ -214,6 +219,10 @@ SCENARIOS: dict[str, tuple[dict[str, Any], dict[Destination, Decision]]] = {
                     "datasets": ["d.csv", "published.csv"],
                     "linking_columns": ["ward"],
                     "k_anonymity_after_linkage": 2,
+                    "link_kinds": ["quasi_identifier"],
+                    "flagged": True,
+                    "registered": True,
+                    "risks": ["linkage_k"],
                 }
             ],
         ),

@@ -364,3 +364,44 @@ def test_value_transforms_never_mutate(frame: pd.DataFrame) -> None:
     for tid in ("drop", "mask", "pseudonymise", "generalise"):
         r = run(tid, frame, cols)
         assert len(r.frame) == len(frame)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 10_000), st.integers(30, 300), st.integers(2, 6), st.sampled_from([16, 1 << 21])
+)
+def test_anonymise_k_rollup_and_bound_match_rows(seed: int, n: int, k: int, limit: int) -> None:
+    """Rolled-up class sizes equal those from the rows; the hashed bound never exceeds them
+    (a small direct-count limit forces the hashed bound and the factorising path)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("triage.redaction.anonymise_k._DIRECT_LIMIT", limit)
+        _rollup_check(seed, n, k)
+
+
+def _rollup_check(seed: int, n: int, k: int) -> None:
+    import itertools
+
+    from triage.metrics import records_below_k
+    from triage.redaction.anonymise_k import _Column, _Search
+    from triage.redaction.hierarchies import hierarchy_for
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(0, 100, n).astype(str),
+            "sex": rng.choice(["F", "M"], n),
+            "postcode": rng.choice(["LS1 4AB", "LS1 5XY", "LS2 7HY", "M1 1AE", "M2 3BB"], n),
+            "dob": rng.choice(["1980-01-02", "1981-05-06", "1990-07-08", "2001-03-04"], n),
+        }
+    ).astype("str")
+    qis = list(frame.columns)
+    cols = [_Column(frame[q], hierarchy_for(KINDS.get(q))) for q in qis]
+    search = _Search(cols, [0] * len(cols), k, 0.0)
+    nodes = list(itertools.product(*(range(c.hierarchy.top + 1) for c in cols)))
+    for idx in rng.permutation(len(nodes))[:40]:
+        levels = tuple(int(x) for x in nodes[idx])
+        gen = pd.DataFrame({q: c.values(lv) for q, c, lv in zip(qis, cols, levels, strict=True)})
+        truth = records_below_k(gen, qis, k)
+        assert search.below(levels, exact=True) == truth
+        bound = search._projection_below(levels)
+        assert bound <= truth

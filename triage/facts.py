@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from triage.models import ColumnReport, Finding, MosaicLink, Problem, RiskMetrics
+from triage.models import ColumnReport, Finding, Problem, RiskMetrics
+from triage.risk import FLOAT_METRICS, MICRODATA_METRICS
 from triage.vocab import ColumnRole, Destination
 
 
@@ -21,9 +22,10 @@ def build_facts(
     metrics: RiskMetrics,
     findings: list[Finding],
     problems: list[Problem],
-    mosaic: list[MosaicLink],
+    mosaic: list[dict[str, Any]],
     params: dict[str, Any],
     context: dict[str, Any] | None = None,
+    place: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The activation for one dataset, exactly in the documented facts schema."""
     roles: dict[str, list[str]] = {role.value: [] for role in ColumnRole}
@@ -59,6 +61,7 @@ def build_facts(
         "roles": roles,
         "entities": sorted(entities),
         "metrics": {
+            **{name: _typed(name, metrics.measures.get(name)) for name in MICRODATA_METRICS},
             "k_anonymity": metrics.k_anonymity,
             "unique_records": metrics.unique_records,
             "l_diversity": metrics.l_diversity,
@@ -77,14 +80,36 @@ def build_facts(
             for f in findings
         ],
         "problems": [{"kind": p.kind} for p in problems],
-        "mosaic": [
-            {
-                "datasets": list(m.datasets),
-                "linking_columns": list(m.linking_columns),
-                "k_anonymity_after_linkage": m.k_anonymity_after_linkage,
-            }
-            for m in mosaic
-        ],
+        "mosaic": [dict(m) for m in mosaic],
         "params": dict(params),
         "context": dict(context or {}),
+        **(place or NO_PLACE_FACTS),
     }
+
+
+#: geospatial facts when nothing was assessed
+NO_PLACE_FACTS: dict[str, Any] = {
+    "geo": {
+        "has_points": False,
+        "columns": [],
+        "crs": None,
+        "points": 0,
+        "swapped": 0,
+        "out_of_uk": 0,
+        "precision_m": None,
+        "subject": "unknown",
+        "cell_m": None,
+        "k_min": None,
+        "share_cells_below_k": None,
+        "density_min": None,
+    },
+    "sites": {"checked": False, "within": 0, "by_category": {}, "min_distance_m": {}},
+    "weakness": {"kinds": [], "columns": [], "rows": {}},
+}
+
+
+def _typed(name: str, value: float | None) -> float | int | None:
+    """Measures keep one CEL type: doubles for real-valued ones, ints otherwise."""
+    if value is None:
+        return None
+    return float(value) if name in FLOAT_METRICS else int(value)

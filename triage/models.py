@@ -31,6 +31,12 @@ class RiskMetrics(_Frozen):
     records_below_k: int | None = None
     quasi_identifiers: list[str] = Field(default_factory=list)
     sensitive_attributes: list[str] = Field(default_factory=list)
+    #: every microdata measure (``triage.risk.MICRODATA_METRICS``), null where it does not apply
+    measures: dict[str, int | float | None] = Field(default_factory=dict)
+    #: each quasi-identifier's contribution to the risk, biggest driver first
+    drivers: list[dict[str, Any]] = Field(default_factory=list)
+    #: row positions (never values) of the riskiest records
+    riskiest_rows: list[int] = Field(default_factory=list)
 
 
 class DatasetRisk(_Frozen):
@@ -115,6 +121,10 @@ class RunInfo(_Frozen):
     rulebook_sha256: str
     nlp_model: str | None
     packages: dict[str, str] = Field(default_factory=dict)
+    #: the rulebook's thresholds (k, l, maximum risk...) that the metrics were judged against
+    thresholds: dict[str, int | float | str | bool] = Field(default_factory=dict)
+    #: ids given to this release in the register (``check --record``)
+    recorded_release_ids: list[int] = Field(default_factory=list)
 
 
 class Report(_Frozen):
@@ -127,6 +137,8 @@ class Report(_Frozen):
     findings: list[Finding] = Field(default_factory=list)
     rules_fired: list[RuleFiring] = Field(default_factory=list)
     mosaic: list[MosaicLink] = Field(default_factory=list)
+    #: per link: column pairs with overlap estimates, the risks found and the remedies
+    mosaic_evidence: list[dict[str, Any]] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     decision_reason: str = ""
     conditions: list[str] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from triage.models import (
     DatasetReport,
@@ -64,6 +64,47 @@ _RISK_ROWS: tuple[tuple[str, Callable[[RiskMetrics], object]], ...] = (
 
 
 # --------------------------------------------------------------------------- shared helpers
+
+
+def _measure_rows(ds: DatasetReport) -> list[list[str]]:
+    """Every microdata measure known before (and after), formatted; skips all-null rows."""
+    before, after = ds.risk.before.measures, (ds.risk.after.measures if ds.risk.after else {})
+    rows = []
+    for name in before or after:
+        b, a = before.get(name), after.get(name) if ds.risk.after else None
+        if b is None and a is None:
+            continue
+        rows.append([name, _num(b), NA if ds.risk.after is None else _num(a)])
+    return rows
+
+
+def _num(value: object) -> str:
+    if value is None:
+        return NA
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _driver_rows(ds: DatasetReport) -> list[list[str]]:
+    """Each quasi-identifier's contribution to the risk (leave-one-out), biggest first."""
+    return [
+        [
+            str(d.get("qi")),
+            str(d.get("uniques_reduction")),
+            str(d.get("below_k_reduction")),
+            f"{float(d.get('msu_share') or 0.0):.0%}",
+        ]
+        for d in ds.risk.before.drivers
+    ]
+
+
+_DRIVER_HEADERS = [
+    "Quasi-identifier",
+    "Unique records removed without it",
+    "Records below k removed without it",
+    "Share of minimal sample uniques",
+]
 
 
 def _text(value: object) -> str:
@@ -255,6 +296,16 @@ def render_markdown(report: Report) -> str:
         )
         if after is None:
             out += ["", "No changed version was released, so there is no after column."]
+        measures = _measure_rows(ds)
+        if measures:
+            out += ["", "#### All risk measures", ""]
+            out += _md_table(["Measure", "Before", "After"], measures)
+        drivers = _driver_rows(ds)
+        if drivers:
+            out += ["", "#### What drives the risk", ""]
+            out += _md_table(_DRIVER_HEADERS, drivers)
+            rows = ", ".join(str(r) for r in ds.risk.before.riskiest_rows)
+            out += ["", f"Riskiest records (row positions, 0-based): {rows or NA}."]
         out += ["", "### Findings", "", *_md_findings(findings), ""]
         out += ["### Rules fired", "", *_md_rules(split.rules.get(ds.name, [])), ""]
         ds_problems = split.problems.get(ds.name, [])
@@ -443,6 +494,7 @@ def _run_rows(report: Report) -> list[tuple[str, str]]:
         ("Rulebook SHA-256", run.rulebook_sha256),
         ("NLP model", run.nlp_model if run.nlp_model else "pattern-only"),
     ]
+    rows += [(f"Threshold {name}", str(value)) for name, value in sorted(run.thresholds.items())]
     rows += [(f"Package {name}", version) for name, version in sorted(run.packages.items())]
     return rows
 
@@ -602,7 +654,9 @@ def _html_problems(caption: str, problems: Sequence[Problem], with_dataset: bool
     return _html_table(caption, headers, rows)
 
 
-def _html_dataset(index: int, ds: DatasetReport, split: _Split) -> list[str]:
+def _html_dataset(
+    index: int, ds: DatasetReport, split: _Split, map_svg: str | None = None
+) -> list[str]:
     findings = split.findings.get(ds.name, [])
     rules = split.rules.get(ds.name, [])
     problems = split.problems.get(ds.name, [])
@@ -650,6 +704,15 @@ def _html_dataset(index: int, ds: DatasetReport, split: _Split) -> list[str]:
         )
     else:
         out.append('<p class="muted">No columns.</p>')
+    if map_svg is not None:
+        out += [
+            "<h4>Map</h4>",
+            f'<figure class="map" aria-label="Map of the points of {_e(ds.name)}">',
+            map_svg,  # built by triage.map_svg: numbers and category names only, escaped there
+            "<figcaption>Points before and after treatment, with sensitive-site buffers "
+            "(drawn without map tiles).</figcaption>",
+            "</figure>",
+        ]
     out.append("<h4>Risk before and after</h4>")
     after = ds.risk.after
     out += _html_table(
@@ -665,6 +728,27 @@ def _html_dataset(index: int, ds: DatasetReport, split: _Split) -> list[str]:
         out.append(
             '<p class="muted">No changed version was released, so there is no after value.</p>'
         )
+    measures = _measure_rows(ds)
+    if measures:
+        out.append("<details><summary>All risk measures</summary>")
+        out += _html_table(
+            f"Every risk measure of {ds.name}",
+            ["Measure", "Before", "After"],
+            [[_e(m), _e(b), _e(a)] for m, b, a in measures],
+            numeric=(1, 2),
+        )
+        out.append("</details>")
+    drivers = _driver_rows(ds)
+    if drivers:
+        out.append("<h4>What drives the risk</h4>")
+        out += _html_table(
+            f"Contribution of each quasi-identifier to the risk of {ds.name}",
+            _DRIVER_HEADERS,
+            [[_e(c) for c in row] for row in drivers],
+            numeric=(1, 2, 3),
+        )
+        rows = ", ".join(str(r) for r in ds.risk.before.riskiest_rows)
+        out.append(f"<p>Riskiest records (row positions, 0-based): {_e(rows or NA)}.</p>")
     out.append("<h4>Findings</h4>")
     out += _html_findings(f"Findings for {ds.name}, most severe first", findings)
     out.append("<h4>Rules fired</h4>")
@@ -678,7 +762,7 @@ def _html_dataset(index: int, ds: DatasetReport, split: _Split) -> list[str]:
     return out
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, maps: Mapping[str, str] | None = None) -> str:
     """Render a report as one self-contained, accessible HTML page.
 
     The page has inline CSS only (no scripts, fonts, images or external links), works
@@ -757,7 +841,7 @@ def render_html(report: Report) -> str:
             numeric=(1, 2),
         )
         for i, ds in enumerate(report.datasets):
-            out += _html_dataset(i, ds, split)
+            out += _html_dataset(i, ds, split, (maps or {}).get(ds.name))
     else:
         out.append('<p class="muted">No datasets.</p>')
     out.append("</section>")

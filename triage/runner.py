@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from triage.classifiers.columns import classify_dataset
 from triage.classifiers.text import TextAnalyzer
 from triage.context import Limits, NlpSettings, RunContext
+from triage.dataset import Dataset
 from triage.engine import CheckResult, Engine, Progress
-from triage.errors import ConfigError
+from triage.errors import ConfigError, DataInputError
+from triage.geo_io import add_wkt_points, load_geo
 from triage.io import load_dataset, write_released
 from triage.models import Problem, Report
 from triage.questionnaire import (
+    Answers,
     builtin_questionnaire,
     load_answers,
     load_questionnaire,
@@ -22,7 +28,11 @@ from triage.questionnaire import (
 )
 from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
+from triage.sites import load_register
 from triage.vocab import Decision, Destination
+
+if TYPE_CHECKING:
+    from triage.store import ReleaseStore
 
 KEY_ENV = "TRIAGE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
@@ -69,11 +79,17 @@ def check_paths(
     extra_problems: Sequence[Problem] = (),
     context_path: Path | None = None,
     questionnaire_path: Path | None = None,
+    registry_url: str | None = None,
+    record: bool = False,
+    sites_path: Path | None = None,
 ) -> Report:
     """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs.
 
     ``context_path`` is a triage answers file (``triage context template``), validated against
-    the shipped questionnaire or the one at ``questionnaire_path``.
+    the shipped questionnaire or the one at ``questionnaire_path``. ``registry_url`` names the
+    register of published releases to check linkage against (default: ``$TRIAGE_REGISTRY`` or
+    the default register file, when it exists); with ``record`` a releasable result is
+    recorded there.
     """
     rulebook = resolve_rulebook(destination, rulebook_path)
     answers = None
@@ -96,16 +112,128 @@ def check_paths(
     datasets = []
     for path in paths:
         say(f"{path.name}: loading")
-        datasets.append(load_dataset(path, ctx.limits))
+        datasets.append(load_any(path, ctx.limits))
+    register = load_register(sites_path) if sites_path is not None else None
+    store = _open_registry(registry_url, required=record)
+    registered: dict[str, dict[str, Any]] = {}
+    ids: dict[str, int] = {}
+    if store is not None:
+        say("reading the register of published releases")
+        for rec in store.active_records(summaries=True):
+            label = f"{rec.name} (release {rec.id})"
+            registered[label], ids[label] = rec.fingerprint, rec.id
+
+    def load_full(labels: list[str]) -> dict[str, dict[str, Any]]:
+        assert store is not None
+        full = store.fingerprints([ids[label] for label in labels])
+        return {label: full[ids[label]] for label in labels if ids[label] in full}
+
     text = TextAnalyzer.create(ctx.nlp)
-    result = Engine(rulebook, ctx, text, progress, answers).check(datasets)
+    engine = Engine(
+        rulebook,
+        ctx,
+        text,
+        progress,
+        answers,
+        sites=register,
+        registered=registered,
+        load_registered=load_full,
+    )
+    result = engine.check(datasets)
     result = _with_versions(result)
     if extra_problems:
         result = _with_problems(result, list(extra_problems))
+    if (
+        record
+        and store is not None
+        and result.report.decision
+        in (
+            Decision.RELEASE,
+            Decision.RELEASE_WITH_CHANGES,
+        )
+    ):
+        say("recording the release in the register")
+        result = _record(result, datasets, store, ctx, text, answers)
     if out_dir is not None:
         say("writing reports")
         write_outputs(result, out_dir, {d.name: d.format for d in datasets})
     return result.report
+
+
+_GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
+
+
+def load_any(path: Path, limits: Limits) -> Dataset:
+    """Load tabular or geospatial input: GeoPackage and (zipped) Shapefiles through
+    ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns."""
+    if path.suffix.lower() in _GEO_SUFFIXES:
+        dataset, crs = load_geo(path, limits)
+        return dataclasses.replace(dataset, crs=crs)
+    try:
+        dataset = load_dataset(path, limits)
+    except DataInputError as exc:
+        if path.suffix.lower() in (".geojson", ".json") and "Point geometries" in str(exc):
+            dataset, crs = load_geo(path, limits)
+            return dataclasses.replace(dataset, crs=crs)
+        raise
+    if dataset.format in ("csv", "xlsx"):
+        dataset, crs = add_wkt_points(dataset)
+        if crs is not None:
+            dataset = dataclasses.replace(dataset, crs=crs)
+    return dataset
+
+
+def _open_registry(url: str | None, *, required: bool) -> ReleaseStore | None:
+    """The register to check against: the URL given, ``$TRIAGE_REGISTRY``, or the default
+    file when it already exists (a check never creates it unless asked to record)."""
+    from triage.store import REGISTRY_ENV, ReleaseStore, default_registry_url
+
+    if url or os.environ.get(REGISTRY_ENV, "").strip() or required:
+        return ReleaseStore.open(url)
+    default = default_registry_url()
+    if Path(default.removeprefix("sqlite:///")).exists():
+        return ReleaseStore.open(default)
+    return None
+
+
+def _record(
+    result: CheckResult,
+    datasets: Sequence[Dataset],
+    store: ReleaseStore,
+    ctx: RunContext,
+    text: TextAnalyzer,
+    answers: Answers | None,
+) -> CheckResult:
+    """Record each dataset as released (its treated form where changed) with its use case."""
+    from triage.registry_cli import record_released
+
+    report = result.report
+    frames = {}
+    for d in datasets:
+        frame = result.released.get(d.name, d.frame)
+        frames[d.name] = (frame, d.sha256, classify_dataset(frame, ctx, text))
+    context = answers.values if answers is not None else {}
+    run = report.run
+    new_ids = record_released(
+        store,
+        frames,
+        key=ctx.pseudonym_key,
+        destination=report.destination.value,
+        rulebook_name=run.rulebook if run else None,
+        rulebook_version=run.rulebook_version if run else None,
+        rulebook_sha256=run.rulebook_sha256 if run else None,
+        recipient=_text_answer(context.get("recipient_name")),
+        purpose=_text_answer(context.get("use_case")),
+    )
+    if run is not None:
+        report = report.model_copy(
+            update={"run": run.model_copy(update={"recorded_release_ids": new_ids})}
+        )
+    return CheckResult(report, result.released, result.maps)
+
+
+def _text_answer(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 _VERSIONED = (
@@ -132,7 +260,7 @@ def _with_versions(result: CheckResult) -> CheckResult:
         except metadata.PackageNotFoundError:
             continue
     report = result.report.model_copy(update={"run": run.model_copy(update={"packages": packages})})
-    return CheckResult(report, result.released)
+    return CheckResult(report, result.released, result.maps)
 
 
 def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
@@ -153,7 +281,7 @@ def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
         report = report.model_copy(
             update={"datasets": [d.model_copy(update={"released": None}) for d in report.datasets]}
         )
-    return CheckResult(report, released)
+    return CheckResult(report, released, result.maps)
 
 
 def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -> None:
@@ -164,7 +292,7 @@ def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -
         json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (out_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    (out_dir / "report.html").write_text(render_html(report), encoding="utf-8")
+    (out_dir / "report.html").write_text(render_html(report, result.maps), encoding="utf-8")
     if result.released:
         released_dir = out_dir / "released"
         released_dir.mkdir(exist_ok=True)

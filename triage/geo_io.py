@@ -1,0 +1,221 @@
+"""Reading geospatial files as string datasets: GeoPackage, Shapefile (zipped), GeoJSON, WKT.
+
+:func:`load_geo` returns a :class:`~triage.dataset.Dataset` whose frame holds the attribute
+columns as strings plus the point coordinates as string columns, and separately the file's
+declared CRS as an EPSG code (None when the file declares none: reported by
+``classifiers.geo.assess_geo(..., geo_file=True)`` as ``crs_missing``, never guessed here).
+
+Coordinates: EPSG:27700 stays ``easting``/``northing``; any other declared CRS is
+reprojected to WGS84 ``longitude``/``latitude`` (returned CRS 4326); without a CRS the raw
+``x``/``y`` are written. Non-point geometries also keep a ``geometry_wkt`` column; their
+coordinates are a point on the surface. Errors are one-line :class:`DataInputError` naming
+the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely  # type: ignore[import-untyped, unused-ignore]
+
+from triage.context import Limits
+from triage.dataset import Dataset
+from triage.errors import DataInputError
+
+log = logging.getLogger(__name__)
+
+#: extensions this module reads (besides CSV/XLSX with a WKT column via :func:`add_wkt_points`)
+GEO_EXTENSIONS = (".gpkg", ".shp", ".zip", ".geojson")
+
+_WKT_START = r"^\s*(?:SRID=\d+;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON|GEOMETRYCOLLECTION)"
+
+
+def _err(path: Path, problem: str) -> DataInputError:
+    return DataInputError(f"{path.name}: {problem}")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _ogr_path(path: Path) -> str:
+    """The path pyogrio opens: ``/vsizip/`` for a zipped shapefile."""
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+    except zipfile.BadZipFile:
+        raise _err(path, "is not a valid zip file") from None
+    if not shps:
+        raise _err(path, "zip holds no .shp file")
+    if len(shps) > 1:
+        log.info("zip holds %d shapefiles; reading the first", len(shps))
+    return f"/vsizip/{path}/{sorted(shps)[0]}"
+
+
+def read_ogr_frame(path: Path) -> Any:
+    """A GeoDataFrame from a GeoPackage, Shapefile, zipped Shapefile or GeoJSON (pyogrio)."""
+    import pyogrio  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        return pyogrio.read_dataframe(_ogr_path(path))
+    except DataInputError:
+        raise
+    except Exception as exc:  # GDAL messages may quote content: keep the type only
+        raise _err(path, f"cannot read geospatial file ({type(exc).__name__})") from None
+
+
+def _fmt(values: np.ndarray) -> list[str | None]:
+    """Shortest round-trip text of floats (precision stays visible), None for NaN."""
+    return [repr(float(v)) if math.isfinite(v) else None for v in values]
+
+
+def _text_column(series: pd.Series) -> pd.Series:
+    """Attribute values as strings, missing kept missing, integers without ``.0``."""
+    values = series.to_numpy(dtype=object)
+    out: list[str | None] = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, float) and v.is_integer():
+            out.append(str(int(v)))
+        elif hasattr(v, "isoformat"):
+            out.append(v.isoformat())
+        else:
+            out.append(str(v))
+    return pd.Series(pd.array(out, dtype="str"), index=series.index, name=series.name)
+
+
+def geometry_columns(
+    geoms: np.ndarray, crs: int | None
+) -> tuple[dict[str, list[str | None]], int | None]:
+    """Coordinate string columns from shapely geometries and the resulting CRS.
+
+    27700 -> easting/northing; another EPSG -> longitude/latitude in 4326; None -> x/y.
+    Non-point geometries add ``geometry_wkt``.
+    """
+    from triage.classifiers.geo import BNG, WGS84, transform
+
+    geoms = np.asarray(geoms, dtype=object)
+    types = shapely.get_type_id(geoms)
+    pts = np.where(types == 0, geoms, shapely.point_on_surface(geoms))
+    xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]).astype(float)
+    cols: dict[str, list[str | None]] = {}
+    if crs == BNG:
+        cols["easting"], cols["northing"] = _fmt(xy[:, 0]), _fmt(xy[:, 1])
+        out_crs: int | None = BNG
+    elif crs is not None:
+        ll = transform(xy, crs, WGS84) if crs != WGS84 else xy
+        cols["longitude"], cols["latitude"] = _fmt(ll[:, 0]), _fmt(ll[:, 1])
+        out_crs = WGS84
+    else:
+        cols["x"], cols["y"] = _fmt(xy[:, 0]), _fmt(xy[:, 1])
+        out_crs = None
+    non_point = (types != 0) & (types >= 0)
+    if non_point.any():
+        wkt = shapely.to_wkt(geoms, rounding_precision=-1)
+        cols["geometry_wkt"] = [str(w) if w is not None else None for w in wkt]
+    return cols, out_crs
+
+
+def load_geo(
+    path: Path | str, limits: Limits | None = None, name: str | None = None
+) -> tuple[Dataset, int | None]:
+    """Load ``.gpkg``, ``.shp``, zipped Shapefile ``.zip`` or ``.geojson`` (any geometry).
+
+    Returns
+    -------
+    (Dataset, crs)
+        The dataset (string columns) and the declared EPSG after reprojection (4326 or 27700),
+        or None when the file declares no CRS.
+
+    Raises
+    ------
+    DataInputError
+        Missing, empty, unreadable, over a limit, or a CRS without an EPSG code.
+    """
+    p = Path(path)
+    limits = limits or Limits()
+    if not p.is_file():
+        raise _err(p, "file not found")
+    size = p.stat().st_size
+    if size == 0:
+        raise _err(p, "file is empty (0 bytes)")
+    if size > limits.max_file_bytes:
+        raise _err(p, f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,}")
+    if p.suffix.lower() not in GEO_EXTENSIONS:
+        raise _err(p, f"unsupported geospatial file type {p.suffix or '(none)'}")
+    gdf = read_ogr_frame(p)
+    if len(gdf) == 0:
+        raise _err(p, "contains no features")
+    if len(gdf) > limits.max_rows:
+        raise _err(p, f"{len(gdf):,} rows, over the limit of {limits.max_rows:,}")
+    crs: int | None = None
+    if gdf.crs is not None:
+        crs = gdf.crs.to_epsg()
+        if crs is None:
+            raise _err(p, "declares a CRS without an EPSG code; reproject to EPSG:27700 or 4326")
+    geom_name = gdf.geometry.name
+    data: dict[str, pd.Series] = {}
+    for col in gdf.columns:
+        if col == geom_name:
+            continue
+        data[str(col)] = _text_column(gdf[col])
+    geo_cols, out_crs = geometry_columns(gdf.geometry.to_numpy(), crs)
+    for key, vals in geo_cols.items():
+        target = key if key not in data else f"geometry_{key}"
+        data[target] = pd.Series(pd.array(vals, dtype="str"), index=gdf.index)
+    frame = pd.DataFrame(data).reset_index(drop=True)
+    if frame.shape[1] > limits.max_columns:
+        raise _err(p, f"{frame.shape[1]:,} columns, over the limit of {limits.max_columns:,}")
+    fmt = {".gpkg": "gpkg", ".shp": "shapefile", ".zip": "shapefile"}.get(
+        p.suffix.lower(), "geojson"
+    )
+    return Dataset(name=name or p.name, sha256=_sha256(p), format=fmt, frame=frame), out_crs
+
+
+def find_wkt_column(frame: pd.DataFrame, sample: int = 200) -> str | None:
+    """The first column whose sampled non-missing values are (mostly) WKT geometries."""
+    for col in frame.columns:
+        s = frame[col].dropna().astype(str).head(sample)
+        if len(s) and s.str.contains(_WKT_START, case=False, regex=True).mean() >= 0.9:
+            return str(col)
+    return None
+
+
+def add_wkt_points(dataset: Dataset, column: str | None = None) -> tuple[Dataset, int | None]:
+    """For CSV/XLSX with a WKT column: add coordinate columns from it (vectorised shapely).
+
+    The CRS comes from an EWKT ``SRID=n;`` prefix, else None (the detector infers it from
+    values or reports ``crs_missing``); no CRS means ``x``/``y`` columns. Unparseable cells
+    give missing coordinates. Returns the dataset unchanged and None when no WKT column.
+    """
+    col = column or find_wkt_column(dataset.frame)
+    if col is None:
+        return dataset, None
+    s = dataset.frame[col]
+    text = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+    srid = pd.Series(text).str.extract(r"^\s*SRID=(\d+);", expand=False)
+    srids = pd.to_numeric(srid, errors="coerce").dropna().unique()
+    crs = int(srids[0]) if len(srids) == 1 else None
+    clean = pd.Series(text).str.replace(r"^\s*SRID=\d+;\s*", "", regex=True).to_numpy(dtype=object)
+    geoms = shapely.from_wkt(clean, on_invalid="ignore")
+    cols, out_crs = geometry_columns(geoms, crs)
+    cols.pop("geometry_wkt", None)
+    frame = dataset.frame.copy()
+    for key, vals in cols.items():
+        target = key if key not in frame.columns else f"{col}_{key}"
+        frame[target] = pd.array(vals, dtype="str")
+    return Dataset(dataset.name, dataset.sha256, dataset.format, frame), out_crs
