@@ -184,6 +184,21 @@ def service_requests(path: Path, rows: int = 600) -> None:
             )
 
 
+def referrals_table(path: Path) -> None:
+    """An FOI answer: referrals by ward and age band with totals (some counts are small)."""
+    rng = random.Random(SEED + 3)
+    bands = ["18-39", "40-64", "65-79", "80+"]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ward", *bands, "Total"])
+        totals = [0] * len(bands)
+        for ward in WARDS:
+            counts = [rng.choice([rng.randint(1, 6), rng.randint(12, 90)]) for _ in bands]
+            totals = [t + c for t, c in zip(totals, counts, strict=True)]
+            w.writerow([ward, *counts, sum(counts)])
+        w.writerow(["Total", *totals, sum(totals)])
+
+
 def air_quality(path: Path, rows: int = 480) -> None:
     """Hourly air-quality readings from street sensors: no personal data."""
     rng = random.Random(SEED + 1)
@@ -221,3 +236,4 @@ if __name__ == "__main__":
     council_referrals(HERE / "council_referrals.csv")
     air_quality(HERE / "air_quality.csv")
     service_requests(HERE / "service_requests.csv")
+    referrals_table(HERE / "referrals_by_ward.csv")

@@ -19,6 +19,8 @@ REGISTRY: dict[str, str] = {
     "suppress_records": "triage.redaction.suppress:SuppressRecords",
     "local_suppress": "triage.redaction.suppress:LocalSuppress",
     "anonymise_k": "triage.redaction.anonymise_k:AnonymiseK",
+    "table_suppress": "triage.redaction.table_suppress:TableSuppress",
+    "table_round": "triage.redaction.table_suppress:TableRound",
     "microaggregate": "triage.redaction.microaggregate:Microaggregate",
     "snap_grid": "triage.redaction.spatial:SnapGrid",
     "reduce_precision": "triage.redaction.spatial:ReducePrecision",

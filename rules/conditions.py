@@ -21,6 +21,7 @@ from typing import Any
 import cel
 
 from triage.errors import PluginExecutionError
+from triage.facts import TABLE_METRICS
 from triage.questionnaire import builtin_questionnaire
 from triage.risk import FLOAT_METRICS, MICRODATA_METRICS
 from triage.vocab import ColumnRole
@@ -74,17 +75,23 @@ GEO_FIELDS: frozenset[str] = frozenset(
 )
 SITES_FIELDS: frozenset[str] = frozenset({"checked", "within", "by_category", "min_distance_m"})
 WEAKNESS_FIELDS: frozenset[str] = frozenset({"kinds", "columns", "rows"})
-DATASET_FIELDS: frozenset[str] = frozenset({"name", "rows", "columns", "person_related"})
-METRIC_FIELDS: frozenset[str] = frozenset(MICRODATA_METRICS) | frozenset(
-    {
-        "k_anonymity",
-        "unique_records",
-        "l_diversity",
-        "records_below_k",
-        "share_below_k",
-        "quasi_identifiers",
-        "sensitive_attributes",
-    }
+DATASET_FIELDS: frozenset[str] = frozenset(
+    {"name", "rows", "columns", "person_related", "is_table", "table_kind"}
+)
+METRIC_FIELDS: frozenset[str] = (
+    frozenset(MICRODATA_METRICS)
+    | frozenset(TABLE_METRICS)
+    | frozenset(
+        {
+            "k_anonymity",
+            "unique_records",
+            "l_diversity",
+            "records_below_k",
+            "share_below_k",
+            "quasi_identifiers",
+            "sensitive_attributes",
+        }
+    )
 )
 ROLE_NAMES: frozenset[str] = frozenset(role.value for role in ColumnRole)
 
@@ -223,7 +230,14 @@ def sample_facts(
     return {
         "destination": destination,
         "stage": stage,
-        "dataset": {"name": "sample.csv", "rows": 100, "columns": 4, "person_related": not empty},
+        "dataset": {
+            "name": "sample.csv",
+            "rows": 100,
+            "columns": 4,
+            "person_related": not empty,
+            "is_table": full,
+            "table_kind": maybe("count"),
+        },
         "columns": items(
             {
                 "name": "col",
@@ -239,6 +253,10 @@ def sample_facts(
             **{
                 name: maybe(0.5 if name in FLOAT_METRICS else 2)
                 for name in sorted(MICRODATA_METRICS)
+            },
+            **{
+                name: maybe(0.5 if name == "table_min_protection" else 2)
+                for name in sorted(TABLE_METRICS)
             },
             "k_anonymity": maybe(3),
             "unique_records": maybe(2),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from triage.facts import NO_PLACE_FACTS as NO_PLACE
+from triage.facts import TABLE_METRICS
 from triage.questionnaire import builtin_questionnaire, load_answers
 from triage.risk import MICRODATA_METRICS
 from triage.rules import builtin_rulebook, evaluate_rules, load_rulebook
@@ -63,12 +64,15 @@ def make_facts(
             "rows": 500,
             "columns": len(columns),
             "person_related": person_related,
+            "is_table": False,
+            "table_kind": None,
         },
         "columns": columns,
         "roles": roles,
         "entities": entities,
         "metrics": {
             **dict.fromkeys(MICRODATA_METRICS),
+            **dict.fromkeys(TABLE_METRICS),
             "k_anonymity": k,
             "unique_records": None if k is None else (3 if k == 1 else 0),
             "l_diversity": l_div,

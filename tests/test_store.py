@@ -264,10 +264,14 @@ ADDS = 25
 
 def _writer(url: str, worker: int, barrier: Any, out: Any) -> None:
     barrier.wait()
-    ids = []
-    with ReleaseStore.open(url) as s:
-        for i in range(ADDS):
-            ids.append(s.add(_release(f"w{worker}-{i}.csv")))
+    ids: list[int] = []
+    try:
+        with ReleaseStore.open(url) as s:
+            for i in range(ADDS):
+                ids.append(s.add(_release(f"w{worker}-{i}.csv")))
+    except Exception as exc:  # report the failure instead of leaving the queue empty
+        out.put(f"worker {worker} failed: {type(exc).__name__}: {exc}")
+        return
     out.put(ids)
 
 
@@ -279,7 +283,10 @@ def run_concurrent_adds(url: str, fresh: bool) -> list[int]:
     procs = [ctx.Process(target=_writer, args=(url, w, barrier, out)) for w in range(PROCESSES)]
     for p in procs:
         p.start()
-    ids = [i for _ in procs for i in out.get(timeout=120)]
+    results = [out.get(timeout=300) for _ in procs]
+    failures = [r for r in results if isinstance(r, str)]
+    assert not failures, failures
+    ids = [i for r in results for i in r]
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0

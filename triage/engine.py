@@ -50,9 +50,19 @@ from triage.questionnaire import Answers, builtin_questionnaire
 from triage.redaction.base import TransformContext
 from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
+from triage.redaction.table_suppress import TableSuppressParams, primary_rules
 from triage.risk import microdata_metrics, risk_drivers
 from triage.rules import Rule, Rulebook, evaluate_rules
 from triage.sites import Proximity, SiteRegister, proximity
+from triage.table_differencing import submission_differencing
+from triage.table_suppression import (
+    Protection,
+    SuppressionResult,
+    suppress_table,
+    table_findings,
+    table_metrics,
+)
+from triage.tables import Table, recognise_table
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
@@ -82,6 +92,15 @@ class _Stage:
     firings: list[RuleFiring]
     outcome: Decision | None
     points_bng: np.ndarray | None = None
+
+
+@dataclass
+class _TableCheck:
+    """A recognised aggregate table and the suppression the rulebook's rules give it."""
+
+    table: Table
+    result: SuppressionResult
+    marker: str
 
 
 @dataclass
@@ -131,6 +150,8 @@ class Engine:
         self.rulebook = rulebook
         self.sites = sites
         self._formats: dict[str, str] = {}
+        self._tables: dict[str, _TableCheck] = {}
+        self._differencing: dict[str, int] = {}
         self._crs: dict[str, int | None] = {}
         self.registered = dict(registered or {})
         self.load_registered = load_registered
@@ -157,6 +178,82 @@ class Engine:
         self.destination = Destination(rulebook.destination)
         self.k_target = _int_param(rulebook.params, "k", 5) or 1
         self.l_target = _int_param(rulebook.params, "l", None)
+
+    def _protect_table(self, name: str, table: Table) -> _TableCheck:
+        """Primary and secondary suppression of a recognised table, as the rulebook asks."""
+        params = self._table_params()
+        result = suppress_table(
+            table, primary_rules(params), Protection(to_threshold=params.protect_to_threshold)
+        )
+        return _TableCheck(table, result, params.marker)
+
+    def _table_params(self) -> TableSuppressParams:
+        p = self.rulebook.params
+        return TableSuppressParams(
+            threshold=int(p.get("table_threshold", 10)),
+            dominance_n=int(p.get("dominance_n", 2)),
+            dominance_k=float(p.get("dominance_k", 85.0)),
+            p_percent=p.get("p_percent", 10.0),
+            min_contributors=p.get("min_contributors"),
+        )
+
+    def _find_differencing(self) -> None:
+        """Overlapping tables of the submission whose difference reveals a small count."""
+        tables = [c.table for c in self._tables.values()]
+        if len(tables) < 2:
+            return
+        risks = submission_differencing(tables, self._table_params().threshold)
+        for risk in risks:
+            for table_name in (risk.table_a, risk.table_b):
+                self._differencing[table_name] = self._differencing.get(table_name, 0) + 1
+
+    def _table_stage(
+        self, name: str, stage: str, frame: pd.DataFrame
+    ) -> tuple[dict[str, Any], list[Finding]]:
+        """Table metrics and findings; after treatment, each sensitive cell of the written
+        table is checked to carry the suppression marker."""
+        check = self._tables.get(name)
+        if check is None:
+            return {}, []
+        metrics = dict(table_metrics(check.table, check.result))
+        metrics["table_differencing_risks"] = self._differencing.get(name, 0)
+        if stage == "before":
+            found = table_findings(name, check.table, check.result)
+            if self._differencing.get(name):
+                found.append(
+                    Finding(
+                        kind="table_differencing",
+                        severity=Severity.HIGH,
+                        dataset=name,
+                        message=f"{self._differencing[name]} differences between overlapping "
+                        "tables of this submission reveal counts below the threshold.",
+                        count=self._differencing[name],
+                    )
+                )
+            return metrics, found
+        # after: count sensitive cells that were not marked in the treated frame
+        exposed = sum(
+            1
+            for cell, (row, col) in check.table.cell_map.items()
+            if bool(check.result.suppressed[cell])
+            and (col not in frame.columns or str(frame.at[row, col]) != check.marker)
+        )
+        metrics["table_small_cells"] = exposed
+        metrics["table_dominance_cells"] = 0 if not exposed else metrics["table_dominance_cells"]
+        metrics["table_unprotected_cells"] = exposed + len(check.result.unprotected)
+        found = []
+        if exposed:
+            found.append(
+                Finding(
+                    kind="table_cells_exposed",
+                    severity=Severity.CRITICAL,
+                    dataset=name,
+                    message=f"After treatment {exposed} cells that must be suppressed are "
+                    "still published.",
+                    count=exposed,
+                )
+            )
+        return metrics, found
 
     def _place(
         self,
@@ -235,13 +332,18 @@ class Engine:
         extra_problems: list[Problem],
         mosaic: list[dict[str, Any]],
         crs: int | None = None,
+        extra_findings: list[Finding] | None = None,
     ) -> _Stage:
         metrics = self._measure(frame, qis, sensitive, drivers=stage == "before")
-        findings = classification_findings(name, classification) if stage == "before" else []
+        findings = list(extra_findings or [])
+        if stage == "before":
+            findings += classification_findings(name, classification)
         findings += risk_findings(name, metrics, len(frame), self.k_target, self.l_target)
         problems = list(classification.problems) + extra_problems
         place = self._place(name, frame, classification, crs)
         findings += place.findings
+        table_metrics_, table_findings_ = self._table_stage(name, stage, frame)
+        findings += table_findings_
         problems += [p for p in place.problems if p not in problems]
         facts = build_facts(
             destination=self.destination,
@@ -265,6 +367,8 @@ class Engine:
             params=self.rulebook.params,
             context=self.context,
             place=place.facts,
+            table=table_metrics_,
+            table_kind=self._tables[name].table.kind if name in self._tables else None,
         )
         evaluation = evaluate_rules(self.rulebook, facts)
         for rule_id, message in evaluation.errors:
@@ -321,8 +425,12 @@ class Engine:
             c.name: ColumnReport(role=c.role, entities=list(c.entities), evidence=list(c.evidence))
             for c in classification.columns.values()
         }
-        qis = _with_role(classification.columns, ColumnRole.QUASI_IDENTIFIER)
-        sensitive = _with_role(classification.columns, ColumnRole.SENSITIVE_ATTRIBUTE)
+        # an aggregate table's rows are cells, not people: it is judged by its cells instead
+        is_table = name in self._tables
+        qis = [] if is_table else _with_role(classification.columns, ColumnRole.QUASI_IDENTIFIER)
+        sensitive = (
+            [] if is_table else _with_role(classification.columns, ColumnRole.SENSITIVE_ATTRIBUTE)
+        )
         self.progress(f"{name}: measuring risk and applying rules")
         before = self._evaluate(
             name,
@@ -335,8 +443,8 @@ class Engine:
             list(self.context_problems),
             mosaic,
             dataset.crs,
+            _mosaic_findings(name, links),
         )
-        before.findings[:0] = _mosaic_findings(name, links)
         findings, firings, problems = list(before.findings), list(before.firings), before.problems
         decision = before.outcome or Decision.most_restrictive(
             [Decision.REFER, *(p.forces for p in problems)]
@@ -495,7 +603,6 @@ class Engine:
         ]
         survived += _surviving_names(name, treated, merged, deny_terms)
         links = self._links_of(SubmissionDataset(name, treated, merged_classification), others)
-        survived += _mosaic_findings(name, links)
         mosaic = mosaic_facts(links)
         stage = self._evaluate(
             name,
@@ -508,8 +615,8 @@ class Engine:
             [],
             mosaic,
             self._crs.get(name),
+            [*survived, *_mosaic_findings(name, links)],
         )
-        stage.findings[:0] = survived
         if survived:
             stage.outcome = Decision.WITHHOLD
         return stage
@@ -543,8 +650,12 @@ class Engine:
         for d in datasets:
             self.progress(f"{d.name}: classifying columns")
             self._formats[d.name], self._crs[d.name] = d.format, d.crs
+            table = recognise_table(d.frame, d.name)
+            if table is not None:
+                self._tables[d.name] = self._protect_table(d.name, table)
             found = classify_dataset(d.frame, self.ctx, self.text)
             classifications[d.name] = _with_coordinates(d, found, self.k_target)
+        self._find_differencing()
         subs = [SubmissionDataset(d.name, d.frame, classifications[d.name]) for d in datasets]
         self.progress("looking for mosaic links")
         per_dataset = {sd.name: self._links_of(sd, [o for o in subs if o is not sd]) for sd in subs}

@@ -26,6 +26,8 @@ def build_facts(
     params: dict[str, Any],
     context: dict[str, Any] | None = None,
     place: dict[str, Any] | None = None,
+    table: dict[str, Any] | None = None,
+    table_kind: str | None = None,
 ) -> dict[str, Any]:
     """The activation for one dataset, exactly in the documented facts schema."""
     roles: dict[str, list[str]] = {role.value: [] for role in ColumnRole}
@@ -56,12 +58,15 @@ def build_facts(
             "rows": rows,
             "columns": len(columns),
             "person_related": person_related,
+            "is_table": table_kind is not None,
+            "table_kind": table_kind,
         },
         "columns": column_facts,
         "roles": roles,
         "entities": sorted(entities),
         "metrics": {
             **{name: _typed(name, metrics.measures.get(name)) for name in MICRODATA_METRICS},
+            **{name: _table_typed(name, (table or {}).get(name)) for name in TABLE_METRICS},
             "k_anonymity": metrics.k_anonymity,
             "unique_records": metrics.unique_records,
             "l_diversity": metrics.l_diversity,
@@ -106,6 +111,26 @@ NO_PLACE_FACTS: dict[str, Any] = {
     "sites": {"checked": False, "within": 0, "by_category": {}, "min_distance_m": {}},
     "weakness": {"kinds": [], "columns": [], "rows": {}},
 }
+
+
+#: Aggregate-table measures (null for microdata), see ``triage.table_suppression``.
+TABLE_METRICS: dict[str, str] = {
+    "table_cells": "cells of the table, totals included",
+    "table_dimensions": "number of dimensions",
+    "table_small_cells": "cells below the threshold (after treatment: still published)",
+    "table_dominance_cells": "cells failing the dominance or p% rule",
+    "table_primary_suppressed": "cells the primary rules suppress",
+    "table_secondary_suppressed": "complementary cells suppressed so margins reveal nothing",
+    "table_unprotected_cells": "sensitive cells an attacker can narrow below the protection",
+    "table_min_protection": "smallest protection interval achieved",
+    "table_differencing_risks": "differences between overlapping tables revealing small counts",
+}
+
+
+def _table_typed(name: str, value: Any) -> float | int | None:
+    if value is None:
+        return None
+    return float(value) if name == "table_min_protection" else int(value)
 
 
 def _typed(name: str, value: float | None) -> float | int | None:

@@ -13,6 +13,8 @@ from triage.rules.model import Rule, TreatmentSpec
 
 #: Column-replacing transforms; at most one per column.
 _REPLACING = frozenset({"drop", "mask", "redact_text", "pseudonymise"})
+#: Transforms that work on a whole aggregate table, whatever columns a rule selects.
+_WHOLE_TABLE = frozenset({"table_suppress", "table_round"})
 #: Order in which steps run.
 _ORDER = {
     "drop": 0,
@@ -23,6 +25,8 @@ _ORDER = {
     "local_suppress": 5,
     "anonymise_k": 6,
     "suppress_records": 7,
+    "table_suppress": 8,
+    "table_round": 9,
 }
 
 
@@ -68,7 +72,9 @@ def plan_treatments(fired: Iterable[Rule], columns: dict[str, ColumnClassificati
     other: dict[tuple[str, str], tuple[set[str], set[str], dict[str, Any]]] = {}
     for rule in fired:
         for spec in rule.treatments:
-            selected = select_columns(spec, columns)
+            selected = (
+                list(columns) if spec.transform in _WHOLE_TABLE else select_columns(spec, columns)
+            )
             if spec.transform in _REPLACING:
                 for name in selected:
                     replacing.setdefault(name, (spec.transform, rule.id, dict(spec.params)))
