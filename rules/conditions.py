@@ -279,6 +279,7 @@ def sample_facts(
                 "flagged": full,
                 "registered": False,
                 "risks": items("linkage_k"),
+                "registered_use_case": maybe("another use"),
             }
         ),
         "params": dict(params),

@@ -262,3 +262,38 @@ def test_add_and_list_on_postgresql(
             {"s": schema},
         ).scalars()
         assert list(tables)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "reuse_rule_fires"),
+    [
+        ("Street reports for the repairs team", True),
+        ("Publication on the council open-data portal for residents and researchers", False),
+    ],
+)
+def test_reuse_for_another_use_case_asks_for_a_new_triage(
+    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str,
+    extract: Path,
+    tmp_path: Path,
+    purpose: str,
+    reuse_rule_fires: bool,
+) -> None:
+    code, _, err = run(
+        capsys,
+        "registry",
+        "add",
+        str(REQUESTS),
+        "--name",
+        "full requests",
+        "--purpose",
+        purpose,
+        "--registry",
+        sqlite_url,
+        "--pattern-only",
+    )
+    assert code == 0, err
+    _, report = check(capsys, extract, sqlite_url, tmp_path / "reuse")
+    fired = {r["rule"] for r in report["rules_fired"]}  # type: ignore[attr-defined]
+    assert ("reuse-for-another-use-case" in fired) is reuse_rule_fires
+    assert report["decision"] != "release"

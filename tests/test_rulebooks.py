@@ -227,6 +227,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], dict[Destination, Decision]]] = {
                     "flagged": True,
                     "registered": True,
                     "risks": ["linkage_k"],
+                    "registered_use_case": None,
                 }
             ],
         ),

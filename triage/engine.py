@@ -63,6 +63,7 @@ from triage.table_suppression import (
     table_metrics,
 )
 from triage.tables import Table, recognise_table
+from triage.utility import utility_report
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ class Engine:
         sites: SiteRegister | None = None,
         registered: Mapping[str, Mapping[str, Any]] | None = None,
         load_registered: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] | None = None,
+        registered_use_cases: Mapping[str, str | None] | None = None,
     ) -> None:
         self.rulebook = rulebook
         self.sites = sites
@@ -155,6 +157,7 @@ class Engine:
         self._crs: dict[str, int | None] = {}
         self.registered = dict(registered or {})
         self.load_registered = load_registered
+        self.registered_use_cases = dict(registered_use_cases or {})
         self.answers = answers
         self.context: dict[str, Any] = (
             dict(answers.values)
@@ -420,7 +423,7 @@ class Engine:
         releases); ``others`` the submission's other datasets, for the re-check's linkage.
         """
         name = dataset.name
-        mosaic = mosaic_facts(links)
+        mosaic = self._mosaic_facts(links)
         columns = {
             c.name: ColumnReport(role=c.role, entities=list(c.entities), evidence=list(c.evidence))
             for c in classification.columns.values()
@@ -500,6 +503,7 @@ class Engine:
             format=dataset.format,
             rows_released=rows_released,
             kept=_kept(dataset.frame, treated, notes),
+            utility=self._utility(dataset.frame, treated, qis),
         )
         return _Outcome(
             report,
@@ -511,6 +515,19 @@ class Engine:
             treated,
             self._map(before.points_bng, after_points if treated is not None else None),
         )
+
+    def _utility(
+        self, original: pd.DataFrame, treated: pd.DataFrame | None, qis: list[str]
+    ) -> dict[str, Any] | None:
+        """Utility of the released data on the quasi-identifiers it kept (None if not treated)."""
+        kept = [q for q in qis if treated is not None and q in treated.columns]
+        if treated is None or not kept:
+            return None
+        try:
+            return utility_report(original, treated, kept, k=self.k_target)
+        except Exception:  # a measure that cannot be computed must not block the report
+            log.debug("utility measures failed", exc_info=True)
+            return None
 
     def _map(self, before: np.ndarray | None, after: np.ndarray | None) -> str | None:
         """An inline SVG of the points (before, after) and the sensitive-site buffers."""
@@ -603,7 +620,7 @@ class Engine:
         ]
         survived += _surviving_names(name, treated, merged, deny_terms)
         links = self._links_of(SubmissionDataset(name, treated, merged_classification), others)
-        mosaic = mosaic_facts(links)
+        mosaic = self._mosaic_facts(links)
         stage = self._evaluate(
             name,
             "after",
@@ -622,6 +639,14 @@ class Engine:
         return stage
 
     # -- the submission --------------------------------------------------------------------
+    def _mosaic_facts(self, links: list[LinkAssessment]) -> list[dict[str, Any]]:
+        """Rule facts of the links, with the use case a linked registered release was for."""
+        facts = mosaic_facts(links)
+        for fact, link in zip(facts, links, strict=True):
+            uses = [self.registered_use_cases.get(n) for n in link.datasets]
+            fact["registered_use_case"] = next((u for u in uses if u), None)
+        return facts
+
     def _links_of(
         self, target: SubmissionDataset, others: list[SubmissionDataset]
     ) -> list[LinkAssessment]:

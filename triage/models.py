@@ -58,6 +58,8 @@ class DatasetReport(_Frozen):
     released: str | None = None
     rows_released: int | None = None
     kept: list[str] = Field(default_factory=list)
+    #: information kept, measured on the quasi-identifiers (``triage.utility``), when treated
+    utility: dict[str, Any] | None = None
 
 
 class Finding(_Frozen):

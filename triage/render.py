@@ -78,6 +78,15 @@ def _measure_rows(ds: DatasetReport) -> list[list[str]]:
     return rows
 
 
+def _utility_rows(ds: DatasetReport) -> list[list[str]]:
+    """Scalar utility measures (after treatment), formatted."""
+    return [
+        [name.replace("_", " "), _num(value)]
+        for name, value in (ds.utility or {}).items()
+        if not isinstance(value, dict | list) and value is not None
+    ]
+
+
 def _num(value: object) -> str:
     if value is None:
         return NA
@@ -296,6 +305,9 @@ def render_markdown(report: Report) -> str:
         )
         if after is None:
             out += ["", "No changed version was released, so there is no after column."]
+        if ds.utility:
+            out += ["", "#### Information kept (utility)", ""]
+            out += _md_table(["Measure", "Value"], _utility_rows(ds))
         measures = _measure_rows(ds)
         if measures:
             out += ["", "#### All risk measures", ""]
@@ -727,6 +739,14 @@ def _html_dataset(
     if after is None:
         out.append(
             '<p class="muted">No changed version was released, so there is no after value.</p>'
+        )
+    if ds.utility:
+        out.append("<h4>Information kept (utility)</h4>")
+        out += _html_table(
+            f"Utility of the released {ds.name}",
+            ["Measure", "Value"],
+            [[_e(m), _e(v)] for m, v in _utility_rows(ds)],
+            numeric=(1,),
         )
     measures = _measure_rows(ds)
     if measures:

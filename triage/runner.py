@@ -117,11 +117,13 @@ def check_paths(
     store = _open_registry(registry_url, required=record)
     registered: dict[str, dict[str, Any]] = {}
     ids: dict[str, int] = {}
+    use_cases: dict[str, str | None] = {}
     if store is not None:
         say("reading the register of published releases")
         for rec in store.active_records(summaries=True):
             label = f"{rec.name} (release {rec.id})"
             registered[label], ids[label] = rec.fingerprint, rec.id
+            use_cases[label] = rec.purpose
 
     def load_full(labels: list[str]) -> dict[str, dict[str, Any]]:
         assert store is not None
@@ -138,6 +140,7 @@ def check_paths(
         sites=register,
         registered=registered,
         load_registered=load_full,
+        registered_use_cases=use_cases,
     )
     result = engine.check(datasets)
     result = _with_versions(result)
