@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +94,6 @@ KINDS: tuple[str, ...] = tuple(PATTERNS)
 _COMPILED = {k: re.compile(v, re.IGNORECASE) for k, v in PATTERNS.items()}
 #: A cheap superset of every pattern, run first over the lower-cased distinct values with
 #: pyarrow's regex engine (no look-arounds); the full patterns then run on the candidates only.
-PREFILTER = (
-    r"[\s.:/=#-]|pass|pw|default|changeme|letmein|qwerty|admin|code|pin|combo|blind|"
-    r"unmonitored|unpatched|modbus|dnp|scada|rtu|plc|hmi|ied|bacnet|profi|iec|opc|s7|simatic|"
-    r"allen|logix|modicon"
-)
 _HEADERS = {k: re.compile(v) for k, v in HEADER_KINDS.items()}
 
 
@@ -145,6 +142,29 @@ def text_kinds(text: str) -> set[str]:
     return {k for k, rx in _COMPILED.items() if rx.search(text)}
 
 
+#: Cheap RE2 prefilter for kinds whose pattern RE2 cannot run (look-arounds).
+_RE2_PREFILTER = r"\d\.\d|[0-9a-fA-F]:[0-9a-fA-F]|::"
+
+
+def _matches(kind: str, values: pa.Array, distinct: pd.Series) -> np.ndarray:
+    """Which distinct values hold this kind: RE2 in C++ (pyarrow) where the pattern allows,
+    else Python's regex on the values an RE2 prefilter lets through."""
+    rx = _COMPILED[kind]
+    try:
+        found = pc.match_substring_regex(
+            values, pattern=rx.pattern, ignore_case=bool(rx.flags & re.IGNORECASE)
+        )
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    hit = np.zeros(len(distinct), dtype=bool)
+    maybe = pc.match_substring_regex(values, pattern=_RE2_PREFILTER)
+    idx = np.flatnonzero(np.asarray(maybe.to_numpy(zero_copy_only=False), dtype=bool))
+    if len(idx):
+        hit[idx] = distinct.iloc[idx].str.contains(rx, regex=True).to_numpy(dtype=bool)
+    return hit
+
+
 def column_weakness(series: pd.Series, name: str | None = None) -> ColumnWeakness | None:
     """Weakness kinds of one column, or None when there are none.
 
@@ -154,27 +174,17 @@ def column_weakness(series: pd.Series, name: str | None = None) -> ColumnWeaknes
     present = series.dropna()
     if present.empty:
         return None
+    header = _norm(col)
+    from_header = tuple(k for k, rx in _HEADERS.items() if rx.search(header))
     codes, uniques = pd.factorize(present.astype(str), sort=False)
     freq = np.bincount(codes, minlength=len(uniques))
     distinct = pd.Series(uniques, dtype=object)
     any_hit = np.zeros(len(uniques), dtype=bool)
     kinds: dict[str, int] = {}
-    header = _norm(col)
-    from_header = tuple(k for k, rx in _HEADERS.items() if rx.search(header))
     nonblank = distinct.str.strip().str.len().to_numpy() > 0
-    lowered = pd.Series(uniques, dtype="str").str.lower()
-    candidates = np.flatnonzero(
-        lowered.str.contains(PREFILTER, regex=True).fillna(False).to_numpy(dtype=bool)
-    )
-    subset = distinct.iloc[candidates]
+    values = pa.array([str(u) for u in uniques], type=pa.string())
     for kind in KINDS:
-        if kind in from_header:
-            hit = nonblank.copy()
-        else:
-            hit = np.zeros(len(distinct), dtype=bool)
-            if len(candidates):
-                found = subset.str.contains(_COMPILED[kind], regex=True).to_numpy(dtype=bool)
-                hit[candidates[found]] = True
+        hit = nonblank.copy() if kind in from_header else _matches(kind, values, distinct)
         if hit.any():
             kinds[kind] = int(freq[hit].sum())
             any_hit |= hit

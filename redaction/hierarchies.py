@@ -401,14 +401,58 @@ def postcode_parts(value: str) -> tuple[str, str, str] | None:
     return sector, outward, area.group(0)
 
 
+_RE2_OUT = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+_RE2_FORMS = (  # (pattern, has a sector digit), tried in postcode_parts' order
+    (rf"^(?P<out>{_RE2_OUT}) *(?P<digit>[0-9])[A-Z]{{2}}$", True),
+    (r"^(?P<out>GIR) *(?P<digit>0)AA$", True),
+    (rf"^(?P<out>{_RE2_OUT}) +(?P<digit>[0-9])$", True),
+    (rf"^(?P<out>{_RE2_OUT})$", False),
+)
+
+
+def postcode_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised :func:`postcode_parts` (RE2 via pyarrow): sector, district and area
+    arrays, None where a value is not a postcode.
+
+    >>> [list(a) for a in postcode_table(np.array(["ls14ab", "LS1 4", "nope"], dtype=object))]
+    [['LS1 4', 'LS1 4', None], ['LS1', 'LS1', None], ['LS', 'LS', None]]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_upper(pa.array([str(v) for v in values], type=pa.string()))
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
+    n = len(values)
+    sector = np.full(n, None, dtype=object)
+    district = np.full(n, None, dtype=object)
+    todo = np.ones(n, dtype=bool)
+    for pattern, has_digit in _RE2_FORMS:
+        parts = pc.extract_regex(text, pattern=pattern)
+        ok = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool) & todo
+        if not ok.any():
+            continue
+        out = np.asarray(parts.field("out").to_numpy(zero_copy_only=False), dtype=object)
+        district[ok] = out[ok]
+        if has_digit:
+            digit = np.asarray(parts.field("digit").to_numpy(zero_copy_only=False), dtype=object)
+            sector[ok] = np.char.add(np.char.add(out[ok].astype(str), " "), digit[ok].astype(str))
+        else:
+            sector[ok] = out[ok]
+        todo &= ~ok
+    area = np.full(n, None, dtype=object)
+    found = ~todo
+    if found.any():
+        letters = pc.extract_regex(
+            pa.array(list(district[found]), type=pa.string()), r"^(?P<a>[A-Z]+)"
+        )
+        area[found] = np.asarray(letters.field("a").to_numpy(zero_copy_only=False), dtype=object)
+    return sector, district, area
+
+
 def _postcode_level(index: int) -> LevelFn:
     def fn(values: np.ndarray) -> np.ndarray:
-        out = np.full(len(values), SUPPRESSED, dtype=object)
-        for i, v in enumerate(values):
-            parts = postcode_parts(str(v))
-            if parts is not None:
-                out[i] = parts[index]
-        return out
+        part = postcode_table(values)[index]
+        return np.where(pd.isna(part), SUPPRESSED, part).astype(object)
 
     return fn
 

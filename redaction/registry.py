@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "table_round": "triage.redaction.table_suppress:TableRound",
     "microaggregate": "triage.redaction.microaggregate:Microaggregate",
     "snap_grid": "triage.redaction.spatial:SnapGrid",
+    "aggregate_areas": "triage.redaction.aggregate_areas:AggregateAreas",
     "reduce_precision": "triage.redaction.spatial:ReducePrecision",
     "aggregate_h3": "triage.redaction.spatial:AggregateH3",
     "donut_geomask": "triage.redaction.spatial:DonutGeomask",

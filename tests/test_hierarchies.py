@@ -354,3 +354,36 @@ def test_anonymise_k_with_user_hierarchies() -> None:
     assert k_anonymity(r.frame, ["income", "edu"]) >= 5
     assert r.rows_removed <= 0.02 * n
     assert r.frame["income"].str.startswith("[").any() or r.frame["income"].str.endswith("+").any()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "LS1 4AB",
+        "ls14ab",
+        "EC1A1BB",
+        "GIR 0AA",
+        "gir0aa",
+        "LS1",
+        "LS1 4",
+        "LS14",
+        "  sw1a  2aa ",
+        "M1 1AE",
+        "B33 8TH",
+        "CR2 6XH",
+        "DN55 1PT",
+        "W1A 0AX",
+        "not a postcode",
+        "",
+        "AB12 3CD5",
+        "12345",
+        "LS1  4",
+        "GIR",
+    ],
+)
+def test_vectorised_postcodes_agree_with_postcode_parts(value: str) -> None:
+    from triage.redaction.hierarchies import postcode_parts, postcode_table
+
+    sector, district, area = (a[0] for a in postcode_table(np.array([value], dtype=object)))
+    expected = postcode_parts(value)
+    assert (None if sector is None else (sector, district, area)) == expected

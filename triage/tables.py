@@ -319,13 +319,17 @@ def _wide_kind(hint: str, raw: pd.Series) -> TableKind:
     return classify_kind(hint, vals if vals is not None else np.zeros(0), raw)
 
 
+#: Published tables have at most tens of thousands of cells; bigger frames are microdata.
+MAX_TABLE_ROWS = 50_000
+
+
 def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
     """Recognise a long or wide count/magnitude table in a frame of strings; None if not a table.
 
     Long: categorical columns + one numeric value column (+ optional contributors column), one row
     per cell. Wide: one categorical column + at least two numeric columns.
     """
-    if frame.shape[0] < 2 or frame.shape[1] < 2:
+    if frame.shape[0] < 2 or frame.shape[1] < 2 or frame.shape[0] > MAX_TABLE_ROWS:
         return None
     numeric = [c for c in frame.columns if _parse_numbers(frame[c]) is not None]
     categorical = [c for c in frame.columns if c not in numeric]
