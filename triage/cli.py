@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "category) for proximity checks",
     )
     check.add_argument(
+        "--density",
+        type=Path,
+        metavar="POINTS",
+        help="address points (CSV, GeoJSON or GeoPackage) for spatial k-anonymity: "
+        "fewest addresses in a released location cell",
+    )
+    check.add_argument(
         "--registry",
         metavar="DB_URL",
         help="register of published releases to check linkage against (SQLAlchemy URL; "
@@ -248,6 +255,7 @@ def _run_check(args: argparse.Namespace) -> int:
             registry_url=args.registry,
             record=args.record,
             sites_path=args.sites,
+            density_path=args.density,
         )
     if not args.quiet:
         sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")

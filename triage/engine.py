@@ -145,12 +145,14 @@ class Engine:
         progress: Progress | None = None,
         answers: Answers | None = None,
         sites: SiteRegister | None = None,
+        density: np.ndarray | None = None,
         registered: Mapping[str, Mapping[str, Any]] | None = None,
         load_registered: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] | None = None,
         registered_use_cases: Mapping[str, str | None] | None = None,
     ) -> None:
         self.rulebook = rulebook
         self.sites = sites
+        self.density = density
         self._formats: dict[str, str] = {}
         self._tables: dict[str, _TableCheck] = {}
         self._differencing: dict[str, int] = {}
@@ -272,6 +274,7 @@ class Engine:
             crs_hint=crs,
             geo_file=self._formats.get(name) in _GEO_FILE_FORMATS,
             k=self.k_target,
+            density=self.density,
             person_related=classification.person_related,
         )
         weakness = detect_weaknesses(frame)

@@ -28,7 +28,7 @@ from triage.questionnaire import (
 )
 from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
-from triage.sites import load_register
+from triage.sites import load_points, load_register
 from triage.vocab import Decision, Destination
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def check_paths(
     registry_url: str | None = None,
     record: bool = False,
     sites_path: Path | None = None,
+    density_path: Path | None = None,
 ) -> Report:
     """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs.
 
@@ -114,6 +115,7 @@ def check_paths(
         say(f"{path.name}: loading")
         datasets.append(load_any(path, ctx.limits))
     register = load_register(sites_path) if sites_path is not None else None
+    density = load_points(density_path) if density_path is not None else None
     store = _open_registry(registry_url, required=record)
     registered: dict[str, dict[str, Any]] = {}
     ids: dict[str, int] = {}
@@ -138,6 +140,7 @@ def check_paths(
         progress,
         answers,
         sites=register,
+        density=density,
         registered=registered,
         load_registered=load_full,
         registered_use_cases=use_cases,
