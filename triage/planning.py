@@ -21,12 +21,20 @@ _ORDER = {
     "mask": 1,
     "redact_text": 2,
     "pseudonymise": 3,
-    "generalise": 4,
-    "local_suppress": 5,
-    "anonymise_k": 6,
-    "suppress_records": 7,
-    "table_suppress": 8,
-    "table_round": 9,
+    # places: remove or coarsen points near sensitive sites before any grid moves them
+    "drop_near_sites": 4,
+    "snap_grid": 5,
+    "reduce_precision": 5,
+    "aggregate_h3": 5,
+    "aggregate_areas": 5,
+    "donut_geomask": 5,
+    "generalise": 6,
+    "local_suppress": 7,
+    "anonymise_k": 8,
+    "suppress_records": 9,
+    "microaggregate": 9,
+    "table_suppress": 10,
+    "table_round": 11,
 }
 
 
@@ -101,8 +109,17 @@ def plan_treatments(fired: Iterable[Rule], columns: dict[str, ColumnClassificati
         kept = tuple(c for c in order if c in cols and c not in replacing)
         if kept:
             steps.append(Step(transform, kept, params, tuple(sorted(rule_ids))))
-    steps.sort(key=lambda s: (_ORDER.get(s.transform, 99), s.columns))
+    steps.sort(key=_step_order)
     return _fold_generalise_into_k(_merge_k_steps(steps), columns)
+
+
+def _step_order(step: Step) -> tuple[int, int, tuple[str, ...]]:
+    """Run order: by transform; dropping records comes before coarsening them."""
+    return (
+        _ORDER.get(step.transform, 99),
+        0 if step.params.get("action") == "drop" else 1,
+        step.columns,
+    )
 
 
 def _fold_generalise_into_k(
@@ -158,5 +175,5 @@ def _merge_k_steps(steps: list[Step]) -> list[Step]:
     merged = Step("anonymise_k", tuple(cols), params, rules)
     out = [s for s in steps if s.transform != "anonymise_k"]
     out.append(merged)
-    out.sort(key=lambda s: (_ORDER.get(s.transform, 99), s.columns))
+    out.sort(key=_step_order)
     return out

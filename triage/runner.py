@@ -114,7 +114,12 @@ def check_paths(
     for path in paths:
         say(f"{path.name}: loading")
         datasets.append(load_any(path, ctx.limits))
-    register = load_register(sites_path) if sites_path is not None else None
+    buffers = rulebook.params.get("site_buffers_m")
+    register = (
+        load_register(sites_path, buffers=buffers if isinstance(buffers, dict) else None)
+        if sites_path is not None
+        else None
+    )
     density = load_points(density_path) if density_path is not None else None
     store = _open_registry(registry_url, required=record)
     registered: dict[str, dict[str, Any]] = {}
