@@ -378,3 +378,37 @@ def test_complete_answers_record_conditions(tmp_path: Path, capsys) -> None:
 )
 def test_context_commands(args: list[str], code: int, capsys) -> None:
     assert run(args, capsys)[0] == code
+
+
+def test_foi_document_is_truly_redacted_through_the_cli(tmp_path: Path, capsys) -> None:
+    import zipfile
+
+    code, _, _ = run(
+        [
+            "check",
+            str(EXAMPLES / "foi_response.docx"),
+            "--destination",
+            "foi",
+            "--context",
+            str(EXAMPLES / "context" / "foi.yaml"),
+            "--officials",
+            str(EXAMPLES / "public_officials.yaml"),
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    report = report_of(tmp_path)
+    assert code == 10 and report["decision"] == "release_with_changes"
+    released = tmp_path / "released" / "foi_response.docx"
+    with zipfile.ZipFile(released) as docx:
+        xml = " ".join(
+            docx.read(n).decode("utf-8", "replace") for n in docx.namelist() if n.endswith(".xml")
+        )
+    for secret in ("Whitcombe", "943 476 5919", "0161 496 0732", "4721", "blind spot"):
+        assert secret not in xml, secret
+    assert "Okafor" in xml  # a councillor acting in a public role is disclosed
+    for name in ("report.json", "report.md", "report.html"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "Whitcombe" not in text and "943 476 5919" not in text
+    assert (tmp_path / "documents" / "foi_response" / "redaction_log.csv").exists()

@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="CSV, XLSX, Parquet, JSON, NDJSON or GeoJSON file",
+        help="CSV, XLSX, Parquet, JSON, NDJSON, GeoJSON, GeoPackage or zipped Shapefile; "
+        "or a document for FOI: TXT, MD, DOCX, PDF, EML",
     )
     check.add_argument(
         "--destination",
@@ -92,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SITES",
         help="register of sensitive sites (GeoJSON, GeoPackage or CSV with coordinates and a "
         "category) for proximity checks",
+    )
+    check.add_argument(
+        "--officials",
+        type=Path,
+        metavar="FILE.yaml",
+        help="allow-list of public officials (disclosed when acting in their public role) "
+        "and deny-list terms, for documents",
     )
     check.add_argument(
         "--density",
@@ -256,6 +264,7 @@ def _run_check(args: argparse.Namespace) -> int:
             record=args.record,
             sites_path=args.sites,
             density_path=args.density,
+            officials_path=args.officials,
         )
     if not args.quiet:
         sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")

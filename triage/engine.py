@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -79,6 +80,8 @@ class CheckResult:
     released: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: per dataset with points: an inline SVG map of points before and after, and site buffers
     maps: dict[str, str] = field(default_factory=dict)
+    #: released files written elsewhere (redacted documents), by file name
+    released_files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -14,6 +15,9 @@ from triage.classifiers.columns import classify_dataset
 from triage.classifiers.text import TextAnalyzer
 from triage.context import Limits, NlpSettings, RunContext
 from triage.dataset import Dataset
+from triage.doc_detect import Officials, load_officials
+from triage.doc_redact import check_document
+from triage.documents import is_document
 from triage.engine import CheckResult, Engine, Progress
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
@@ -83,6 +87,7 @@ def check_paths(
     record: bool = False,
     sites_path: Path | None = None,
     density_path: Path | None = None,
+    officials_path: Path | None = None,
 ) -> Report:
     """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs.
 
@@ -110,8 +115,11 @@ def check_paths(
     if duplicates:
         raise ConfigError(f"two inputs share the file name {duplicates[0]}; rename one")
     say = progress or (lambda _m: None)
+    documents = [p for p in paths if is_document(p)]
     datasets = []
     for path in paths:
+        if path in documents:
+            continue
         say(f"{path.name}: loading")
         datasets.append(load_any(path, ctx.limits))
     buffers = rulebook.params.get("site_buffers_m")
@@ -151,6 +159,11 @@ def check_paths(
         registered_use_cases=use_cases,
     )
     result = engine.check(datasets)
+    if documents:
+        officials = load_officials(officials_path) if officials_path is not None else None
+        result = _with_documents(
+            result, documents, bool(datasets), rulebook, text, officials, out_dir, say
+        )
     result = _with_versions(result)
     if extra_problems:
         result = _with_problems(result, list(extra_problems))
@@ -192,6 +205,68 @@ def load_any(path: Path, limits: Limits) -> Dataset:
         if crs is not None:
             dataset = dataclasses.replace(dataset, crs=crs)
     return dataset
+
+
+def _with_documents(
+    result: CheckResult,
+    documents: Sequence[Path],
+    with_tables: bool,
+    rulebook: Rulebook,
+    text: TextAnalyzer,
+    officials: Officials | None,
+    out_dir: Path | None,
+    say: Progress,
+) -> CheckResult:
+    """Check free-text documents (FOI responses) and merge them into the submission's report.
+
+    Each document's proposals, reviewer view and redaction log go to
+    ``out_dir/documents/<stem>/``; a redacted copy is released when the whole submission is
+    ``release_with_changes``.
+    """
+    destination = Destination(rulebook.destination)
+    reports: list[Report] = []
+    redacted: dict[str, Path] = {}
+    for path in documents:
+        say(f"{path.name}: reading and redacting the document")
+        work = out_dir / "documents" / path.stem if out_dir is not None else None
+        reports.append(
+            check_document(
+                path, destination, rulebook, analyzer=text, officials=officials, out_dir=work
+            )
+        )
+        if work is not None and (work / "redacted" / path.name).exists():
+            redacted[path.name] = work / "redacted" / path.name
+    base = result.report
+    decisions = ([base.decision] if with_tables else []) + [r.decision for r in reports]
+    decision = Decision.most_restrictive(decisions)
+    reasons = ([base.decision_reason] if with_tables else []) + [
+        f"{r.datasets[0].name if r.datasets else 'document'}: {r.decision_reason or r.decision}"
+        for r in reports
+    ]
+    released = result.released if decision is Decision.RELEASE_WITH_CHANGES else {}
+    files = redacted if decision is Decision.RELEASE_WITH_CHANGES else {}
+    docs = [
+        d.model_copy(update={"released": f"released/{d.name}" if d.name in files else None})
+        for r in reports
+        for d in r.datasets
+    ]
+    tables = base.datasets if with_tables else []
+    if decision is not Decision.RELEASE_WITH_CHANGES:
+        tables = [d.model_copy(update={"released": None}) for d in tables]
+    report = base.model_copy(
+        update={
+            "decision": decision,
+            "decision_reason": "; ".join(x for x in reasons if x),
+            "datasets": [*tables, *docs],
+            "findings": [*base.findings, *(f for r in reports for f in r.findings)],
+            "rules_fired": [*base.rules_fired, *(f for r in reports for f in r.rules_fired)],
+            "problems": [*base.problems, *(p for r in reports for p in r.problems)],
+            "data_class": "closed"
+            if decision not in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES)
+            else base.data_class,
+        }
+    )
+    return CheckResult(report, released, result.maps, files)
 
 
 def _open_registry(url: str | None, *, required: bool) -> ReleaseStore | None:
@@ -240,7 +315,7 @@ def _record(
         report = report.model_copy(
             update={"run": run.model_copy(update={"recorded_release_ids": new_ids})}
         )
-    return CheckResult(report, result.released, result.maps)
+    return CheckResult(report, result.released, result.maps, result.released_files)
 
 
 def _text_answer(value: object) -> str | None:
@@ -271,7 +346,7 @@ def _with_versions(result: CheckResult) -> CheckResult:
         except metadata.PackageNotFoundError:
             continue
     report = result.report.model_copy(update={"run": run.model_copy(update={"packages": packages})})
-    return CheckResult(report, result.released, result.maps)
+    return CheckResult(report, result.released, result.maps, result.released_files)
 
 
 def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
@@ -292,7 +367,8 @@ def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
         report = report.model_copy(
             update={"datasets": [d.model_copy(update={"released": None}) for d in report.datasets]}
         )
-    return CheckResult(report, released, result.maps)
+    files = result.released_files if forced is Decision.RELEASE_WITH_CHANGES else {}
+    return CheckResult(report, released, result.maps, files)
 
 
 def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -> None:
@@ -304,11 +380,13 @@ def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -
     )
     (out_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     (out_dir / "report.html").write_text(render_html(report, result.maps), encoding="utf-8")
-    if result.released:
+    if result.released or result.released_files:
         released_dir = out_dir / "released"
         released_dir.mkdir(exist_ok=True)
         for name, frame in result.released.items():
             write_released(frame, released_dir / name, formats[name])
+        for name, path in result.released_files.items():
+            shutil.copyfile(path, released_dir / name)
 
 
 def default_context(

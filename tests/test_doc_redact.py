@@ -1,0 +1,377 @@
+"""True redaction of FOI documents: no trace left (checked with a second library), labels,
+propose-then-apply, logs without values, the reviewer view and the FOI decision."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import docx
+import pytest
+
+from triage.classifiers.text import TextAnalyzer
+from triage.context import NlpSettings
+from triage.doc_detect import Officials, load_officials
+from triage.doc_redact import (
+    apply,
+    check_document,
+    decide,
+    propose,
+    redact_text,
+    review_html,
+    write_log,
+)
+from triage.documents import load_document
+from triage.errors import DataInputError
+from triage.models import Report
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+#: strings planted in the example letter that must be gone after redaction
+SECRETS = (
+    "Janet Whitcombe",
+    "Whitcombe",
+    "943 476 5919",
+    "0161 496 0732",
+    "Tom Bradshaw",
+    "Bradshaw",
+    "Kevin Ashworth",
+    "Ashworth",
+    "4721",
+    "blind spot",
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> TextAnalyzer:
+    return TextAnalyzer.create(NlpSettings())
+
+
+@pytest.fixture(scope="module")
+def officials() -> Officials:
+    return load_officials(EXAMPLES / "public_officials.yaml")
+
+
+def _example_docx(tmp_path: Path) -> Path:
+    spec = importlib.util.spec_from_file_location("gen_foi", EXAMPLES / "generate_foi_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Path(module.build(tmp_path / "foi_response.docx"))
+
+
+def _docx_xml_text(path: Path) -> str:
+    """Every XML part of the package, read with zipfile (not python-docx)."""
+    with zipfile.ZipFile(path) as z:
+        return "\n".join(
+            z.read(n).decode("utf-8") for n in z.namelist() if n.endswith((".xml", ".rels"))
+        )
+
+
+def _docx_parts(path: Path) -> set[str]:
+    with zipfile.ZipFile(path) as z:
+        return set(z.namelist())
+
+
+# --- DOCX -------------------------------------------------------------------------------------
+
+
+def test_example_docx_redacted_without_trace(
+    tmp_path: Path, analyzer: TextAnalyzer, officials: Officials
+) -> None:
+    src = _example_docx(tmp_path)
+    before = _docx_xml_text(src)
+    assert all(s in before for s in SECRETS)  # the test would be void otherwise
+    parts = _docx_parts(src)
+    assert {"word/comments.xml", "docProps/core.xml"} <= parts
+    assert any(re.match(r"word/header\d*\.xml", p) for p in parts)
+    report = check_document(
+        src, "foi", analyzer=analyzer, officials=officials, out_dir=tmp_path / "out"
+    )
+    out = tmp_path / "out" / "redacted" / "foi_response.docx"
+    after = _docx_xml_text(out)
+    for secret in SECRETS:
+        assert secret not in after, secret
+    with zipfile.ZipFile(out) as z:
+        core = z.read("docProps/core.xml").decode()
+        comments = z.read("word/comments.xml").decode()
+        document = z.read("word/document.xml").decode()
+    assert "<dc:creator/>" in core or "<dc:creator></dc:creator>" in core
+    assert "[Person 1]" in comments
+    # the councillor acting publicly is kept; the resident becomes [Person 1] everywhere
+    assert "Margaret Okafor" in document
+    assert document.count("[Person 1]") >= 3
+    assert "[s.31]" in document and "[s.40(2)]" in document
+    # python-docx still opens it and the paragraph text reads naturally
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    assert "In March 2024 a resident, [Person 1], reported" in text
+    assert report.decision == "release_with_changes"
+    assert isinstance(report, Report)
+    assert [r.rule for r in report.rules_fired] == ["doc-redact-exempt"]
+    assert not report.problems
+
+
+def test_docx_tracked_deletions_and_app_properties_are_removed(
+    tmp_path: Path, analyzer: TextAnalyzer
+) -> None:
+    src = tmp_path / "t.docx"
+    d = docx.Document()
+    p = d.add_paragraph("Complaint from Mrs Janet Whitcombe about the park.")
+    # a tracked deletion holding a name
+    from docx.oxml import parse_xml
+
+    p._p.append(
+        parse_xml(
+            '<w:del xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+            'w:id="1" w:author="x"><w:r><w:delText>Janet Whitcombe</w:delText></w:r></w:del>'
+        )
+    )
+    d.save(str(src))
+    doc = load_document(src)
+    proposals = propose(doc, analyzer)
+    result = apply(doc, proposals, tmp_path / "t_redacted.docx")
+    assert "Whitcombe" not in _docx_xml_text(result.output)
+    assert result.residual == 0
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+
+def _make_pdf(path: Path) -> Path:
+    pymupdf = pytest.importorskip("pymupdf")
+    pdf = pymupdf.open()
+    page = pdf.new_page()
+    lines = [
+        "FOI response FOI-2024-0193",
+        "The resident Janet Whitcombe called from 0161 496 0732.",
+        "Her NHS number is 943 476 5919.",
+        "Councillor Margaret Okafor approved extra patrols.",
+        "The pavilion alarm code is 4721 and is changed quarterly.",
+    ]
+    for i, line in enumerate(lines):
+        page.insert_text((72, 72 + 20 * i), line, fontsize=11)
+    page.add_text_annot((300, 300), "Ask Janet Whitcombe first")
+    page2 = pdf.new_page()
+    page2.insert_text((72, 72), "Follow-up: Mrs Whitcombe was visited by Kevin Ashworth.")
+    pdf.set_metadata({"author": "Tom Bradshaw", "title": "Janet Whitcombe case", "subject": "x"})
+    pdf.set_toc([[1, "Janet Whitcombe", 1]])
+    pdf.save(str(path))
+    return path
+
+
+def test_pdf_redacted_without_trace(
+    tmp_path: Path, analyzer: TextAnalyzer, officials: Officials
+) -> None:
+    pymupdf = pytest.importorskip("pymupdf")
+    pypdf = pytest.importorskip("pypdf")
+    src = _make_pdf(tmp_path / "r.pdf")
+    report = check_document(
+        src, "foi", analyzer=analyzer, officials=officials, out_dir=tmp_path / "o"
+    )
+    out = tmp_path / "o" / "redacted" / "r.pdf"
+    secrets = ["Whitcombe", "0161 496 0732", "943 476 5919", "4721", "Tom Bradshaw", "Ashworth"]
+    # second library: pypdf (text, metadata, annotations, outline)
+    reader = pypdf.PdfReader(str(out))
+    texts = [page.extract_text() or "" for page in reader.pages]
+    meta = " ".join(str(v) for v in (reader.metadata or {}).values())
+    annots = " ".join(
+        str(a.get_object()) for page in reader.pages for a in (page.get("/Annots") or [])
+    )
+    outline = str(reader.outline)
+    blob = "\n".join([*texts, meta, annots, outline])
+    # and PyMuPDF, plus the raw (decompressed) bytes
+    with pymupdf.open(str(out)) as pdf:
+        blob += "\n".join(page.get_text() for page in pdf)
+        blob += str(pdf.metadata) + str(pdf.get_toc())
+    raw = out.read_bytes()
+    for secret in secrets:
+        assert secret not in blob, secret
+        assert secret.encode() not in raw, secret
+    assert "Margaret Okafor" in texts[0]
+    assert "changed quarterly" not in texts[0]  # the whole security sentence goes
+    assert report.decision == "release_with_changes"
+    assert not report.problems
+
+
+# --- labels, propose-then-apply, logs, review ---------------------------------------------------
+
+LETTER = (
+    "Dear Sir,\n\nMrs Janet Whitcombe and Mr Kevin Ashworth attended. Mrs Whitcombe said "
+    "Janet Whitcombe had phoned on 0161 496 0732.\n\nKevin Ashworth agreed.\n"
+)
+
+
+def _letter(tmp_path: Path) -> Path:
+    path = tmp_path / "letter.txt"
+    path.write_text(LETTER, encoding="utf-8")
+    return path
+
+
+def test_consistent_labels(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    doc = load_document(_letter(tmp_path))
+    proposals = propose(doc, analyzer)
+    result = apply(doc, proposals, tmp_path / "out.txt")
+    text = result.output.read_text(encoding="utf-8")
+    assert "Whitcombe" not in text and "Ashworth" not in text and "0161" not in text
+    assert text.count("[Person 1]") == 3
+    assert text.count("[Person 2]") == 2
+    assert "[s.40(2)]" in text
+    assert text.startswith("Dear Sir,\n\n[Person 1] and [Person 2] attended.")
+    assert text.endswith("[Person 2] agreed.\n")
+
+
+def test_propose_then_apply_only_accepted(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    doc = load_document(_letter(tmp_path))
+    proposals = propose(doc, analyzer)
+    items = proposals["proposals"]
+    assert items and all(i["accepted"] is True for i in items)
+    assert {"id", "location", "entity", "exemption", "score", "accepted"} <= set(items[0])
+    json.dumps(proposals)  # JSON-able
+    phone = next(i for i in items if i["entity"] == "PHONE_NUMBER")
+    phone["accepted"] = False
+    result = apply(doc, proposals, tmp_path / "out.txt")
+    text = result.output.read_text(encoding="utf-8")
+    assert "0161 496 0732" in text
+    assert "Whitcombe" not in text
+    assert result.rejected == 1
+    assert phone["id"] not in {e.id for e in result.log}
+
+
+def test_proposals_for_another_version_are_refused(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    path = _letter(tmp_path)
+    proposals = propose(path, analyzer)
+    path.write_text(LETTER + "\nAnother line.\n", encoding="utf-8")
+    with pytest.raises(DataInputError):
+        apply(path, proposals, tmp_path / "out.txt")
+
+
+def _all_raw_values(doc: Any, proposals: dict[str, Any]) -> list[str]:
+    return [doc.blocks[i["block"]].text[i["start"] : i["end"]] for i in proposals["proposals"]]
+
+
+def test_logs_hold_no_raw_values(
+    tmp_path: Path, analyzer: TextAnalyzer, officials: Officials
+) -> None:
+    src = _example_docx(tmp_path)
+    out = tmp_path / "out"
+    check_document(src, "foi", analyzer=analyzer, officials=officials, out_dir=out)
+    doc = load_document(src)
+    raw_values = _all_raw_values(doc, propose(doc, analyzer, officials))
+    assert raw_values
+    log_csv = (out / "redaction_log.csv").read_text(encoding="utf-8")
+    log_json = json.loads((out / "redaction_log.json").read_text(encoding="utf-8"))
+    proposals_text = (out / "proposals.json").read_text(encoding="utf-8")
+    assert log_csv.splitlines()[0] == "id,location,entity,exemption,reason,label,masked_sample"
+    assert {e["exemption"] for e in log_json} >= {"s.40(2)", "s.31"}
+    assert any(e["location"].startswith("comments") for e in log_json)
+    for value in raw_values:
+        for blob in (log_csv, json.dumps(log_json), proposals_text):
+            assert value not in blob, value
+
+
+def test_write_log_paths(tmp_path: Path) -> None:
+    csv_path, json_path = write_log([], tmp_path / "logs")
+    assert csv_path.read_text(encoding="utf-8").startswith("id,location")
+    assert json.loads(json_path.read_text(encoding="utf-8")) == []
+
+
+def test_review_html_is_escaped_and_self_contained(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    path = tmp_path / "x.md"
+    path.write_text("<script>alert(1)</script> Mrs Janet Whitcombe wrote in.\n", encoding="utf-8")
+    doc = load_document(path)
+    proposals = propose(doc, analyzer)
+    proposals["proposals"][0]["accepted"] = False
+    page = review_html(doc, proposals)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert 'class="x"' in page  # rejected proposal shown struck through
+    assert "http" not in page.replace("http://", "")  # no external resources
+    assert re.search(r"<link|<img|src=", page) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "items", "expected"),
+    [
+        ("abc def", [{"start": 0, "end": 3, "label": "[X]"}], "[X] def"),
+        (
+            "abc def",
+            [{"start": 0, "end": 3, "label": "[X]"}, {"start": 2, "end": 7, "label": "[Y]"}],
+            "[X][Y]",
+        ),
+        ("abc", [], "abc"),
+    ],
+)
+def test_redact_text(text: str, items: list[dict[str, Any]], expected: str) -> None:
+    assert redact_text(text, items) == expected
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "decision", "rules"),
+    [
+        ("The Council received 412 requests in 2023/24.\n", "release", ["doc-release-clean"]),
+        (LETTER, "release_with_changes", ["doc-redact-exempt"]),
+        (
+            "The alarm code is 4721.\n\nThe camera has a blind spot by the gate.\n\nThanks.\n",
+            "withhold",
+            ["doc-redact-exempt", "doc-withhold-mostly-exempt"],
+        ),
+    ],
+)
+def test_decisions(
+    tmp_path: Path, analyzer: TextAnalyzer, content: str, decision: str, rules: list[str]
+) -> None:
+    path = tmp_path / "d.txt"
+    path.write_text(content, encoding="utf-8")
+    report = check_document(path, "foi", analyzer=analyzer)
+    assert report.decision == decision
+    assert [r.rule for r in report.rules_fired] == rules
+    assert report.destination == "foi"
+    for finding in report.findings:
+        assert finding.count and finding.severity in {"medium", "high"}
+    dumped = report.model_dump_json()
+    assert "4721" not in dumped and "Whitcombe" not in dumped
+
+
+def test_low_confidence_refers(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    doc = load_document(_letter(tmp_path))
+    proposals = propose(doc, analyzer)
+    proposals["proposals"][0]["score"] = 0.51
+    report = decide(doc, proposals, "foi")
+    assert report.decision == "refer"
+    firing = next(r for r in report.rules_fired if r.rule == "doc-refer-low-confidence")
+    assert "below 0.6" in firing.rationale
+    assert "s.40(2)" in (firing.legal_basis or "")
+
+
+def test_environmental_cites_eir(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    doc = load_document(_letter(tmp_path))
+    report = decide(doc, propose(doc, analyzer), "foi", environmental=True)
+    assert "EIR reg 13" in (report.rules_fired[0].legal_basis or "")
+    assert "EIR reg 13" in report.findings[0].message
+
+
+def test_scanned_pdf_page_refers(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    pymupdf = pytest.importorskip("pymupdf")
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "Nothing personal here.")
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 10, 10), False)
+    pdf.new_page().insert_image(pymupdf.Rect(10, 10, 100, 100), pixmap=pix)
+    path = tmp_path / "s.pdf"
+    pdf.save(str(path))
+    report = check_document(path, "foi", analyzer=analyzer)
+    assert report.decision == "refer"
+    assert [p.kind for p in report.problems] == ["pdf_page_needs_ocr"]
+
+
+def test_rulebook_params_override(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+    book = SimpleNamespace(params={"doc_refer_below": 0.99})
+    report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)  # type: ignore[arg-type]
+    assert report.decision == "refer"

@@ -1,0 +1,389 @@
+"""Documents for FOI: load ``.txt``, ``.md``, ``.docx``, ``.eml`` and ``.pdf`` text with locations.
+
+A document is read into :class:`Block` s, each a piece of text with a stable location
+("body paragraph 3", "page 2", "header1 paragraph 1", "comments paragraph 2", "metadata title",
+"email header Subject"...). The same block order is used by detection and redaction
+(``triage.doc_detect``, ``triage.doc_redact``), so a proposal's ``(block, start, end)`` points
+at the same characters when the file is read again.
+
+DOCX: every ``w:p`` of the body (tables included), headers, footers, footnotes, endnotes and
+comments is one block; its text is the concatenation of its ``w:t`` nodes (no tabs or breaks),
+so redaction can rewrite those nodes. Core properties are ``metadata`` blocks. Tables are also
+returned as string DataFrames for the tabular path.
+
+PDF: one block per page (PyMuPDF, imported lazily: AGPL, the optional ``pdf`` extra). A page
+without a text layer but with images is reported as a ``pdf_page_needs_ocr`` problem (forces
+``refer``).
+
+EML: headers From/To/Cc/Subject, text parts (HTML stripped of tags), ``.txt`` attachments as
+blocks; CSV and XLSX attachments as DataFrames.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import html
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from triage.errors import DataInputError
+from triage.models import Problem
+from triage.vocab import Decision
+
+logger = logging.getLogger(__name__)
+
+#: suffix -> document format
+FORMATS: dict[str, str] = {
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".docx": "docx",
+    ".eml": "eml",
+    ".pdf": "pdf",
+}
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W = "{" + W_NS + "}"
+#: DOCX parts whose paragraphs are read and redacted: (partname regex, label)
+DOCX_TEXT_PARTS: tuple[tuple[str, str], ...] = (
+    (r"^/word/document\.xml$", "body"),
+    (r"^/word/(header\d*)\.xml$", ""),
+    (r"^/word/(footer\d*)\.xml$", ""),
+    (r"^/word/(footnotes)\.xml$", ""),
+    (r"^/word/(endnotes)\.xml$", ""),
+    (r"^/word/(comments\w*)\.xml$", ""),
+)
+#: core properties read as metadata blocks (and cleared by redaction)
+CORE_PROPERTIES: tuple[str, ...] = (
+    "title",
+    "subject",
+    "author",
+    "keywords",
+    "comments",
+    "last_modified_by",
+    "category",
+    "content_status",
+    "identifier",
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a document's text.
+
+    Attributes
+    ----------
+    index
+        Position in the document's block list (stable across reads of the same file).
+    location
+        Human location: ``"body paragraph 3"``, ``"page 2"``, ``"metadata author"``.
+    kind
+        ``paragraph``, ``page``, ``header``, ``footer``, ``comment``, ``note``, ``metadata``,
+        ``email_header`` or ``attachment``.
+    text
+        The text itself.
+    """
+
+    index: int
+    location: str
+    kind: str
+    text: str
+
+    @property
+    def content(self) -> bool:
+        """True for body text (paragraphs, pages), the basis of the withhold share."""
+        return self.kind in {"paragraph", "page"}
+
+
+@dataclass
+class Document:
+    """A loaded document: text blocks, embedded tables and problems (no raw values)."""
+
+    path: Path
+    format: str
+    sha256: str
+    blocks: list[Block]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """File name."""
+        return self.path.name
+
+    @property
+    def chars(self) -> int:
+        """Characters of text over all blocks."""
+        return sum(len(b.text) for b in self.blocks)
+
+
+def document_format(path: Path) -> str | None:
+    """The document format of ``path`` by suffix, or None when it is not a document."""
+    return FORMATS.get(path.suffix.lower())
+
+
+def is_document(path: str | Path) -> bool:
+    """True when ``path`` has a document suffix (``.txt .md .docx .eml .pdf``)."""
+    return document_format(Path(path)) is not None
+
+
+def load_document(path: str | Path) -> Document:
+    """Read a document into blocks (and tables).
+
+    Raises
+    ------
+    DataInputError
+        Missing file, unknown suffix, or a file the reader cannot parse (no values quoted).
+    """
+    p = Path(path)
+    fmt = document_format(p)
+    if fmt is None:
+        raise DataInputError(f"{p.name}: not a document (.txt .md .docx .eml .pdf)")
+    if not p.is_file():
+        raise DataInputError(f"{p.name}: file not found")
+    raw = p.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    doc = Document(path=p, format=fmt, sha256=sha, blocks=[])
+    try:
+        if fmt in {"txt", "md"}:
+            _load_text(doc, _decode(raw))
+        elif fmt == "docx":
+            _load_docx(doc)
+        elif fmt == "pdf":
+            _load_pdf(doc, raw)
+        else:
+            _load_eml(doc, raw)
+    except DataInputError:
+        raise
+    except Exception as exc:  # parser faults: name the file and error type only
+        raise DataInputError(f"{p.name}: cannot read {fmt} ({type(exc).__name__})") from exc
+    return doc
+
+
+def _decode(raw: bytes) -> str:
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of each non-blank paragraph of ``text`` (blank-line separated)."""
+    spans: list[tuple[int, int]] = []
+    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
+        end = m.end()
+        while end > m.start() and text[end - 1].isspace():
+            end -= 1
+        spans.append((m.start(), end))
+    return spans
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of plain text: runs of lines separated by blank lines (kept verbatim)."""
+    text = text.replace("\r\n", "\n")
+    return [text[s:e] for s, e in paragraph_spans(text)]
+
+
+def _load_text(doc: Document, text: str) -> None:
+    for i, para in enumerate(split_paragraphs(text), start=1):
+        doc.blocks.append(Block(len(doc.blocks), f"paragraph {i}", "paragraph", para))
+
+
+# --- DOCX ---------------------------------------------------------------------------------
+
+
+def docx_text_parts(document: Any) -> list[tuple[str, Any]]:
+    """``(label, part)`` for each DOCX part holding redactable paragraphs, in a stable order."""
+    found: list[tuple[int, str, str, Any]] = []
+    for part in document.part.package.iter_parts():
+        name = str(part.partname)
+        for order, (rx, label) in enumerate(DOCX_TEXT_PARTS):
+            m = re.match(rx, name)
+            if m:
+                found.append((order, name, label or m.group(1), part))
+                break
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [(label, part) for _, _, label, part in found]
+
+
+def part_element(part: Any) -> Any:
+    """The lxml root of a DOCX part (XmlPart's element, or the parsed blob of a plain Part)."""
+    element = getattr(part, "element", None)
+    if element is not None:
+        return element
+    from lxml import etree
+
+    root = etree.fromstring(part.blob)
+    part._triage_root = root  # kept so redaction can write it back
+    return root
+
+
+def paragraph_text_nodes(paragraph: Any) -> list[Any]:
+    """The ``w:t`` nodes that belong to ``paragraph`` itself (not to nested paragraphs)."""
+    nodes = []
+    for t in paragraph.iter(W + "t"):
+        parent = t.getparent()
+        while parent is not None and parent.tag != W + "p":
+            parent = parent.getparent()
+        if parent is paragraph:
+            nodes.append(t)
+    return nodes
+
+
+def _kind_of_part(label: str) -> str:
+    for prefix, kind in (
+        ("header", "header"),
+        ("footer", "footer"),
+        ("comments", "comment"),
+        ("footnotes", "note"),
+        ("endnotes", "note"),
+    ):
+        if label.startswith(prefix):
+            return kind
+    return "paragraph"
+
+
+def docx_paragraphs(document: Any) -> list[tuple[str, str, Any]]:
+    """``(location, kind, w:p element)`` for every non-empty paragraph, in block order."""
+    out: list[tuple[str, str, Any]] = []
+    for label, part in docx_text_parts(document):
+        root = part_element(part)
+        n = 0
+        for p in root.iter(W + "p"):
+            text = "".join(t.text or "" for t in paragraph_text_nodes(p))
+            if not text.strip():
+                continue
+            n += 1
+            out.append((f"{label} paragraph {n}", _kind_of_part(label), p))
+    return out
+
+
+def _load_docx(doc: Document) -> None:
+    import docx
+
+    document = docx.Document(str(doc.path))
+    for location, kind, p in docx_paragraphs(document):
+        text = "".join(t.text or "" for t in paragraph_text_nodes(p))
+        doc.blocks.append(Block(len(doc.blocks), location, kind, text))
+    core = document.core_properties
+    for prop in CORE_PROPERTIES:
+        value = getattr(core, prop, None)
+        if isinstance(value, str) and value.strip():
+            doc.blocks.append(Block(len(doc.blocks), f"metadata {prop}", "metadata", value))
+    for i, table in enumerate(document.tables, start=1):
+        frame = docx_table_frame(table)
+        if frame is not None:
+            doc.tables[f"{doc.path.stem}_table{i}"] = frame
+
+
+def docx_table_frame(table: Any) -> pd.DataFrame | None:
+    """A DOCX table as a string DataFrame (first row as header), or None when it has < 2 rows."""
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    if len(rows) < 2:
+        return None
+    width = max(len(r) for r in rows)
+    header = [h.strip() or f"column_{j + 1}" for j, h in enumerate(rows[0] + [""] * width)][:width]
+    seen: dict[str, int] = {}
+    names = []
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        names.append(h if seen[h] == 1 else f"{h}_{seen[h]}")
+    data = [r + [""] * (width - len(r)) for r in rows[1:]]
+    return pd.DataFrame(data, columns=names, dtype=object)
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+def _load_pdf(doc: Document, raw: bytes) -> None:
+    try:
+        import pymupdf
+    except ImportError as exc:
+        raise DataInputError(
+            f"{doc.path.name}: PDF support needs the optional 'pdf' extra (PyMuPDF)"
+        ) from exc
+    with pymupdf.open(stream=raw, filetype="pdf") as pdf:
+        for number, page in enumerate(pdf, start=1):
+            text = page.get_text("text")
+            if not text.strip() and page.get_images():
+                doc.problems.append(
+                    Problem(
+                        kind="pdf_page_needs_ocr",
+                        message=f"page {number} has no text layer (scanned image): "
+                        "it was not checked and needs a person or OCR",
+                        dataset=doc.name,
+                        forces=Decision.REFER,
+                    )
+                )
+            doc.blocks.append(Block(len(doc.blocks), f"page {number}", "page", text))
+        meta = pdf.metadata or {}
+        for key in ("title", "author", "subject", "keywords"):
+            value = meta.get(key)
+            if isinstance(value, str) and value.strip():
+                doc.blocks.append(Block(len(doc.blocks), f"metadata {key}", "metadata", value))
+
+
+# --- EML ----------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(markup: str) -> str:
+    """Crude HTML to text: drop scripts/styles and tags, unescape entities, keep line breaks."""
+    markup = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", markup)
+    markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>", "\n\n", markup)
+    return html.unescape(_TAG.sub(" ", markup))
+
+
+def _load_eml(doc: Document, raw: bytes) -> None:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    for header in ("From", "To", "Cc", "Subject"):
+        value = msg.get(header)
+        if value is not None and str(value).strip():
+            doc.blocks.append(
+                Block(len(doc.blocks), f"email header {header}", "email_header", str(value))
+            )
+    body = msg.get_body(preferencelist=("plain", "html"))
+    if body is not None:
+        content = body.get_content()
+        text = html_to_text(content) if body.get_content_subtype() == "html" else content
+        for i, para in enumerate(split_paragraphs(text), start=1):
+            doc.blocks.append(Block(len(doc.blocks), f"body paragraph {i}", "paragraph", para))
+    for n, part in enumerate(msg.iter_attachments(), start=1):
+        filename = part.get_filename() or f"attachment{n}"
+        suffix = Path(filename).suffix.lower()
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        stem = f"{doc.path.stem}_{Path(filename).stem}"
+        if suffix == ".csv":
+            doc.tables[stem] = pd.read_csv(
+                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding_errors="replace"
+            )
+        elif suffix == ".xlsx":
+            doc.tables[stem] = pd.read_excel(io.BytesIO(payload), dtype=str).astype(object)
+        elif suffix in {".txt", ".md"}:
+            for i, para in enumerate(split_paragraphs(_decode(payload)), start=1):
+                doc.blocks.append(
+                    Block(len(doc.blocks), f"attachment {n} paragraph {i}", "attachment", para)
+                )
+        else:
+            doc.problems.append(
+                Problem(
+                    kind="attachment_not_checked",
+                    message=f"attachment {n} ({suffix or 'no suffix'}) was not checked",
+                    dataset=doc.name,
+                    forces=Decision.REFER,
+                )
+            )
