@@ -412,3 +412,22 @@ def test_foi_document_is_truly_redacted_through_the_cli(tmp_path: Path, capsys) 
         text = (tmp_path / name).read_text(encoding="utf-8")
         assert "Whitcombe" not in text and "943 476 5919" not in text
     assert (tmp_path / "documents" / "foi_response" / "redaction_log.csv").exists()
+
+
+def test_service_key_and_audit_commands(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    code, out, _ = run(
+        ["key", "create", "--role", "reviewer", "--name", "ops", "--db-url", url], capsys
+    )
+    token = out.strip()
+    assert code == 0 and len(token) >= 32 and "\n" not in token
+    code, _, _ = run(["audit", "verify", "--db-url", url], capsys)
+    assert code == 0
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # tamper with the only audit entry
+        conn.execute(sa.text("UPDATE audit_log SET action = 'forged'"))
+    engine.dispose()
+    code, _, _ = run(["audit", "verify", "--db-url", url], capsys)
+    assert code == 1

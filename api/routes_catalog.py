@@ -1,0 +1,113 @@
+"""``/v1/rulebooks``, ``/v1/registry``, ``/healthz`` and ``/readyz``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from triage.api.db import transaction
+from triage.api.deps import Anyone, Reviewer, State
+from triage.rules import builtin_rulebook, parse_rulebook
+from triage.store import HEAD_REVISION, ReleaseStore
+from triage.vocab import Destination
+
+rulebooks = APIRouter(prefix="/v1/rulebooks", tags=["rulebooks"])
+registry = APIRouter(prefix="/v1/registry", tags=["registry"])
+health = APIRouter(tags=["health"])
+
+MAX_RULEBOOK_BYTES = 1024 * 1024
+
+
+class RulebookInfo(BaseModel):
+    """A rulebook's identity."""
+
+    name: str
+    version: str
+    destination: str
+    description: str
+    sha256: str
+    rules: int
+
+
+class RulebookValidation(BaseModel):
+    """Result of validating a rulebook."""
+
+    valid: bool
+    rulebook: RulebookInfo | None = None
+    error: str | None = None
+
+
+def _info(rb: Any) -> RulebookInfo:
+    return RulebookInfo(
+        name=rb.name,
+        version=str(rb.version),
+        destination=rb.destination.value,
+        description=rb.description or "",
+        sha256=rb.sha256,
+        rules=len(rb.rules),
+    )
+
+
+@rulebooks.get("", response_model=list[RulebookInfo], summary="The shipped rulebooks")
+def list_rulebooks(principal: Anyone) -> list[RulebookInfo]:
+    """One shipped rulebook per destination."""
+    return [_info(builtin_rulebook(d)) for d in Destination]
+
+
+@rulebooks.post("/validate", response_model=RulebookValidation, summary="Validate a rulebook")
+def validate_rulebook(
+    principal: Anyone,
+    text: str = Body(..., media_type="text/plain", max_length=MAX_RULEBOOK_BYTES),
+) -> RulebookValidation:
+    """Load and check a rulebook sent as YAML text; ``valid`` false names the problem."""
+    from triage.errors import RulebookError
+
+    try:
+        rb = parse_rulebook(text.encode("utf-8"), "submitted.yaml")
+    except RulebookError as exc:
+        return RulebookValidation(valid=False, error=str(exc).splitlines()[0][:500])
+    return RulebookValidation(valid=True, rulebook=_info(rb))
+
+
+@registry.get("", summary="The register of releases")
+def list_registry(state: State, principal: Reviewer) -> list[dict[str, Any]]:
+    """Active releases in the register (no fingerprints)."""
+    store = ReleaseStore(state.engine, HEAD_REVISION)
+    out = []
+    for r in store.list_releases():
+        out.append(
+            {
+                "id": r.id,
+                "name": r.name,
+                "destination": r.destination,
+                "recipient": r.recipient,
+                "purpose": r.purpose,
+                "released_at": r.released_at.isoformat(),
+                "rulebook": r.rulebook_name,
+                "rulebook_version": r.rulebook_version,
+                "dataset_sha256": r.dataset_sha256,
+                "rows": r.rows,
+            }
+        )
+    return out
+
+
+@health.get("/healthz", summary="Liveness")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", summary="Readiness (database reachable)")
+def readyz(state: State) -> JSONResponse:
+    """200 when the database answers, else 503."""
+    try:
+        with transaction(state.engine) as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ready"})

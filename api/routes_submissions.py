@@ -1,0 +1,468 @@
+"""``/v1/submissions``: submit, status, list, report, download, review."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO, Literal
+
+import sqlalchemy as sa
+import yaml
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from triage.api import audit
+from triage.api.db import files, jobs, reviews, submissions, transaction, utcnow
+from triage.api.deps import Anyone, Reviewer, ServiceState, State, Submitter
+from triage.api.security import Principal, Role
+from triage.api.uploads import fsync_dir, safe_name, store_upload
+from triage.errors import ConfigError, DataInputError
+from triage.questionnaire import builtin_questionnaire, load_answers
+from triage.vocab import Destination
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
+
+_MULTIPART_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files", "destination"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                        "destination": {"type": "string", "enum": [d.value for d in Destination]},
+                        "context": {
+                            "type": "string",
+                            "description": "triage answers, YAML or JSON text",
+                        },
+                        "recipient": {"type": "string"},
+                        "purpose": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class SubmissionAccepted(BaseModel):
+    """The answer to a submission: stored and queued."""
+
+    id: str
+    status: str
+    links: dict[str, str]
+
+
+class FileInfo(BaseModel):
+    """One uploaded file (its safe name)."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+class SubmissionStatus(BaseModel):
+    """A submission's state."""
+
+    id: str
+    destination: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: str | None = None
+    attempts: int = 0
+    decision: str | None = None
+    final_decision: str | None = None
+    review_state: str | None = None
+    recipient: str | None = None
+    purpose: str | None = None
+    error: str | None = None
+    files: list[FileInfo] = Field(default_factory=list)
+    released: list[str] = Field(default_factory=list)
+    created_at: str
+    updated_at: str
+    mine: bool = False
+
+
+class ReviewIn(BaseModel):
+    """A reviewer's decision on a referred submission."""
+
+    action: Literal["approve_release", "approve_with_changes", "withhold"]
+    justification: str = Field(min_length=1, max_length=5000)
+
+    @field_validator("justification")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a justification is required")
+        return value.strip()
+
+
+_REVIEW_DECISION = {
+    "approve_release": "release",
+    "approve_with_changes": "release_with_changes",
+    "withhold": "withhold",
+}
+
+
+def _visible(principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.role is Role.SUBMITTER:
+        return submissions.c.owner_key_id == principal.key_id
+    return sa.true()
+
+
+def _load(state: ServiceState, principal: Principal, sid: str) -> sa.Row[Any]:
+    with transaction(state.engine) as conn:
+        row = conn.execute(
+            sa.select(submissions).where(submissions.c.id == sid, _visible(principal))
+        ).first()
+    if row is None:  # another submitter's submission looks exactly like a missing one
+        raise HTTPException(404, "no such submission")
+    return row
+
+
+def _released_dir(state: ServiceState, row: sa.Row[Any]) -> Path | None:
+    if not row.result_dir:
+        return None
+    return state.settings.data_dir / row.result_dir / "result" / "released"
+
+
+def _released_names(state: ServiceState, row: sa.Row[Any]) -> list[str]:
+    folder = _released_dir(state, row)
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> SubmissionStatus:
+    with transaction(state.engine) as conn:
+        file_rows = conn.execute(
+            sa.select(files.c.name, files.c.size, files.c.sha256)
+            .where(files.c.submission_id == row.id)
+            .order_by(files.c.id)
+        ).all()
+        job = conn.execute(
+            sa.select(jobs.c.attempts, jobs.c.lease_owner).where(jobs.c.submission_id == row.id)
+        ).first()
+    progress = None
+    if row.status == "running" and job is not None and job.lease_owner:
+        from triage.api.worker import ClaimedJob, attempt_dir
+
+        claimed = ClaimedJob(0, str(row.id), int(job.attempts), "", False, ())
+        pfile = attempt_dir(state.settings.data_dir, claimed, str(job.lease_owner))
+        try:
+            lines = (pfile / "progress.txt").read_text(encoding="utf-8").splitlines()
+            progress = lines[-1] if lines else "starting"
+        except OSError:
+            progress = "starting"
+    elif row.status == "queued":
+        progress = "waiting for a worker"
+    elif row.status == "done":
+        progress = "finished"
+    return SubmissionStatus(
+        id=row.id,
+        destination=row.destination,
+        status=row.status,
+        progress=progress,
+        attempts=int(job.attempts) if job is not None else 0,
+        decision=row.decision,
+        final_decision=row.final_decision,
+        review_state=row.review_state,
+        recipient=row.recipient,
+        purpose=row.purpose,
+        error=row.error,
+        files=[FileInfo(name=f.name, size=int(f.size), sha256=f.sha256) for f in file_rows],
+        released=_released_names(state, row) if row.final_decision else [],
+        created_at=row.created_at.isoformat(),
+        updated_at=row.updated_at.isoformat(),
+        mine=int(row.owner_key_id) == principal.key_id,
+    )
+
+
+def _text_field(value: object, name: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DataInputError(f"{name} must be a text field")
+    value = value.strip()
+    if len(value) > limit:
+        raise DataInputError(f"{name} is longer than {limit} characters")
+    return value or None
+
+
+def _persist(
+    state: ServiceState,
+    principal: Principal,
+    uploads: list[tuple[str, BinaryIO]],
+    destination: Destination,
+    recipient: str | None,
+    purpose: str | None,
+    context_text: str | None,
+) -> str:
+    """Write the files (fsynced), then the submission, file, job and audit rows in one
+    transaction; returns the new id. Blocking: runs in a worker thread. On any failure the
+    submission's folder is removed and nothing is committed."""
+    settings = state.settings
+    sid = str(uuid.uuid4())
+    folder = settings.data_dir / "submissions" / sid
+    inputs = folder / "input"
+    inputs.mkdir(parents=True)
+    try:
+        stored: list[dict[str, Any]] = []
+        for name, fileobj in uploads:
+            dest = inputs / name
+            size, digest = store_upload(fileobj, dest, settings.max_upload_bytes)
+            stored.append(
+                {
+                    "name": name,
+                    "stored_path": f"submissions/{sid}/input/{name}",
+                    "size": size,
+                    "sha256": digest,
+                    "kind": dest.suffix.lower().lstrip("."),
+                }
+            )
+        if context_text is not None:
+            try:
+                parsed = yaml.safe_load(context_text)
+            except yaml.YAMLError:
+                raise ConfigError("context is not valid YAML or JSON") from None
+            if not isinstance(parsed, dict):
+                raise ConfigError("context must be a mapping of answers")
+            ctx_path = folder / "context.yaml"
+            ctx_path.write_text(context_text, encoding="utf-8")
+            load_answers(ctx_path, builtin_questionnaire(), destination)
+        fsync_dir(inputs)
+        fsync_dir(folder)
+        now = utcnow()
+        with transaction(state.engine, write=True) as conn:
+            conn.execute(
+                submissions.insert().values(
+                    id=sid,
+                    owner_key_id=principal.key_id,
+                    destination=destination.value,
+                    recipient=recipient,
+                    purpose=purpose,
+                    has_context=context_text is not None,
+                    status="queued",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(files.insert(), [{"submission_id": sid, **f} for f in stored])
+            conn.execute(
+                jobs.insert().values(submission_id=sid, status="queued", attempts=0, created_at=now)
+            )
+            audit.append(
+                conn,
+                principal.actor,
+                "submission",
+                sid,
+                {
+                    "destination": destination.value,
+                    "files": [
+                        {"name": f["name"], "size": f["size"], "sha256": f["sha256"]}
+                        for f in stored
+                    ],
+                },
+            )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return sid
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=SubmissionAccepted,
+    openapi_extra=_MULTIPART_SCHEMA,
+    summary="Submit one or more files for a triage check",
+)
+async def submit(request: Request, state: State, principal: Submitter) -> SubmissionAccepted:
+    """Store the files and the submission durably, queue a job, answer 202 with its id."""
+    settings = state.settings
+    form = await request.form(max_files=settings.max_files, max_fields=20)
+    try:
+        uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile)]
+        if not uploads:
+            raise DataInputError("no files: send one or more 'files' parts")
+        raw_dest = _text_field(form.get("destination"), "destination", 32)
+        try:
+            destination = Destination(raw_dest or "")
+        except ValueError:
+            raise ConfigError(
+                "destination must be one of " + ", ".join(d.value for d in Destination)
+            ) from None
+        recipient = _text_field(form.get("recipient"), "recipient", 255)
+        purpose = _text_field(form.get("purpose"), "purpose", 2000)
+        context_text = _text_field(form.get("context"), "context", 200_000)
+        named: list[tuple[str, BinaryIO]] = []
+        used: set[str] = set()
+        for i, upload in enumerate(uploads, start=1):
+            name = safe_name(upload.filename, i)
+            if name.lower() in used:
+                stem, dot, ext = name.rpartition(".")
+                name = f"{stem or name}-{i}{dot}{ext}" if dot else f"{name}-{i}"
+            used.add(name.lower())
+            named.append((name, upload.file))
+        sid = await run_in_threadpool(
+            _persist,
+            state,
+            principal,
+            named,
+            destination,
+            recipient,
+            purpose,
+            context_text,
+        )
+    finally:
+        await form.close()
+    log.info("submission %s queued (%d files)", sid, len(named))
+    base = f"/v1/submissions/{sid}"
+    return SubmissionAccepted(
+        id=sid,
+        status="queued",
+        links={"self": base, "report": f"{base}/report", "report_html": f"{base}/report.html"},
+    )
+
+
+@router.get("", response_model=list[SubmissionStatus], summary="List submissions")
+def list_submissions(
+    state: State,
+    principal: Anyone,
+    status: Annotated[Literal["queued", "running", "done", "failed"] | None, Query()] = None,
+    decision: Annotated[str | None, Query(max_length=32)] = None,
+    review_state: Annotated[Literal["pending", "reviewed"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[SubmissionStatus]:
+    """Submissions the caller may see (a submitter: only their own), newest first."""
+    query = sa.select(submissions).where(_visible(principal))
+    if status is not None:
+        query = query.where(submissions.c.status == status)
+    if decision is not None:
+        query = query.where(
+            sa.func.coalesce(submissions.c.final_decision, submissions.c.decision) == decision
+        )
+    if review_state is not None:
+        query = query.where(submissions.c.review_state == review_state)
+    query = query.order_by(submissions.c.created_at.desc()).limit(limit).offset(offset)
+    with transaction(state.engine) as conn:
+        rows = conn.execute(query).all()
+    return [_status(state, principal, r) for r in rows]
+
+
+@router.get("/{sid}", response_model=SubmissionStatus, summary="Status, progress and decision")
+def get_submission(sid: str, state: State, principal: Anyone) -> SubmissionStatus:
+    """One submission's status, progress and decision."""
+    return _status(state, principal, _load(state, principal, sid))
+
+
+def _done(row: sa.Row[Any]) -> None:
+    if row.status != "done":
+        raise HTTPException(409, f"the check is not finished (status {row.status})")
+
+
+@router.get("/{sid}/report", summary="The report as JSON")
+def get_report(sid: str, state: State, principal: Anyone) -> dict[str, Any]:
+    """The report (``report.json``) of a finished check."""
+    row = _load(state, principal, sid)
+    _done(row)
+    report: dict[str, Any] = row.report
+    return report
+
+
+@router.get("/{sid}/report.html", response_class=HTMLResponse, summary="The report as HTML")
+def get_report_html(sid: str, state: State, principal: Anyone) -> HTMLResponse:
+    """The self-contained ``report.html`` of a finished check."""
+    row = _load(state, principal, sid)
+    _done(row)
+    path = state.settings.data_dir / row.result_dir / "result" / "report.html"
+    try:
+        html = path.read_text(encoding="utf-8")
+    except OSError:
+        raise HTTPException(404, "the HTML report is missing") from None
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+            )
+        },
+    )
+
+
+@router.get("/{sid}/released/{name}", summary="Download a released file")
+def download(sid: str, name: str, state: State, principal: Anyone) -> FileResponse:
+    """A released (treated, formula-escaped) file, once the decision allows release."""
+    row = _load(state, principal, sid)
+    _done(row)
+    if row.final_decision not in ("release", "release_with_changes"):
+        raise HTTPException(409, "nothing is released for this submission")
+    names = _released_names(state, row)
+    if name not in names:  # only names from the folder listing; never a client path
+        raise HTTPException(404, "no such released file")
+    folder = _released_dir(state, row)
+    assert folder is not None
+    with transaction(state.engine, write=True) as conn:
+        audit.append(conn, principal.actor, "download", sid, {"file": name})
+    return FileResponse(
+        folder / name,
+        filename=name,
+        media_type="application/octet-stream",
+        content_disposition_type="attachment",
+    )
+
+
+@router.post("/{sid}/review", response_model=SubmissionStatus, summary="Review a referral")
+def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> SubmissionStatus:
+    """Decide a referred submission (reviewers only; never one's own), audited."""
+    row = _load(state, principal, sid)
+    if int(row.owner_key_id) == principal.key_id:
+        raise HTTPException(403, "nobody may review their own submission")
+    final = _REVIEW_DECISION[body.action]
+    now = utcnow()
+    with transaction(state.engine, write=True) as conn:
+        updated = conn.execute(
+            submissions.update()
+            .where(
+                submissions.c.id == sid,
+                submissions.c.status == "done",
+                submissions.c.review_state == "pending",
+            )
+            .values(final_decision=final, review_state="reviewed", updated_at=now)
+        )
+        if updated.rowcount != 1:
+            raise HTTPException(409, "this submission is not waiting for review")
+        conn.execute(
+            reviews.insert().values(
+                submission_id=sid,
+                reviewer_key_id=principal.key_id,
+                action=body.action,
+                justification=body.justification,
+                created_at=now,
+            )
+        )
+        audit.append(
+            conn,
+            principal.actor,
+            "review",
+            sid,
+            {
+                "action": body.action,
+                "engine_decision": row.decision,
+                "final_decision": final,
+                "justification": body.justification,
+            },
+        )
+    return _status(state, principal, _load(state, principal, sid))

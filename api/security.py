@@ -1,0 +1,220 @@
+"""API keys, roles, rate limiting and HTTP hardening for the submission service.
+
+Keys are random 32-byte tokens shown once; only their SHA-256 is stored and lookups compare
+with :func:`hmac.compare_digest`. Clients send ``X-API-Key``. OIDC/JWT bearer tokens are a
+documented TODO (not implemented).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException
+
+from triage.api import audit
+from triage.api.db import api_keys, transaction, utcnow
+from triage.errors import ConfigError
+
+KEY_HEADER = "X-API-Key"
+
+
+class Role(StrEnum):
+    """What a key may do."""
+
+    SUBMITTER = "submitter"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller behind a valid key."""
+
+    key_id: int
+    name: str
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"key:{self.key_id}"
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token, hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_key(engine: Engine, role: str, name: str) -> str:
+    """Create an API key; returns the token (shown once, only its hash is stored)."""
+    try:
+        parsed = Role(role)
+    except ValueError:
+        raise ConfigError(f"unknown role {role!r}: use submitter, reviewer or admin") from None
+    if not name.strip():
+        raise ConfigError("a key needs a name")
+    token = "tri_" + secrets.token_urlsafe(32)
+    with transaction(engine, write=True) as conn:
+        key_id = conn.execute(
+            api_keys.insert()
+            .values(
+                name=name.strip()[:255],
+                role=parsed.value,
+                key_hash=hash_token(token),
+                created_at=utcnow(),
+            )
+            .returning(api_keys.c.id)
+        ).scalar_one()
+        audit.append(conn, "system", "key.create", f"key:{key_id}", {"role": parsed.value})
+    return token
+
+
+def lookup_key(engine: Engine, token: str) -> Principal | None:
+    """The principal for ``token``, or None when unknown or revoked."""
+    if not token or len(token) > 200:
+        return None
+    digest = hash_token(token)
+    with transaction(engine) as conn:
+        row = conn.execute(
+            sa.select(api_keys).where(
+                api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)
+            )
+        ).first()
+    if row is None or not hmac.compare_digest(str(row.key_hash), digest):
+        return None
+    return Principal(key_id=int(row.id), name=str(row.name), role=Role(row.role))
+
+
+class TokenBucket:
+    """Per-key token buckets in memory (``rate`` tokens a second, ``burst`` at most)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._state: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Take one token; returns 0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._state.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._state[key] = (tokens - 1.0, now)
+                return 0.0
+            self._state[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyTooLarge(HTTPException):
+    """The request body passed the upload limit while streaming (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the upload limit is {limit:,} bytes")
+
+
+def _problem_bytes(status: int, title: str, detail: str) -> bytes:
+    import json
+
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return json.dumps(body).encode("utf-8")
+
+
+class HardeningMiddleware:
+    """Pure ASGI middleware: security headers on every response, and the upload limit
+    enforced from ``Content-Length`` before any body is read and again while streaming."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def _reject(self, send: Send, status: int, title: str, detail: str) -> None:
+        body = _problem_bytes(status, title, detail)
+        headers = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ] + [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        limit = self.max_body
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await self._reject(send, 400, "Bad Request", "invalid Content-Length")
+                return
+            if declared > limit:
+                await self._reject(
+                    send, 413, "Payload Too Large", f"the upload limit is {limit:,} bytes"
+                )
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                raw = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in raw}
+                for k, v in SECURITY_HEADERS.items():
+                    if k.lower().encode() not in present:
+                        raw.append((k.lower().encode(), v.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except BodyTooLarge:
+            if not started:
+                await self._reject(
+                    send, 413, "Payload Too Large", f"the upload limit is {limit:,} bytes"
+                )
