@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -191,9 +193,31 @@ def complete_job(
             "worker",
             "decision",
             job.submission_id,
-            {"decision": decision, "attempt": job.attempt, "job": job.job_id},
+            {
+                "decision": decision,
+                "attempt": job.attempt,
+                "job": job.job_id,
+                **triage_record(report),
+            },
         )
     return True
+
+
+def triage_record(report: dict[str, Any]) -> dict[str, Any]:
+    """The triage record kept in the audit trail: what decided, on what conditions, against
+    which answers and rulebook, and the report's hash (no data values)."""
+    context = report.get("context") or {}
+    run = report.get("run") or {}
+    canonical = json.dumps(report, sort_keys=True, separators=(",", ":"), default=str)
+    return {
+        "report_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        "data_class": report.get("data_class"),
+        "conditions": list(report.get("conditions") or []),
+        "rules": sorted({str(r.get("rule")) for r in report.get("rules_fired") or []}),
+        "rulebook_sha256": run.get("rulebook_sha256"),
+        "questionnaire": context.get("questionnaire"),
+        "answers_missing": list(context.get("missing") or []),
+    }
 
 
 def fail_job(engine: Engine, job: ClaimedJob, owner: str, message: str, retry: bool) -> None:

@@ -98,8 +98,11 @@ def test_submit_process_report(svc: Service) -> None:
     listed = svc.client.get("/v1/submissions?status=done&decision=release", headers=svc.h("alice"))
     assert [s["id"] for s in listed.json()] == [sid]
     assert svc.client.get("/v1/submissions?status=queued", headers=svc.h("alice")).json() == []
-    actions = [e["action"] for e in entries(svc.worker.engine, sid)]
-    assert actions == ["submission", "decision"]
+    logged = entries(svc.worker.engine, sid)
+    assert [e["action"] for e in logged] == ["submission", "decision"]
+    record = logged[1]["details"]  # the triage record travels with the decision
+    assert record["decision"] == "release" and len(record["report_sha256"]) == 64
+    assert "no-personal-data" in record["rules"] and record["data_class"] in ("open", "closed")
     assert verify_audit(svc.worker.engine) == []
 
 
