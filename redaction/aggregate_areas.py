@@ -16,9 +16,9 @@ import pandas as pd
 from pydantic import Field
 
 from triage.classifiers.geo import BNG, WGS84, read_points, transform
-from triage.errors import ConfigError, PluginExecutionError
+from triage.errors import ConfigError
 from triage.redaction.base import Transform, TransformContext, TransformResult
-from triage.redaction.spatial import SpatialParams, locate
+from triage.redaction.spatial import SpatialParams, area_output, locate
 
 
 class AggregateAreasParams(SpatialParams):
@@ -89,43 +89,13 @@ class AggregateAreas(Transform[AggregateAreasParams]):
         pts = read_points(frame, cc, precision_sample=0)
         bng = pts.xy if cc.crs == BNG else transform(pts.xy, WGS84, BNG)
         codes = area_codes(bng, params.areas_path, params.code_field)
-        counts = pd.Series(codes).dropna().value_counts()
-        small = set(counts.index[counts < params.k])
-        outside = int(pd.isna(pd.Series(codes)).sum())
-        if params.output == "counts":
-            kept = counts[counts >= params.k].sort_index()
-            table = pd.DataFrame(
-                {
-                    params.area_column: pd.array(list(kept.index), dtype="str"),
-                    "records": pd.array([str(int(v)) for v in kept.to_numpy()], dtype="str"),
-                }
-            )
-            return TransformResult(
-                table,
-                f"aggregated {len(frame)} records to {len(kept)} areas; {len(small)} areas "
-                f"under {params.k} records and {outside} records outside every area suppressed",
-                cells_changed=len(frame) * len(cc.columns),
-                rows_removed=len(frame) - len(kept),
-                column_notes={params.area_column: f"areas from {params.code_field}"},
-            )
-        drop = np.array([c is None or c in small for c in codes], dtype=bool)
-        out = frame.drop(columns=list(cc.columns)).copy()
-        values = codes.copy()
-        removed = 0
-        if params.suppress == "cell":
-            values[drop] = None
-        out[params.area_column] = pd.array(list(values), dtype="str")
-        if params.suppress == "records":
-            out = out.loc[~drop].copy()
-            removed = int(drop.sum())
-        if len(out) == 0 and len(frame):
-            raise PluginExecutionError("aggregate_areas: every record fell in a small area")
-        notes = {c: f"replaced by {params.area_column} ({params.code_field})" for c in cc.columns}
-        return TransformResult(
-            out,
-            f"aggregated points to areas ({params.code_field}); {len(small)} areas with fewer "
-            f"than {params.k} records and {outside} records outside every area suppressed",
-            cells_changed=len(frame) * len(cc.columns),
-            rows_removed=removed,
-            column_notes=notes,
+        return area_output(
+            frame,
+            list(cc.columns),
+            codes,
+            k=params.k,
+            output=params.output,
+            suppress=params.suppress,
+            column=params.area_column,
+            label=f"areas by {params.code_field}",
         )

@@ -321,45 +321,74 @@ class AggregateH3(Transform[AggregateH3Params]):
         pts = read_points(frame, cc, precision_sample=0)
         lonlat = pts.xy if cc.crs == WGS84 else transform(pts.xy, BNG, WGS84)
         cells = h3_cells(lonlat, params.resolution)
-        present = pd.Series(cells).dropna()
-        counts = present.value_counts()
-        small = set(counts.index[counts < params.k])
-        n_small_cells = len(small)
-        if params.output == "counts":
-            kept = counts[counts >= params.k].sort_index()
-            table = pd.DataFrame(
-                {
-                    "h3_cell": pd.array(list(kept.index), dtype="str"),
-                    "records": pd.array([str(int(v)) for v in kept.to_numpy()], dtype="str"),
-                }
-            )
-            return TransformResult(
-                table,
-                f"aggregated {len(frame)} record(s) to {len(kept)} H3 cell(s) at resolution "
-                f"{params.resolution}; {n_small_cells} cell(s) under {params.k} suppressed",
-                cells_changed=len(frame) * len(cc.columns),
-                rows_removed=len(frame) - len(kept),
-                column_notes={"h3_cell": f"H3 resolution {params.resolution}"},
-            )
-        is_small = np.array([c in small for c in cells], dtype=bool)
-        out = frame.drop(columns=list(cc.columns)).copy()
-        cell_vals = cells.copy()
-        removed = 0
-        if params.suppress == "cell":
-            cell_vals[is_small] = None
-        out["h3_cell"] = pd.array(list(cell_vals), dtype="str")
-        if params.suppress == "records":
-            out = out.loc[~is_small].copy()
-            removed = int(is_small.sum())
-        notes = {c: f"replaced by h3_cell (resolution {params.resolution})" for c in cc.columns}
-        return TransformResult(
-            out,
-            f"aggregated points to H3 resolution {params.resolution}; {n_small_cells} cell(s) "
-            f"with fewer than {params.k} record(s) suppressed",
-            cells_changed=len(frame) * len(cc.columns),
-            rows_removed=removed,
-            column_notes=notes,
+        return area_output(
+            frame,
+            list(cc.columns),
+            cells,
+            k=params.k,
+            output=params.output,
+            suppress=params.suppress,
+            column="h3_cell",
+            label=f"H3 resolution {params.resolution}",
         )
+
+
+def area_output(
+    frame: pd.DataFrame,
+    coordinates: list[str],
+    cells: np.ndarray,
+    *,
+    k: int,
+    output: Literal["per_record", "counts"],
+    suppress: Literal["records", "cell"],
+    column: str,
+    label: str,
+) -> TransformResult:
+    """Points replaced by the cell or area each lies in (``cells``, None outside any), with
+    small-count suppression: a per-record column, or a table of cells with at least ``k``.
+
+    Shared by ``aggregate_h3`` and ``aggregate_areas``.
+    """
+    present = pd.Series(cells, dtype=object).dropna()
+    counts = present.value_counts()
+    small = set(counts.index[counts < k])
+    outside = len(cells) - len(present)
+    if output == "counts":
+        kept = counts[counts >= k].sort_index()
+        table = pd.DataFrame(
+            {
+                column: pd.array(list(kept.index), dtype="str"),
+                "records": pd.array([str(int(v)) for v in kept.to_numpy()], dtype="str"),
+            }
+        )
+        return TransformResult(
+            table,
+            f"aggregated {len(frame)} record(s) to {len(kept)} cell(s) ({label}); {len(small)} "
+            f"under {k} record(s) and {outside} record(s) outside any suppressed",
+            cells_changed=len(frame) * len(coordinates),
+            rows_removed=len(frame) - int(kept.sum()),
+            column_notes={column: label},
+        )
+    drop = np.array([c is None or c in small for c in cells], dtype=bool)
+    out = frame.drop(columns=coordinates).copy()
+    values = np.array(cells, dtype=object)
+    removed = 0
+    if suppress == "cell":
+        values[drop] = None
+    out[column] = pd.array(list(values), dtype="str")
+    if suppress == "records":
+        out = out.loc[~drop].copy()
+        removed = int(drop.sum())
+    if len(out) == 0 and len(frame):
+        raise PluginExecutionError(f"{column}: every record fell in a cell below {k} records")
+    return TransformResult(
+        out,
+        f"aggregated points to {label}; {len(small)} cell(s) with fewer than {k} record(s) "
+        f"and {outside} record(s) outside any suppressed",
+        cells_changed=len(frame) * len(coordinates),
+        rows_removed=removed,
+        column_notes={c: f"replaced by {column} ({label})" for c in coordinates},
+    )
 
 
 # --------------------------------------------------------------------------------------------
