@@ -348,7 +348,12 @@ class Engine:
         if stage == "before":
             findings += classification_findings(name, classification)
         findings += risk_findings(name, metrics, len(frame), self.k_target, self.l_target)
-        problems = list(classification.problems) + extra_problems
+        problems = [
+            p
+            if p.dataset is not None or p.kind == "context_missing"
+            else p.model_copy(update={"dataset": name})
+            for p in classification.problems
+        ] + extra_problems
         place = self._place(name, frame, classification, crs)
         findings += place.findings
         table_metrics_, table_findings_ = self._table_stage(name, stage, frame)

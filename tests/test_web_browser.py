@@ -1,0 +1,117 @@
+"""The web page end to end in headless Chromium (Debian's, driven by Playwright's Python
+package): a submitter uploads, reads the report, a reviewer approves the referred submission.
+Screenshots are kept in tests/artefacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from triage.api.cli_hooks import create_key
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTEFACTS = ROOT / "tests" / "artefacts"
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup installs it)"
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    db_url = f"sqlite:///{tmp_path / 'triage.db'}"
+    keys = {
+        "alice": create_key(db_url, "submitter", "alice"),
+        "rita": create_key(db_url, "reviewer", "rita"),
+    }
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    exe = Path(sys.executable).with_name("triage")
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "serve",
+            "--port",
+            str(port),
+            "--db-url",
+            db_url,
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--pattern-only",
+        ],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base, keys
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_upload_report_and_review_in_the_browser(server: tuple[str, dict[str, str]]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, keys = server
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(base)
+        page.fill("#key", keys["alice"])
+        page.locator("#signin-form button, #signin-form [type=submit]").first.click()
+        expect(page.locator("#app")).to_be_visible()
+        page.set_input_files("#files", str(ROOT / "examples" / "council_referrals.csv"))
+        page.select_option("#destination", "open-data")
+        page.locator("#upload-form button, #upload-form [type=submit]").first.click()
+        row = page.locator("#list tbody tr").first
+        expect(row).to_contain_text("(awaiting review)", timeout=180_000)
+        row.get_by_role("button", name="Open").click()
+        expect(page.locator("#detail")).to_be_visible()
+        page.screenshot(path=str(ARTEFACTS / "web-submitter-report.png"), full_page=True)
+
+        page.evaluate("sessionStorage.clear()")
+        page.goto(base)
+        page.fill("#key", keys["rita"])
+        page.locator("#signin-form button, #signin-form [type=submit]").first.click()
+        queued = page.locator("#queue tbody tr").first
+        expect(queued).to_be_visible(timeout=30_000)
+        queued.locator("input").fill("Aggregate release agreed with the data owner")
+        queued.get_by_role("button", name="Withhold").click()
+        expect(page.locator("#queue tbody tr")).to_have_count(0, timeout=30_000)
+        page.screenshot(path=str(ARTEFACTS / "web-reviewer-queue.png"), full_page=True)
+        browser.close()
+    status = httpx.get(f"{base}/v1/submissions", headers={"X-API-Key": keys["rita"]}).json()
+    assert [s["final_decision"] for s in status] == ["withhold"]
