@@ -15,6 +15,16 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
+# In a source checkout whose root is on sys.path (``python -c`` or a notebook started at the
+# repository root), ``triage`` is this folder and the sibling folders are not inside it; map
+# them in as the installed package does (``triage.classifiers`` -> ``classifiers/`` ...).
+_ROOT = Path(__file__).resolve().parent.parent
+if (
+    not (Path(__file__).parent / "classifiers").is_dir()
+    and (_ROOT / "classifiers" / "__init__.py").is_file()
+):
+    __path__.append(str(_ROOT))
+
 if TYPE_CHECKING:
     from triage.models import Report
 
