@@ -26,7 +26,6 @@ from triage.dataset import Dataset
 from triage.facts import build_facts
 from triage.findings import classification_findings, risk_findings
 from triage.map_svg import render_map
-from triage.metrics import risk_metrics
 from triage.models import (
     ColumnReport,
     DatasetReport,
@@ -130,6 +129,10 @@ class _Outcome:
     problems: list[Problem]
     treated: pd.DataFrame | None
     map_svg: str | None = None
+
+
+def _as_int(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _int_param(params: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -302,11 +305,13 @@ class Engine:
     def _measure(
         self, frame: pd.DataFrame, qis: list[str], sensitive: list[str], *, drivers: bool
     ) -> RiskMetrics:
-        """Base risk metrics plus every microdata measure and, before treatment, what drives
-        the risk (suppressed for very large frames where SUDA would dominate the run time)."""
-        base = risk_metrics(frame, qis, sensitive, self.k_target)
+        """Every microdata measure (the report's headline metrics are read from them) and,
+        before treatment, what drives the risk (SUDA off for very large frames, where it would
+        dominate the run time)."""
         params = self.rulebook.params
-        big = len(frame) > 200_000
+        suda = 0 if len(frame) > 200_000 else None
+        weights = params.get("weights_column")
+        missing = str(params.get("missing", "own_value"))
         measures = microdata_metrics(
             frame,
             qis,
@@ -315,18 +320,36 @@ class Engine:
             l=self.l_target,
             c=params.get("c"),
             t_ordered=params.get("t_ordered"),
-            weights=params.get("weights_column"),
-            missing=str(params.get("missing", "own_value")),
-            suda_max_size=0 if big else None,
+            weights=weights,
+            missing=missing,
+            suda_max_size=suda,
         )
-        update: dict[str, Any] = {"measures": measures}
-        if drivers and qis and base.unique_records:
+        metrics = RiskMetrics(
+            k_anonymity=_as_int(measures["k_anonymity"]),
+            unique_records=_as_int(measures["sample_uniques"]),
+            l_diversity=_as_int(measures["l_diversity_distinct"]),
+            records_below_k=_as_int(measures["records_below_k"]),
+            quasi_identifiers=list(qis),
+            sensitive_attributes=list(sensitive),
+            measures=measures,
+        )
+        if drivers and qis and metrics.unique_records:
             found = risk_drivers(
-                frame, qis, k=self.k_target, top_n=10, suda_max_size=0 if big else None
+                frame,
+                qis,
+                k=self.k_target,
+                weights=weights,
+                missing=missing,
+                top_n=10,
+                suda_max_size=suda,
             )
-            update["drivers"] = [dataclasses.asdict(c) for c in found.contributions]
-            update["riskiest_rows"] = [int(r) for r in found.top_rows]
-        return base.model_copy(update=update)
+            metrics = metrics.model_copy(
+                update={
+                    "drivers": [dataclasses.asdict(c) for c in found.contributions],
+                    "riskiest_rows": [int(r) for r in found.top_rows],
+                }
+            )
+        return metrics
 
     # -- one stage -------------------------------------------------------------------------
     def _evaluate(
