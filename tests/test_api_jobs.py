@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -304,30 +303,6 @@ def test_kill_minus_nine_then_restart_finishes_every_job_exactly_once(tmp_path: 
 
 
 # ---- PostgreSQL -----------------------------------------------------------------------------
-
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    import uuid
-
-    server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError:
-        server.dispose()
-        pytest.skip(f"PostgreSQL is not reachable at {PG_SERVER}")
-    schema = f"triage_api_{uuid.uuid4().hex[:16]}"
-    with server.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with server.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        server.dispose()
 
 
 def test_postgresql_concurrent_claims_are_disjoint_and_audited(tmp_path: Path, pg_url: str) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 REQUESTS = EXAMPLES / "service_requests.csv"
 OPEN_DATA = EXAMPLES / "context" / "open-data.yaml"
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 RECORDED = re.compile(r"^recorded release (\d+): (.+)$")
 
 
@@ -216,33 +213,8 @@ def test_flagged_link_with_a_registered_release_is_not_released(
 # ------------------------------------------------------------------ PostgreSQL
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[sa.Engine]:
-    engine = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError:
-        engine.dispose()
-        pytest.skip(f"PostgreSQL is not reachable at {SERVER}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def pg_url(server: sa.Engine) -> Iterator[str]:
-    schema = f"triage_regcli_{uuid.uuid4().hex[:16]}"
-    with server.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with server.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
 def test_add_and_list_on_postgresql(
-    capsys: pytest.CaptureFixture[str], pg_url: str, server: sa.Engine
+    capsys: pytest.CaptureFixture[str], pg_url: str, pg_server: sa.Engine
 ) -> None:
     first = add(capsys, pg_url, "X")
     second = add(capsys, pg_url, "Y")
@@ -256,7 +228,7 @@ def test_add_and_list_on_postgresql(
     assert not [v for v in raw_values() if v in out]
     # the tables live in the test's own schema, not in public
     schema = pg_url.rsplit("%3D", 1)[1]
-    with server.connect() as conn:
+    with pg_server.connect() as conn:
         tables = conn.execute(
             sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
             {"s": schema},

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +17,6 @@ import sqlalchemy as sa
 from triage.errors import StoreError
 from triage.store import HEAD_REVISION, NewRelease, ReleaseStore, UnknownReleaseError
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 FINGERPRINT: dict[str, Any] = {
     "version": 1,
@@ -28,38 +25,6 @@ FINGERPRINT: dict[str, Any] = {
 }
 PROCESSES = 4
 ADDS = 25
-
-
-def _server() -> sa.Engine | None:
-    engine = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError:
-        engine.dispose()
-        return None
-    return engine
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[sa.Engine]:
-    engine = _server()
-    if engine is None:
-        pytest.skip(f"PostgreSQL is not reachable at {SERVER}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def url(server: sa.Engine) -> Iterator[str]:
-    schema = f"triage_test_{uuid.uuid4().hex[:16]}"
-    with server.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with server.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def _release(name: str, **kw: Any) -> NewRelease:
@@ -77,20 +42,20 @@ def _release(name: str, **kw: Any) -> NewRelease:
     return NewRelease(**values)
 
 
-def test_schema_lives_in_the_test_schema(url: str, server: sa.Engine) -> None:
-    with ReleaseStore.open(url) as s:
+def test_schema_lives_in_the_test_schema(pg_url: str, pg_server: sa.Engine) -> None:
+    with ReleaseStore.open(pg_url) as s:
         assert (s.dialect, s.revision) == ("postgresql", HEAD_REVISION)
-    schema = url.rsplit("%3D", 1)[1]
-    with server.connect() as conn:
+    schema = pg_url.rsplit("%3D", 1)[1]
+    with pg_server.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names(schema=schema))
     assert {"releases", "alembic_version"} <= tables
 
 
-def test_round_trip_restart_and_remove(url: str) -> None:
-    with ReleaseStore.open(url) as s:
+def test_round_trip_restart_and_remove(pg_url: str) -> None:
+    with ReleaseStore.open(pg_url) as s:
         a = s.add(_release("a.csv"))
         b = s.add(_release("b.csv", released_at=T0 + dt.timedelta(hours=2)))
-    with ReleaseStore.open(url) as s:  # a restart
+    with ReleaseStore.open(pg_url) as s:  # a restart
         got = s.get(b)
         assert got.fingerprint == FINGERPRINT
         assert got.released_at == T0 + dt.timedelta(hours=2)
@@ -104,30 +69,30 @@ def test_round_trip_restart_and_remove(url: str) -> None:
             s.remove(a, "admin", T0)
 
 
-def test_newer_unknown_revision_is_refused(url: str) -> None:
-    ReleaseStore.open(url).close()
-    engine = sa.create_engine(url)
+def test_newer_unknown_revision_is_refused(pg_url: str) -> None:
+    ReleaseStore.open(pg_url).close()
+    engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
     with pytest.raises(StoreError, match="revision 9999"):
-        ReleaseStore.open(url)
+        ReleaseStore.open(pg_url)
 
 
-def _writer(url: str, worker: int, barrier: Any, out: Any) -> None:
+def _writer(pg_url: str, worker: int, barrier: Any, out: Any) -> None:
     barrier.wait()
-    with ReleaseStore.open(url) as s:
+    with ReleaseStore.open(pg_url) as s:
         out.put([s.add(_release(f"w{worker}-{i}.csv")) for i in range(ADDS)])
 
 
 @pytest.mark.parametrize("fresh", [True, False], ids=["fresh-schema", "migrated-schema"])
-def test_concurrent_adds_lose_nothing(url: str, fresh: bool) -> None:
+def test_concurrent_adds_lose_nothing(pg_url: str, fresh: bool) -> None:
     if not fresh:
-        ReleaseStore.open(url).close()
+        ReleaseStore.open(pg_url).close()
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(PROCESSES)
     out = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(url, w, barrier, out)) for w in range(PROCESSES)]
+    procs = [ctx.Process(target=_writer, args=(pg_url, w, barrier, out)) for w in range(PROCESSES)]
     for p in procs:
         p.start()
     ids = [i for _ in procs for i in out.get(timeout=120)]
@@ -135,5 +100,5 @@ def test_concurrent_adds_lose_nothing(url: str, fresh: bool) -> None:
         p.join(timeout=60)
         assert p.exitcode == 0
     assert len(ids) == len(set(ids)) == PROCESSES * ADDS
-    with ReleaseStore.open(url) as s:
+    with ReleaseStore.open(pg_url) as s:
         assert s.count() == PROCESSES * ADDS
