@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -38,3 +46,61 @@ def pg_url(pg_server: sa.Engine) -> Iterator[str]:
     finally:
         with pg_server.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@dataclass
+class LiveService:
+    """A ``triage serve`` process on a free loopback port (pattern-only, one worker)."""
+
+    base: str
+    db_url: str
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Terminate the server (idempotent)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def live_service(tmp_path: Path) -> Iterator[LiveService]:
+    """The service started by its own command, ready (``/readyz``) before the test runs."""
+    db_url = f"sqlite:///{tmp_path / 'triage.db'}"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("triage")),
+            "serve",
+            "--port",
+            str(port),
+            "--db-url",
+            db_url,
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--pattern-only",
+            "--workers",
+            "1",
+        ],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    service = LiveService(f"http://127.0.0.1:{port}", db_url, log, proc)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                if httpx.get(f"{service.base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield service
+    finally:
+        service.stop()

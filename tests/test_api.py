@@ -256,50 +256,17 @@ def test_web_page_is_served_without_cdn(svc: Service) -> None:
     assert "http" not in page.text.replace("http-equiv", "")
 
 
-SERVER = """
-import sys
-from pathlib import Path
-from triage.api.cli_hooks import serve
-serve("127.0.0.1", int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), nlp_model=None,
-      worker_processes=1)
-"""
-
-
-def test_real_uvicorn_process_with_background_worker(tmp_path: Path) -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
+def test_real_uvicorn_process_with_background_worker(live_service) -> None:
     import time
 
     import httpx
 
     from triage.api.cli_hooks import create_key as hook_create_key
 
-    db_url = f"sqlite:///{tmp_path / 'triage.db'}"
-    key = hook_create_key(db_url, "submitter", "alice")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    log = tmp_path / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port), db_url, str(tmp_path / "data")],
-        cwd=tmp_path,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    base = live_service.base
+    key = hook_create_key(live_service.db_url, "submitter", "alice")
+    deadline = time.monotonic() + 120
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         headers = {"X-API-Key": key}
         res = httpx.post(
             f"{base}/v1/submissions",
@@ -314,7 +281,7 @@ def test_real_uvicorn_process_with_background_worker(tmp_path: Path) -> None:
             status = httpx.get(f"{base}/v1/submissions/{sid}", headers=headers).json()
             if status["status"] in ("done", "failed"):
                 break
-            assert time.monotonic() < deadline + 60, log.read_text()
+            assert time.monotonic() < deadline, live_service.log.read_text()
             time.sleep(0.2)
         assert status["decision"] == "release", status
         report = httpx.get(f"{base}/v1/submissions/{sid}/report", headers=headers).json()
@@ -327,6 +294,5 @@ def test_real_uvicorn_process_with_background_worker(tmp_path: Path) -> None:
         )
         assert big.status_code == 413
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    assert key not in log.read_text()
+        live_service.stop()
+    assert key not in live_service.log.read_text()

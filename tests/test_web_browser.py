@@ -1,16 +1,10 @@
 """The web page end to end in headless Chromium (Debian's, driven by Playwright's Python
-package): a submitter uploads, reads the report, a reviewer approves the referred submission.
+package): a submitter uploads, reads the report, a reviewer decides the referred submission.
 Screenshots are kept in tests/artefacts/."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -26,55 +20,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    db_url = f"sqlite:///{tmp_path / 'triage.db'}"
-    keys = {
-        "alice": create_key(db_url, "submitter", "alice"),
-        "rita": create_key(db_url, "reviewer", "rita"),
-    }
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path / "server.log"
-    exe = Path(sys.executable).with_name("triage")
-    proc = subprocess.Popen(
-        [
-            str(exe),
-            "serve",
-            "--port",
-            str(port),
-            "--db-url",
-            db_url,
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--pattern-only",
-        ],
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base, keys
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def test_upload_report_and_review_in_the_browser(server: tuple[str, dict[str, str]]) -> None:
+def test_upload_report_and_review_in_the_browser(live_service) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base, keys = server
+    base = live_service.base
+    keys = {
+        "alice": create_key(live_service.db_url, "submitter", "alice"),
+        "rita": create_key(live_service.db_url, "reviewer", "rita"),
+    }
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
