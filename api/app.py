@@ -5,8 +5,10 @@
 headers, upload limit) and the web page at ``/``. With ``settings.run_worker`` a background
 worker thread (process pool inside) runs for the app's lifetime.
 
-Authentication is ``X-API-Key``; OIDC/JWT bearer tokens are a TODO. The interactive ``/docs``
-page is disabled (it loads assets from a CDN, which the CSP forbids); the OpenAPI document is at
+Authentication is ``X-API-Key`` or, when ``settings.oidc`` is set, an OIDC/JWT bearer token
+(``Authorization: Bearer``, checked by :mod:`triage.api.oidc` against a local JWKS file; a bad
+JWKS or OIDC setting stops the app from being built). The interactive ``/docs`` page is
+disabled (it loads assets from a CDN, which the CSP forbids); the OpenAPI document is at
 ``/openapi.json``.
 """
 
@@ -28,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from triage.api.db import open_db
 from triage.api.deps import ServiceState
+from triage.api.oidc import TokenVerifier
 from triage.api.routes_catalog import health, registry, rulebooks
 from triage.api.routes_submissions import router as submissions_router
 from triage.api.security import HardeningMiddleware, TokenBucket
@@ -105,12 +108,14 @@ def static_dir() -> Path:
 
 def create_app(settings: ApiSettings) -> FastAPI:
     """Build the submission service for ``settings`` (migrates the database)."""
+    verifier = TokenVerifier(settings.oidc) if settings.oidc is not None else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = open_db(settings.db_url)
     state = ServiceState(
         settings=settings,
         engine=engine,
         limiter=TokenBucket(settings.rate_per_second, settings.rate_burst),
+        verifier=verifier,
     )
 
     @asynccontextmanager
@@ -139,7 +144,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         description=(
             "Submit datasets for a release triage check, follow progress, read reports, "
             "download released data and review referred cases. Authenticate with the "
-            "`X-API-Key` header."
+            "`X-API-Key` header"
+            + (" or an OIDC bearer token (`Authorization: Bearer`)." if verifier else ".")
         ),
         docs_url=None,
         redoc_url=None,
@@ -166,10 +172,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        schema.setdefault("components", {})["securitySchemes"] = {
+        schemes: dict[str, Any] = {
             "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
         }
-        schema["security"] = [{"ApiKey": []}]
+        if verifier is not None:
+            schemes["Bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        schema.setdefault("components", {})["securitySchemes"] = schemes
+        schema["security"] = [{name: []} for name in schemes]
         app.openapi_schema = schema
         return schema
 

@@ -3,13 +3,20 @@
 The schema is created by the migration :mod:`triage.store_migrations_0002` (run by
 :meth:`triage.store.ReleaseStore.open`); the tables here mirror it. Writes take the write lock
 up front (SQLite ``BEGIN IMMEDIATE``), so a claim, a result and its audit entry commit together.
+
+On SQLite, the threads of one process also queue for writing on a lock of their own first:
+SQLite's busy handler waits for its lock by sleeping with a growing back-off, so under a burst
+of uploads writers slept while the database was free; a Python lock hands it on at once. Other
+processes (a separate worker, more HTTP processes) still meet at SQLite's lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -118,6 +125,18 @@ def open_db(url: str) -> Engine:
     return create_registry_engine(url)
 
 
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine, write: bool) -> AbstractContextManager[object]:
+    """This process's write lock for a SQLite engine (nothing for reads or PostgreSQL)."""
+    if not write or engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(engine, threading.Lock())
+
+
 @contextmanager
 def transaction(engine: Engine, write: bool = False) -> Iterator[Connection]:
     """One transaction; ``write`` takes the write lock up front on SQLite.
@@ -125,7 +144,7 @@ def transaction(engine: Engine, write: bool = False) -> Iterator[Connection]:
     Database errors become :class:`~triage.errors.StoreError` (no password in the message).
     """
     try:
-        with engine.connect() as conn:
+        with _writer_lock(engine, write), engine.connect() as conn:
             conn.execution_options(triage_write=write)
             with conn.begin():
                 yield conn

@@ -1,4 +1,5 @@
-"""Shared FastAPI dependencies: the service state, the caller and role checks."""
+"""Shared FastAPI dependencies: the service state, the caller (API key or, when configured,
+OIDC bearer token) and role checks."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from triage.api import audit
 from triage.api.db import transaction
+from triage.api.oidc import KeysUnavailable, TokenRejected, TokenVerifier, identity_principal
 from triage.api.security import Principal, Role, TokenBucket, lookup_key
 from triage.api.settings import ApiSettings
 
@@ -21,11 +23,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ServiceState:
-    """What the routes share: settings, database engine, rate limiter."""
+    """What the routes share: settings, database engine, rate limiter, token verifier."""
 
     settings: ApiSettings
     engine: Engine
     limiter: TokenBucket
+    verifier: TokenVerifier | None = None
     seen_keys: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -39,21 +42,73 @@ def get_state(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(get_state)]
 
 
+INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def _bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (None for no or another scheme)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _token_principal(state: ServiceState, verifier: TokenVerifier, token: str) -> Principal:
+    """The caller behind a bearer token: 401 invalid or revoked, 403 no role, 503 no keys."""
+    try:
+        verified = verifier.verify(token)
+    except TokenRejected as exc:
+        log.info("bearer token refused: %s", exc.reason)
+        raise HTTPException(
+            401, f"the bearer token is not valid: {exc.reason}", headers=INVALID_TOKEN
+        ) from None
+    except KeysUnavailable:
+        raise HTTPException(503, "the token signing keys are unavailable") from None
+    if verified.role is None:
+        raise HTTPException(
+            403,
+            "the bearer token grants no role of this service",
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+        )
+    principal = identity_principal(state.engine, verified)
+    if principal is None:
+        raise HTTPException(401, "this identity has been revoked", headers=INVALID_TOKEN)
+    return principal
+
+
 def current_principal(
     state: State,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    """The caller behind ``X-API-Key``: 401 without a valid key, 429 over the rate limit.
+    """The caller behind ``X-API-Key`` or, when OIDC is configured, ``Authorization: Bearer``:
+    401 without valid credentials, 400 with both, 429 over the rate limit.
 
-    The first use of each key by this process is written to the audit log.
+    The first use of each key or token identity by this process is written to the audit log.
     """
-    if not x_api_key:
-        raise HTTPException(
-            401, "an API key is required (X-API-Key header)", headers={"WWW-Authenticate": "ApiKey"}
-        )
-    principal = lookup_key(state.engine, x_api_key)
-    if principal is None:
-        raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "ApiKey"})
+    bearer = _bearer(authorization)
+    verifier = state.verifier
+    challenge = {"WWW-Authenticate": "ApiKey, Bearer" if verifier else "ApiKey"}
+    if verifier is not None and bearer is not None:
+        if x_api_key:
+            raise HTTPException(
+                400,
+                "send an API key or a bearer token, not both",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
+            )
+        principal = _token_principal(state, verifier, bearer)
+        use = "token.use"
+    else:
+        if not x_api_key:
+            detail = "an API key is required (X-API-Key header)"
+            if verifier is not None:
+                detail = "an API key (X-API-Key header) or a bearer token is required"
+            elif bearer is not None:
+                detail = "bearer tokens are not accepted here; send an API key (X-API-Key header)"
+            raise HTTPException(401, detail, headers=challenge)
+        found = lookup_key(state.engine, x_api_key)
+        if found is None:
+            raise HTTPException(401, "the API key is not valid", headers=challenge)
+        principal = found
+        use = "key.use"
     wait = state.limiter.take(str(principal.key_id))
     if wait > 0:
         raise HTTPException(
@@ -66,9 +121,8 @@ def current_principal(
         state.seen_keys.add(principal.key_id)
     if first:
         with transaction(state.engine, write=True) as conn:
-            audit.append(
-                conn, principal.actor, "key.use", principal.actor, {"role": principal.role.value}
-            )
+            details = {"role": principal.role.value}
+            audit.append(conn, principal.actor, use, principal.actor, details)
     return principal
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 import yaml
@@ -14,13 +16,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from triage.api import audit
+from triage.api import audit, releases
 from triage.api.db import files, jobs, reviews, submissions, transaction, utcnow
 from triage.api.deps import Anyone, Reviewer, ServiceState, State, Submitter
 from triage.api.security import Principal, Role
-from triage.api.uploads import fsync_dir, safe_name, store_upload
+from triage.api.upload_stream import StreamedForm, receive_form
+from triage.api.uploads import finish_upload, fsync_dir
 from triage.errors import ConfigError, DataInputError
 from triage.questionnaire import builtin_questionnaire, load_answers
 from triage.vocab import Destination
@@ -131,17 +133,108 @@ def _load(state: ServiceState, principal: Principal, sid: str) -> sa.Row[Any]:
     return row
 
 
-def _released_dir(state: ServiceState, row: sa.Row[Any]) -> Path | None:
+def _result_folder(state: ServiceState, row: sa.Row[Any]) -> Path | None:
+    """The folder the check wrote (report, ``released/``, ``proposed/``), if any."""
     if not row.result_dir:
         return None
-    return state.settings.data_dir / row.result_dir / "result" / "released"
+    return state.settings.data_dir / row.result_dir / "result"
 
 
-def _released_names(state: ServiceState, row: sa.Row[Any]) -> list[str]:
-    folder = _released_dir(state, row)
+def _released_dir(state: ServiceState, row: sa.Row[Any]) -> Path | None:
+    folder = _result_folder(state, row)
+    return None if folder is None else folder / "released"
+
+
+def _file_names(folder: Path | None) -> list[str]:
     if folder is None or not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+def _released_names(state: ServiceState, row: sa.Row[Any]) -> list[str]:
+    return _file_names(_released_dir(state, row))
+
+
+def _proposed_names(state: ServiceState, row: sa.Row[Any]) -> list[str]:
+    """Files of the changes the check proposed to the reviewer (``result/proposed``)."""
+    folder = _result_folder(state, row)
+    return _file_names(None if folder is None else folder / "proposed")
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _write_submitted(state: ServiceState, row: sa.Row[Any], folder: Path) -> None:
+    """The submitted files as released: tables loaded with the project's loaders and
+    written formula-escaped (:func:`triage.io.write_released`), documents copied as
+    submitted."""
+    from triage.context import Limits
+    from triage.documents import is_document
+    from triage.io import write_released
+    from triage.runner import load_any
+
+    with transaction(state.engine) as conn:
+        stored = conn.execute(
+            sa.select(files.c.name, files.c.stored_path)
+            .where(files.c.submission_id == row.id)
+            .order_by(files.c.id)
+        ).all()
+    if not stored:
+        raise HTTPException(409, "the submission has no stored files to release")
+    for f in stored:
+        source = state.settings.data_dir / f.stored_path
+        if is_document(source):
+            shutil.copyfile(source, folder / f.name)
+        else:
+            dataset = load_any(source, Limits())
+            write_released(dataset.frame, folder / f.name, dataset.format)
+
+
+def _stage_release(state: ServiceState, row: sa.Row[Any], action: str) -> tuple[Path, list[str]]:
+    """Write what an approval releases into a fresh folder beside ``result/released``, every
+    file fsynced; returns the folder and its file names. ``approve_with_changes`` takes the
+    proposal (409 when there is none), ``approve_release`` the submitted data. Blocking (the
+    route runs in FastAPI's thread pool); on failure nothing is left behind."""
+    result = _result_folder(state, row)
+    proposed = _proposed_names(state, row)
+    if result is None:
+        raise HTTPException(409, "the check left no result to release")
+    if action == "approve_with_changes" and not proposed:
+        raise HTTPException(
+            409,
+            "the check proposed no changes: approve the release as submitted or withhold",
+        )
+    staged = result / f".staged-release-{uuid.uuid4().hex}"
+    staged.mkdir()
+    try:
+        if action == "approve_with_changes":
+            for name in proposed:
+                shutil.copyfile(result / "proposed" / name, staged / name)
+        else:
+            _write_submitted(state, row, staged)
+        names = _file_names(staged)
+        for name in names:
+            _fsync_file(staged / name)
+        fsync_dir(staged)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return staged, names
+
+
+def _publish(state: ServiceState, row: sa.Row[Any], staged: Path | None) -> None:
+    """Make the staged folder ``result/released`` (without one: no released folder at all),
+    replacing whatever an earlier, uncommitted review left there."""
+    target = _released_dir(state, row)
+    if target is None:
+        return
+    if target.exists():
+        shutil.rmtree(target)
+    if staged is not None:
+        staged.replace(target)
+    fsync_dir(target.parent)
 
 
 def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> SubmissionStatus:
@@ -203,82 +296,71 @@ def _text_field(value: object, name: str, limit: int) -> str | None:
 def _persist(
     state: ServiceState,
     principal: Principal,
-    uploads: list[tuple[str, BinaryIO]],
+    sid: str,
+    form: StreamedForm,
     destination: Destination,
     recipient: str | None,
     purpose: str | None,
     context_text: str | None,
-) -> str:
-    """Write the files (fsynced), then the submission, file, job and audit rows in one
-    transaction; returns the new id. Blocking: runs in a worker thread. On any failure the
-    submission's folder is removed and nothing is committed."""
-    settings = state.settings
-    sid = str(uuid.uuid4())
-    folder = settings.data_dir / "submissions" / sid
+) -> None:
+    """Make the streamed files durable (fsync), then write the submission, file, job and
+    audit rows in one transaction. Blocking: runs in a worker thread."""
+    folder = state.settings.data_dir / "submissions" / sid
     inputs = folder / "input"
-    inputs.mkdir(parents=True)
-    try:
-        stored: list[dict[str, Any]] = []
-        for name, fileobj in uploads:
-            dest = inputs / name
-            size, digest = store_upload(fileobj, dest, settings.max_upload_bytes)
-            stored.append(
-                {
-                    "name": name,
-                    "stored_path": f"submissions/{sid}/input/{name}",
-                    "size": size,
-                    "sha256": digest,
-                    "kind": dest.suffix.lower().lstrip("."),
-                }
+    digests = [finish_upload(part.path) for part in form.files]
+    if context_text is not None:
+        try:
+            parsed = yaml.safe_load(context_text)
+        except yaml.YAMLError:
+            raise ConfigError("context is not valid YAML or JSON") from None
+        if not isinstance(parsed, dict):
+            raise ConfigError("context must be a mapping of answers")
+        ctx_path = folder / "context.yaml"
+        ctx_path.write_text(context_text, encoding="utf-8")
+        load_answers(ctx_path, builtin_questionnaire(), destination)
+    fsync_dir(inputs)
+    fsync_dir(folder)
+    stored = [
+        {
+            "name": part.name,
+            "stored_path": f"submissions/{sid}/input/{part.name}",
+            "size": part.size,
+            "sha256": digest,
+            "kind": part.path.suffix.lower().lstrip("."),
+        }
+        for part, digest in zip(form.files, digests, strict=True)
+    ]
+    now = utcnow()
+    with transaction(state.engine, write=True) as conn:
+        conn.execute(
+            submissions.insert().values(
+                id=sid,
+                owner_key_id=principal.key_id,
+                destination=destination.value,
+                recipient=recipient,
+                purpose=purpose,
+                has_context=context_text is not None,
+                status="queued",
+                created_at=now,
+                updated_at=now,
             )
-        if context_text is not None:
-            try:
-                parsed = yaml.safe_load(context_text)
-            except yaml.YAMLError:
-                raise ConfigError("context is not valid YAML or JSON") from None
-            if not isinstance(parsed, dict):
-                raise ConfigError("context must be a mapping of answers")
-            ctx_path = folder / "context.yaml"
-            ctx_path.write_text(context_text, encoding="utf-8")
-            load_answers(ctx_path, builtin_questionnaire(), destination)
-        fsync_dir(inputs)
-        fsync_dir(folder)
-        now = utcnow()
-        with transaction(state.engine, write=True) as conn:
-            conn.execute(
-                submissions.insert().values(
-                    id=sid,
-                    owner_key_id=principal.key_id,
-                    destination=destination.value,
-                    recipient=recipient,
-                    purpose=purpose,
-                    has_context=context_text is not None,
-                    status="queued",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            conn.execute(files.insert(), [{"submission_id": sid, **f} for f in stored])
-            conn.execute(
-                jobs.insert().values(submission_id=sid, status="queued", attempts=0, created_at=now)
-            )
-            audit.append(
-                conn,
-                principal.actor,
-                "submission",
-                sid,
-                {
-                    "destination": destination.value,
-                    "files": [
-                        {"name": f["name"], "size": f["size"], "sha256": f["sha256"]}
-                        for f in stored
-                    ],
-                },
-            )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return sid
+        )
+        conn.execute(files.insert(), [{"submission_id": sid, **f} for f in stored])
+        conn.execute(
+            jobs.insert().values(submission_id=sid, status="queued", attempts=0, created_at=now)
+        )
+        audit.append(
+            conn,
+            principal.actor,
+            "submission",
+            sid,
+            {
+                "destination": destination.value,
+                "files": [
+                    {"name": f["name"], "size": f["size"], "sha256": f["sha256"]} for f in stored
+                ],
+            },
+        )
 
 
 @router.post(
@@ -289,45 +371,44 @@ def _persist(
     summary="Submit one or more files for a triage check",
 )
 async def submit(request: Request, state: State, principal: Submitter) -> SubmissionAccepted:
-    """Store the files and the submission durably, queue a job, answer 202 with its id."""
+    """Store the files and the submission durably, queue a job, answer 202 with its id.
+
+    The body is streamed into the submission's folder as it arrives (no spooled copy); the
+    files are fsynced and the rows committed before the answer. On any failure the folder is
+    removed and nothing is committed.
+    """
     settings = state.settings
-    form = await request.form(max_files=settings.max_files, max_fields=20)
+    sid = str(uuid.uuid4())
+    folder = settings.data_dir / "submissions" / sid
+    (folder / "input").mkdir(parents=True)
     try:
-        uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile)]
-        if not uploads:
+        form = await receive_form(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            folder / "input",
+            max_files=settings.max_files,
+            max_fields=20,
+            file_limit=settings.max_upload_bytes,
+        )
+        if not form.files:
             raise DataInputError("no files: send one or more 'files' parts")
-        raw_dest = _text_field(form.get("destination"), "destination", 32)
+        raw_dest = _text_field(form.fields.get("destination"), "destination", 32)
         try:
             destination = Destination(raw_dest or "")
         except ValueError:
             raise ConfigError(
                 "destination must be one of " + ", ".join(d.value for d in Destination)
             ) from None
-        recipient = _text_field(form.get("recipient"), "recipient", 255)
-        purpose = _text_field(form.get("purpose"), "purpose", 2000)
-        context_text = _text_field(form.get("context"), "context", 200_000)
-        named: list[tuple[str, BinaryIO]] = []
-        used: set[str] = set()
-        for i, upload in enumerate(uploads, start=1):
-            name = safe_name(upload.filename, i)
-            if name.lower() in used:
-                stem, dot, ext = name.rpartition(".")
-                name = f"{stem or name}-{i}{dot}{ext}" if dot else f"{name}-{i}"
-            used.add(name.lower())
-            named.append((name, upload.file))
-        sid = await run_in_threadpool(
-            _persist,
-            state,
-            principal,
-            named,
-            destination,
-            recipient,
-            purpose,
-            context_text,
+        recipient = _text_field(form.fields.get("recipient"), "recipient", 255)
+        purpose = _text_field(form.fields.get("purpose"), "purpose", 2000)
+        context_text = _text_field(form.fields.get("context"), "context", 200_000)
+        await run_in_threadpool(
+            _persist, state, principal, sid, form, destination, recipient, purpose, context_text
         )
-    finally:
-        await form.close()
-    log.info("submission %s queued (%d files)", sid, len(named))
+    except BaseException:
+        await run_in_threadpool(shutil.rmtree, folder, True)
+        raise
+    log.info("submission %s queued (%d files)", sid, len(form.files))
     base = f"/v1/submissions/{sid}"
     return SubmissionAccepted(
         id=sid,
@@ -426,12 +507,65 @@ def download(sid: str, name: str, state: State, principal: Anyone) -> FileRespon
 
 @router.post("/{sid}/review", response_model=SubmissionStatus, summary="Review a referral")
 def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> SubmissionStatus:
-    """Decide a referred submission (reviewers only; never one's own), audited."""
+    """Decide a referred submission (reviewers only; never one's own), audited.
+
+    An approval first writes what it releases (``approve_with_changes``: the changes the check
+    proposed, 409 when it proposed none; ``approve_release``: the submitted data,
+    formula-escaped) and fsyncs it; then the decision, the review, the register entries of the
+    released form (:mod:`triage.api.releases`) and the audit entry (naming the released files
+    and the new release ids) commit in one transaction, which also puts the files in place. If
+    writing the files fails, or the check left no readable register entries, nothing is
+    decided.
+    """
     row = _load(state, principal, sid)
     if int(row.owner_key_id) == principal.key_id:
         raise HTTPException(403, "nobody may review their own submission")
+    if row.status != "done" or row.review_state != "pending":
+        raise HTTPException(409, "this submission is not waiting for review")
     final = _REVIEW_DECISION[body.action]
+    register = _register_entries(state, row, body.action)
+    staged, released = (
+        (None, []) if body.action == "withhold" else _stage_release(state, row, body.action)
+    )
     now = utcnow()
+    try:
+        _decide(state, row, principal, body, final, now, staged, released, register)
+    finally:
+        if staged is not None and staged.exists():
+            shutil.rmtree(staged, ignore_errors=True)
+    return _status(state, principal, _load(state, principal, sid))
+
+
+def _register_entries(state: ServiceState, row: sa.Row[Any], action: str) -> list[dict[str, Any]]:
+    """The register entries of the form ``action`` releases (none for ``withhold``), from the
+    check's run folder; 409 when they are missing or unreadable (nothing is decided)."""
+    form = releases.REVIEWED_FORM.get(action)
+    if form is None:
+        return []
+    try:
+        forms = releases.load_register(state.settings.data_dir / row.result_dir, row.decision)
+    except releases.RegisterError as exc:
+        log.error("submission %s: %s", row.id, exc)
+        raise HTTPException(
+            409, "the check left no register entries for this release: nothing was decided"
+        ) from None
+    return forms[form]
+
+
+def _decide(
+    state: ServiceState,
+    row: sa.Row[Any],
+    principal: Principal,
+    body: ReviewIn,
+    final: str,
+    now: dt.datetime,
+    staged: Path | None,
+    released: list[str],
+    register: list[dict[str, Any]],
+) -> None:
+    """The review's decision, review row, register entries and audit entry in one
+    transaction; the staged files become ``result/released`` just before it commits."""
+    sid = str(row.id)
     with transaction(state.engine, write=True) as conn:
         updated = conn.execute(
             submissions.update()
@@ -453,6 +587,7 @@ def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> Submi
                 created_at=now,
             )
         )
+        registered = releases.insert_entries(conn, sid, register, at=now, actor=principal.actor)
         audit.append(
             conn,
             principal.actor,
@@ -463,6 +598,8 @@ def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> Submi
                 "engine_decision": row.decision,
                 "final_decision": final,
                 "justification": body.justification,
+                "released": released,
+                "registered": registered,
             },
         )
-    return _status(state, principal, _load(state, principal, sid))
+        _publish(state, row, staged)

@@ -1,8 +1,9 @@
 """API keys, roles, rate limiting and HTTP hardening for the submission service.
 
 Keys are random 32-byte tokens shown once; only their SHA-256 is stored and lookups compare
-with :func:`hmac.compare_digest`. Clients send ``X-API-Key``. OIDC/JWT bearer tokens are a
-documented TODO (not implemented).
+with :func:`hmac.compare_digest`. Clients send ``X-API-Key``, or an OIDC/JWT bearer token
+when the service is configured for it (:mod:`triage.api.oidc`; a token's issuer and subject are
+kept as an ``api_keys`` row whose ``key_hash`` no key can hash to).
 """
 
 from __future__ import annotations
@@ -38,16 +39,18 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller behind a valid key."""
+    """The caller behind a valid key or bearer token (``label``: its audit name, if not
+    ``key:<id>``)."""
 
     key_id: int
     name: str
     role: Role
+    label: str | None = None
 
     @property
     def actor(self) -> str:
         """How the audit log names this caller."""
-        return f"key:{self.key_id}"
+        return self.label or f"key:{self.key_id}"
 
 
 def hash_token(token: str) -> str:

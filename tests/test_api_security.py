@@ -7,55 +7,30 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from service_harness import Service, make_service
 
-from triage.api.app import create_app
 from triage.api.db import api_keys, files
-from triage.api.security import create_key, hash_token
-from triage.api.settings import ApiSettings
+from triage.api.security import hash_token
 from triage.api.uploads import safe_name
-from triage.api.worker import Worker
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CSV = b"site,reading\nA,1\nB,2\n"
 
 
-@dataclass
-class Service:
-    client: TestClient
-    worker: Worker
-    keys: dict[str, str]
-    settings: ApiSettings
-
-    def h(self, who: str) -> dict[str, str]:
-        return {"X-API-Key": self.keys[who]}
-
-
-def make_service(tmp_path: Path, **overrides: object) -> Service:
-    options: dict[str, object] = {"nlp_model": None, "max_upload_bytes": 64 * 1024, **overrides}
-    settings = ApiSettings(
-        db_url=f"sqlite:///{tmp_path / 'triage.db'}",
-        data_dir=tmp_path / "data",
-        **options,  # type: ignore[arg-type]
-    )
-    app = create_app(settings)
-    engine = app.state.service.engine
-    keys = {
-        "alice": create_key(engine, "submitter", "alice"),
-        "bob": create_key(engine, "submitter", "bob"),
-        "rita": create_key(engine, "reviewer", "rita"),
-    }
-    return Service(TestClient(app), Worker(settings, engine), keys, settings)
+def secured(tmp_path: Path, **overrides: object) -> Service:
+    """The service with a 64 KB upload limit (and ``overrides``)."""
+    options: dict[str, object] = {"max_upload_bytes": 64 * 1024, **overrides}
+    return make_service(f"sqlite:///{tmp_path / 'triage.db'}", tmp_path / "data", **options)
 
 
 @pytest.fixture
 def svc(tmp_path: Path) -> Service:
-    return make_service(tmp_path)
+    return secured(tmp_path)
 
 
 def post(svc: Service, who: str | None, name: str, data: bytes) -> object:
@@ -233,7 +208,7 @@ def _bomb(member: str, size: int) -> bytes:
     [("bomb.zip", "a.csv", 20 * 1024**2), ("bomb.xlsx", "xl/sheet1.xml", 210 * 1024**2)],
 )
 def test_zip_bombs_are_refused(tmp_path: Path, name: str, member: str, size: int) -> None:
-    svc = make_service(tmp_path, max_upload_bytes=1024 * 1024)
+    svc = secured(tmp_path, max_upload_bytes=1024 * 1024)
     data = _bomb(member, size)
     assert len(data) < 1024 * 1024
     res = post(svc, "alice", name, data)
@@ -255,7 +230,7 @@ def test_security_headers(svc: Service) -> None:
 
 
 def test_rate_limit(tmp_path: Path) -> None:
-    svc = make_service(tmp_path, rate_per_second=0.01, rate_burst=3)
+    svc = secured(tmp_path, rate_per_second=0.01, rate_burst=3)
     codes = [svc.client.get("/v1/rulebooks", headers=svc.h("alice")).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     res = svc.client.get("/v1/rulebooks", headers=svc.h("alice"))

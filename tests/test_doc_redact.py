@@ -113,7 +113,9 @@ def test_example_docx_redacted_without_trace(
     assert "In March 2024 a resident, [Person 1], reported" in text
     assert report.decision == "release_with_changes"
     assert isinstance(report, Report)
-    assert [r.rule for r in report.rules_fired] == ["doc-redact-exempt"]
+    # the document's rule, then the tabular engine's on its table (as the redacted copy holds it)
+    assert [r.rule for r in report.rules_fired] == ["doc-redact-exempt", "no-personal-data"]
+    assert [d.name for d in report.datasets] == ["foi_response.docx", "foi_response_table1"]
     assert not report.problems
 
 
@@ -358,8 +360,11 @@ def test_environmental_cites_eir(tmp_path: Path, analyzer: TextAnalyzer) -> None
     assert "EIR reg 13" in report.findings[0].message
 
 
-def test_scanned_pdf_page_refers(tmp_path: Path, analyzer: TextAnalyzer) -> None:
+def test_scanned_pdf_page_refers(
+    tmp_path: Path, analyzer: TextAnalyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pymupdf = pytest.importorskip("pymupdf")
+    monkeypatch.setattr("triage.doc_ocr.TESSERACT", "no-such-tesseract")  # OCR: test_doc_ocr.py
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), "Nothing personal here.")
     pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 10, 10), False)
@@ -375,3 +380,28 @@ def test_rulebook_params_override(tmp_path: Path, analyzer: TextAnalyzer) -> Non
     book = SimpleNamespace(params={"doc_refer_below": 0.99})
     report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)  # type: ignore[arg-type]
     assert report.decision == "refer"
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "swept"),
+    [
+        ("Janet Whitcombe", "Mrs Janet Whitcombe rang.", "Mrs [Person 1] rang."),
+        ("Janet Whitcombe", "Mrs Janet\n  Whitcombe rang.", "Mrs [Person 1] rang."),
+        ("Whitcombe", "janet.whitcombe@x / Whitcombe's", "janet.whitcombe@x / [Person 1]'s"),
+        # a longer value counts even glued to other letters
+        ("Whitcombe", "xxWhitcombe", "xx[Person 1]"),
+        ("943 476 5919", "NHS 943 476 5919.", "NHS [Person 1]."),
+        # never inside a longer word or number: a wrongly detected "bin" leaves "bins" alone
+        ("bin", "Empty the bins and the bin.", "Empty the bins and the [Person 1]."),
+        ("Ann", "Annual report by Ann", "Annual report by [Person 1]"),
+        ("4721", "code 47215 and 4721", "code 47215 and [Person 1]"),
+    ],
+)
+def test_sweep_and_residuals_short_values_as_whole_tokens(
+    value: str, text: str, swept: str
+) -> None:
+    from triage.doc_redact import residual_count, sweep
+
+    assert sweep(text, {value: "[Person 1]"}) == swept
+    assert residual_count([swept], [value]) == 0
+    assert residual_count([text], [value]) == 1

@@ -113,18 +113,24 @@ def test_eml_headers_body_and_attachments(tmp_path: Path) -> None:
     path.write_bytes(bytes(msg))
     doc = load_document(path)
     locations = [b.location for b in doc.blocks]
-    assert locations[:3] == ["email header From", "email header To", "email header Subject"]
+    assert locations[:4] == [
+        "email header From name 1",
+        "email header From address 1",
+        "email header To address 1",
+        "email header Subject",
+    ]
     assert [b.text for b in doc.blocks if b.kind == "paragraph"] == [
         "Hello,",
         "Please send the data.",
     ]
-    assert set(doc.tables) == {"m_list", "m_counts"}
-    assert doc.tables["m_counts"].iloc[0].tolist() == ["North", "4"]
+    assert set(doc.tables) == {"m_part2", "m_part3"}  # by MIME part, never by file name
+    assert doc.tables["m_part3"].iloc[0].tolist() == ["North", "4"]
     assert [p.kind for p in doc.problems] == ["attachment_not_checked"]
 
 
-def test_pdf_pages_and_scanned_page(tmp_path: Path) -> None:
+def test_pdf_pages_and_scanned_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pymupdf = pytest.importorskip("pymupdf")
+    monkeypatch.setattr("triage.doc_ocr.TESSERACT", "no-such-tesseract")  # OCR: test_doc_ocr.py
     path = tmp_path / "p.pdf"
     pdf = pymupdf.open()
     page = pdf.new_page()

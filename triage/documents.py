@@ -12,32 +12,31 @@ so redaction can rewrite those nodes. Core properties are ``metadata`` blocks. T
 returned as string DataFrames for the tabular path.
 
 PDF: one block per page (PyMuPDF, imported lazily: AGPL, the optional ``pdf`` extra). A page
-without a text layer but with images is reported as a ``pdf_page_needs_ocr`` problem (forces
-``refer``).
+without a text layer but with images is read by OCR (``triage.doc_ocr``, Debian's tesseract):
+its block is located ``"page N (OCR)"``, its words and boxes are kept in
+``Document.ocr_pages`` for redaction, and a ``pdf_page_ocr`` note (forces nothing) or, on
+shaky OCR, a ``pdf_page_ocr_low_confidence`` problem (forces ``refer``) records it. Without
+tesseract the page is a ``pdf_page_needs_ocr`` problem (forces ``refer``), unchecked.
 
-EML: headers From/To/Cc/Subject, text parts (HTML stripped of tags), ``.txt`` attachments as
-blocks; CSV and XLSX attachments as DataFrames.
+EML (``triage.doc_eml``): address headers (one block per display name and per address),
+Subject, every text/plain and text/html part, attachment names and attached documents as
+blocks; CSV and XLSX attachments as DataFrames (checked by the tabular engine).
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
-import html
-import io
 import logging
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from triage.doc_ocr import OcrPage, read_scanned_page
 from triage.errors import DataInputError
 from triage.models import Problem
-from triage.vocab import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ class Block:
         Human location: ``"body paragraph 3"``, ``"page 2"``, ``"metadata author"``.
     kind
         ``paragraph``, ``page``, ``header``, ``footer``, ``comment``, ``note``, ``metadata``,
-        ``email_header`` or ``attachment``.
+        ``email_header``, ``email_name``, ``email_address`` or ``attachment``.
     text
         The text itself.
     """
@@ -113,6 +112,8 @@ class Document:
     blocks: list[Block]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: OCR readings of scanned PDF pages, by block index (``triage.doc_ocr``)
+    ocr_pages: dict[int, OcrPage] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -315,17 +316,14 @@ def _load_pdf(doc: Document, raw: bytes) -> None:
     with pymupdf.open(stream=raw, filetype="pdf") as pdf:
         for number, page in enumerate(pdf, start=1):
             text = page.get_text("text")
+            location = f"page {number}"
             if not text.strip() and page.get_images():
-                doc.problems.append(
-                    Problem(
-                        kind="pdf_page_needs_ocr",
-                        message=f"page {number} has no text layer (scanned image): "
-                        "it was not checked and needs a person or OCR",
-                        dataset=doc.name,
-                        forces=Decision.REFER,
-                    )
-                )
-            doc.blocks.append(Block(len(doc.blocks), f"page {number}", "page", text))
+                reading, problem = read_scanned_page(page, number, doc.name)
+                doc.problems.append(problem)
+                if reading is not None:
+                    doc.ocr_pages[len(doc.blocks)] = reading
+                    text, location = reading.text, f"page {number} (OCR)"
+            doc.blocks.append(Block(len(doc.blocks), location, "page", text))
         meta = pdf.metadata or {}
         for key in ("title", "author", "subject", "keywords"):
             value = meta.get(key)
@@ -335,55 +333,9 @@ def _load_pdf(doc: Document, raw: bytes) -> None:
 
 # --- EML ----------------------------------------------------------------------------------
 
-_TAG = re.compile(r"<[^>]+>")
-
-
-def html_to_text(markup: str) -> str:
-    """Crude HTML to text: drop scripts/styles and tags, unescape entities, keep line breaks."""
-    markup = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", markup)
-    markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>", "\n\n", markup)
-    return html.unescape(_TAG.sub(" ", markup))
-
 
 def _load_eml(doc: Document, raw: bytes) -> None:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    for header in ("From", "To", "Cc", "Subject"):
-        value = msg.get(header)
-        if value is not None and str(value).strip():
-            doc.blocks.append(
-                Block(len(doc.blocks), f"email header {header}", "email_header", str(value))
-            )
-    body = msg.get_body(preferencelist=("plain", "html"))
-    if body is not None:
-        content = body.get_content()
-        text = html_to_text(content) if body.get_content_subtype() == "html" else content
-        for i, para in enumerate(split_paragraphs(text), start=1):
-            doc.blocks.append(Block(len(doc.blocks), f"body paragraph {i}", "paragraph", para))
-    for n, part in enumerate(msg.iter_attachments(), start=1):
-        filename = part.get_filename() or f"attachment{n}"
-        suffix = Path(filename).suffix.lower()
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            continue
-        stem = f"{doc.path.stem}_{Path(filename).stem}"
-        if suffix == ".csv":
-            doc.tables[stem] = pd.read_csv(
-                io.BytesIO(payload), dtype=str, keep_default_na=False, encoding_errors="replace"
-            )
-        elif suffix == ".xlsx":
-            doc.tables[stem] = pd.read_excel(io.BytesIO(payload), dtype=str).astype(object)
-        elif suffix in {".txt", ".md"}:
-            for i, para in enumerate(split_paragraphs(_decode(payload)), start=1):
-                doc.blocks.append(
-                    Block(len(doc.blocks), f"attachment {n} paragraph {i}", "attachment", para)
-                )
-        else:
-            doc.problems.append(
-                Problem(
-                    kind="attachment_not_checked",
-                    message=f"attachment {n} ({suffix or 'no suffix'}) was not checked",
-                    dataset=doc.name,
-                    forces=Decision.REFER,
-                )
-            )
+    """Headers, bodies, attachment names and attached documents as blocks (``triage.doc_eml``)."""
+    from triage.doc_eml import load_eml
+
+    load_eml(doc, raw)

@@ -32,6 +32,7 @@ from triage.models import (
     DatasetRisk,
     Finding,
     Problem,
+    Proposal,
     Report,
     RiskMetrics,
     RuleFiring,
@@ -71,9 +72,25 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A dataset's treated form whose re-check did not withhold it: released when the
+    submission is ``release_with_changes``, proposed to the reviewer when it is ``refer``."""
+
+    frame: pd.DataFrame
+    risk: RiskMetrics
+    #: what the re-check found (for the reviewer)
+    recheck: str
+    released_kept: list[str]
+    proposed_kept: list[str]
+    utility: dict[str, Any] | None
+
+
 @dataclass
 class CheckResult:
-    """The report, plus the treated frames to release (by dataset name) when changes apply."""
+    """The report, plus the treated frames to release (by dataset name) when changes apply,
+    or to propose to the reviewer on ``refer``. :func:`settle` keeps these in step with the
+    report's decision."""
 
     report: Report
     released: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -81,6 +98,17 @@ class CheckResult:
     maps: dict[str, str] = field(default_factory=dict)
     #: released files written elsewhere (redacted documents), by file name
     released_files: dict[str, Path] = field(default_factory=dict)
+    #: on ``refer``: every table of the submission in the form proposed to the reviewer
+    #: (treated where the rules asked for changes); never released by triage itself
+    proposed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: on ``refer``: proposed files written elsewhere (redacted documents), by file name
+    proposed_files: dict[str, Path] = field(default_factory=dict)
+    #: the submitted tables, by dataset name
+    inputs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: tables with a treated form (see :class:`Candidate`), by dataset name
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    #: documents with a redacted copy, by file name (released or proposed like candidates)
+    candidate_files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +157,7 @@ class _Outcome:
     problems: list[Problem]
     treated: pd.DataFrame | None
     map_svg: str | None = None
+    candidate: Candidate | None = None
 
 
 def _as_int(value: float | None) -> int | None:
@@ -489,18 +518,18 @@ class Engine:
         reason = (
             _reason(before) if before.outcome is not None else "no rule decided, so a person must"
         )
-        after_metrics: RiskMetrics | None = None
         after_points: np.ndarray | None = None
         treated: pd.DataFrame | None = None
+        candidate: Candidate | None = None
         notes: dict[str, str] = {}
-        rows_released: int | None = None
-        if decision is Decision.RELEASE_WITH_CHANGES:
-            steps = plan_treatments(
-                [r for r in before.fired if r.outcome is Decision.RELEASE_WITH_CHANGES],
-                classification.columns,
-            )
+        wanted = [r for r in before.fired if r.outcome is Decision.RELEASE_WITH_CHANGES]
+        # a refer whose rules also asked for changes: treat anyway, as a proposal to the reviewer
+        proposing = decision is Decision.REFER and bool(wanted)
+        if decision is Decision.RELEASE_WITH_CHANGES or proposing:
+            steps = plan_treatments(wanted, classification.columns)
             if not steps:
-                decision, reason = Decision.REFER, "rules asked for changes but named none"
+                if not proposing:
+                    decision, reason = Decision.REFER, "rules asked for changes but named none"
             else:
                 self.progress(f"{name}: treating ({len(steps)} steps)")
                 deny = _known_names(dataset.frame, classification)
@@ -509,35 +538,45 @@ class Engine:
                 )
                 if failure is not None:
                     problems.append(failure)
-                    decision, reason, treated = Decision.REFER, failure.message, None
+                    treated = None
+                    if not proposing:
+                        decision, reason = Decision.REFER, failure.message
                 else:
                     assert treated is not None
                     self.progress(f"{name}: re-checking treated data")
                     after = self._recheck(
                         name, treated, classification, notes, qis, sensitive, others, deny
                     )
-                    after_metrics = after.metrics
                     after_points = after.points_bng
                     findings += after.findings
                     firings += after.firings
                     problems += [p for p in after.problems if p not in problems]
-                    decision, reason = _after_decision(after)
-                    rows_released = len(treated)
+                    after_decision, after_reason = _after_decision(after)
+                    if after_decision is not Decision.WITHHOLD:
+                        candidate = Candidate(
+                            frame=treated,
+                            risk=after.metrics,
+                            recheck=_recheck_note(after),
+                            released_kept=_kept(dataset.frame, treated, notes),
+                            proposed_kept=_kept(dataset.frame, treated, notes, "proposed"),
+                            utility=self._utility(dataset.frame, treated, qis),
+                        )
+                    if not proposing:  # a proposal never changes the decision
+                        decision, reason = after_decision, after_reason
                     if decision is not Decision.RELEASE_WITH_CHANGES:
                         treated = None
         column_reports = {
             c: col.model_copy(update={"treatment": notes.get(c)}) for c, col in columns.items()
         }
+        # released, proposed and after-treatment fields are set by ``settle`` for the
+        # submission's decision
         report = DatasetReport(
             name=name,
             sha256=dataset.sha256,
             rows=dataset.rows,
             columns=column_reports,
-            risk=DatasetRisk(before=before.metrics, after=after_metrics),
+            risk=DatasetRisk(before=before.metrics),
             format=dataset.format,
-            rows_released=rows_released,
-            kept=_kept(dataset.frame, treated, notes),
-            utility=self._utility(dataset.frame, treated, qis),
         )
         return _Outcome(
             report,
@@ -548,6 +587,7 @@ class Engine:
             problems,
             treated,
             self._map(before.points_bng, after_points if treated is not None else None),
+            candidate,
         )
 
     def _utility(
@@ -735,20 +775,7 @@ class Engine:
         decision = Decision.most_restrictive([o.decision for o in outcomes])
         decisive = [o for o in outcomes if o.decision is decision]
         reason = "; ".join(f"{o.report.name}: {o.reason}" for o in decisive)
-        released: dict[str, pd.DataFrame] = {}
-        if decision is Decision.RELEASE_WITH_CHANGES:
-            for o, d in zip(outcomes, datasets, strict=True):
-                released[d.name] = o.treated if o.treated is not None else d.frame
-        datasets_out = [
-            o.report
-            if decision is Decision.RELEASE_WITH_CHANGES
-            else o.report.model_copy(update={"risk": DatasetRisk(before=o.report.risk.before)})
-            for o in outcomes
-        ]
-        datasets_out = [
-            r.model_copy(update={"released": f"released/{r.name}" if r.name in released else None})
-            for r in datasets_out
-        ]
+        datasets_out = [o.report for o in outcomes]
         firings = [f for o in outcomes for f in o.firings]
         problems: list[Problem] = []
         for problem in (p for o in outcomes for p in o.problems):
@@ -791,7 +818,85 @@ class Engine:
             ),
         )
         maps = {o.report.name: o.map_svg for o in outcomes if o.map_svg is not None}
-        return CheckResult(report, released, maps)
+        result = CheckResult(
+            report,
+            maps=maps,
+            inputs={d.name: d.frame for d in datasets},
+            candidates={o.report.name: o.candidate for o in outcomes if o.candidate is not None},
+        )
+        return settle(result, decision)
+
+
+def settle(result: CheckResult, decision: Decision) -> CheckResult:
+    """``result`` with ``decision`` and the released or proposed data that go with it.
+
+    ``release_with_changes`` releases every table (its treated form where it has one) and
+    every redacted document. ``refer`` with any treated table or redacted document proposes
+    them the same way, to the reviewer, and releases nothing: the decision stays ``refer``.
+    Any other decision releases and proposes nothing here. The datasets' ``released``,
+    ``proposed``, ``risk.after``/``risk.proposed``, ``kept`` and ``utility`` are set to match.
+    """
+    forms = {
+        name: (c.frame if (c := result.candidates.get(name)) is not None else frame)
+        for name, frame in result.inputs.items()
+    }
+    released: dict[str, pd.DataFrame] = {}
+    released_files: dict[str, Path] = {}
+    proposed: dict[str, pd.DataFrame] = {}
+    proposed_files: dict[str, Path] = {}
+    if decision is Decision.RELEASE_WITH_CHANGES:
+        released, released_files = forms, dict(result.candidate_files)
+    elif decision is Decision.REFER and (result.candidates or result.candidate_files):
+        proposed, proposed_files = forms, dict(result.candidate_files)
+    datasets = []
+    for ds in result.report.datasets:
+        if ds.name not in result.inputs and ds.name not in result.candidate_files:
+            datasets.append(ds)  # a document without a redacted copy
+            continue
+        c = result.candidates.get(ds.name)
+        update: dict[str, Any] = {
+            "risk": DatasetRisk(before=ds.risk.before),
+            "released": None,
+            "rows_released": None,
+            "kept": [],
+            "utility": None,
+            "proposed": None,
+            "rows_proposed": None,
+            "proposal": None,
+        }
+        if ds.name in released or ds.name in released_files:
+            update["released"] = f"released/{ds.name}"
+            if c is not None:
+                update["risk"] = DatasetRisk(before=ds.risk.before, after=c.risk)
+                update["rows_released"] = len(c.frame)
+                update["kept"], update["utility"] = c.released_kept, c.utility
+        elif ds.name in proposed or ds.name in proposed_files:
+            update["proposed"] = f"proposed/{ds.name}"
+            if c is not None:
+                update["risk"] = DatasetRisk(before=ds.risk.before, proposed=c.risk)
+                update["rows_proposed"] = len(c.frame)
+                proposal = Proposal(
+                    changed=True, recheck=c.recheck, kept=c.proposed_kept, utility=c.utility
+                )
+            elif ds.name in proposed:
+                update["rows_proposed"] = ds.rows
+                proposal = Proposal(
+                    changed=False,
+                    kept=_kept(result.inputs[ds.name], proposed[ds.name], {}, "proposed"),
+                )
+            else:
+                proposal = Proposal(changed=True, kept=["a redacted copy of the document"])
+            update["proposal"] = proposal
+        datasets.append(ds.model_copy(update=update))
+    report = result.report.model_copy(update={"datasets": datasets, "decision": decision})
+    return dataclasses.replace(
+        result,
+        report=report,
+        released=released,
+        released_files=released_files,
+        proposed=proposed,
+        proposed_files=proposed_files,
+    )
 
 
 _CONTEXT_REF = re.compile(r"\{context\.([a-z][a-z0-9_]*)\}")
@@ -991,6 +1096,15 @@ def _after_decision(after: _Stage) -> tuple[Decision, str]:
     return after.outcome, f"re-check of the treated data: {_reason(after)}"
 
 
+def _recheck_note(after: _Stage) -> str:
+    """What the re-check of the changed data found, for a reviewer: facts, not a decision."""
+    rules = ", ".join(f"{f.rule} ({f.outcome})" for f in after.firings) or "none"
+    kinds = sorted({p.kind for p in after.problems})
+    return f"re-check of the changed data: rules fired: {rules}" + (
+        f"; problems: {', '.join(kinds)}" if kinds else ""
+    )
+
+
 def _treatment_problem(step: Step, exc: BaseException, dataset: str) -> Problem:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return Problem(
@@ -1000,18 +1114,23 @@ def _treatment_problem(step: Step, exc: BaseException, dataset: str) -> Problem:
     )
 
 
-def _kept(original: pd.DataFrame, treated: pd.DataFrame | None, notes: dict[str, str]) -> list[str]:
+def _kept(
+    original: pd.DataFrame,
+    treated: pd.DataFrame | None,
+    notes: dict[str, str],
+    verb: str = "released",
+) -> list[str]:
     if treated is None:
         return []
     unchanged = [c for c in treated.columns if notes.get(c, "kept as is").endswith("kept as is")]
     kept = [
-        f"{len(unchanged)} of {len(original.columns)} columns released unchanged"
+        f"{len(unchanged)} of {len(original.columns)} columns {verb} unchanged"
         + (f": {', '.join(unchanged)}" if unchanged else ""),
-        f"{len(treated)} of {len(original)} records released",
+        f"{len(treated)} of {len(original)} records {verb}",
     ]
     changed = [c for c in treated.columns if c not in unchanged]
     if changed:
-        kept.append(f"{len(changed)} columns released in changed form: {', '.join(changed)}")
+        kept.append(f"{len(changed)} columns {verb} in changed form: {', '.join(changed)}")
     dropped = [c for c in original.columns if c not in treated.columns]
     if dropped:
         kept.append(f"{len(dropped)} columns withheld: {', '.join(dropped)}")

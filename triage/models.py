@@ -44,6 +44,20 @@ class DatasetRisk(_Frozen):
 
     before: RiskMetrics
     after: RiskMetrics | None = None
+    #: on ``refer``: risk of the changed form proposed to the reviewer (not released)
+    proposed: RiskMetrics | None = None
+
+
+class Proposal(_Frozen):
+    """What triage proposes to the reviewer of a ``refer``; nothing is released until a
+    reviewer approves it."""
+
+    #: False when the dataset is proposed as submitted (other files carry the changes)
+    changed: bool
+    #: what the re-check of the changed data found (it never clears a ``refer``)
+    recheck: str | None = None
+    kept: list[str] = Field(default_factory=list)
+    utility: dict[str, Any] | None = None
 
 
 class DatasetReport(_Frozen):
@@ -60,6 +74,10 @@ class DatasetReport(_Frozen):
     kept: list[str] = Field(default_factory=list)
     #: information kept, measured on the quasi-identifiers (``triage.utility``), when treated
     utility: dict[str, Any] | None = None
+    #: on ``refer``: the file proposed to the reviewer (``proposed/<name>``); never released
+    proposed: str | None = None
+    rows_proposed: int | None = None
+    proposal: Proposal | None = None
 
 
 class Finding(_Frozen):

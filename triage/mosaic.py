@@ -604,9 +604,11 @@ def _class_bound(
     by_right = {p.right: p for p in pairs}
     if not all(c in by_right for c in qc["columns"]):
         return None
+    stored: Mapping[str, int] | None = qc.get("counts")  # None in a fingerprint's summary
+    if stored is None:
+        return None
     cols = [ds.columns[by_right[c].left] for c in qc["columns"]]
     combos, counts = qi_class_counts(cols, list(qc["resolutions"]), len(ds.frame))
-    stored: Mapping[str, int] = qc["counts"]
     best: int | None = None
     for combo, n in zip(combos, counts.tolist(), strict=True):
         m = stored.get(class_digest(combo, key))
@@ -694,7 +696,7 @@ def assess_against_fingerprints(
             k_after = min(known) if known else None
         kr = None
         qc = fp.get("qi_classes")
-        if qc and qc["counts"]:
+        if qc and qc.get("counts"):  # a fingerprint's summary has only "counts_entries"
             kr = min(int(v) for v in qc["counts"].values())
         flagged = _flag(k_after, kl, kr, k) or (
             k_after is None and any(p.kind in _IDENTITY_KINDS for p in pairs)

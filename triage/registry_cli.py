@@ -254,8 +254,7 @@ def remove(
     return f"removed release {s.id} ({s.name}) at {_when(s.removed_at)}"
 
 
-def record_released(
-    store: ReleaseStore,
+def build_releases(
     released: Mapping[str, tuple[pd.DataFrame, str, DatasetClassification]],
     *,
     key: bytes | None,
@@ -263,25 +262,23 @@ def record_released(
     rulebook_name: str | None,
     rulebook_version: str | None,
     rulebook_sha256: str | None,
+    released_at: dt.datetime,
+    created_by: str,
     recipient: str | None = None,
     purpose: str | None = None,
-    clock: Clock = utc_now,
-    user: str | None = None,
-) -> list[int]:
-    """``check --record``: record each released dataset ``name -> (frame as released, sha256 of
-    the released bytes or the input, classification of that frame)``; returns the new ids."""
-    at = clock()
-    who = user or current_user()
-    ids = []
-    for name, (frame, sha, classification) in released.items():
-        release = build_release(
+) -> list[NewRelease]:
+    """The releases to record for datasets ``name -> (frame as released, sha256 of the
+    released bytes or the input, classification of that frame)``, in that order: what
+    ``check --record`` adds to the register and the service commits with a decision."""
+    return [
+        build_release(
             name=name,
             dataset_sha256=sha,
             frame=frame,
             classification=classification,
             key=key,
-            released_at=at,
-            created_by=who,
+            released_at=released_at,
+            created_by=created_by,
             destination=destination,
             recipient=recipient,
             purpose=purpose,
@@ -289,5 +286,5 @@ def record_released(
             rulebook_version=rulebook_version,
             rulebook_sha256=rulebook_sha256,
         )
-        ids.append(store.add(release))
-    return ids
+        for name, (frame, sha, classification) in released.items()
+    ]

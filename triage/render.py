@@ -87,6 +87,46 @@ def _utility_rows(ds: DatasetReport) -> list[list[str]]:
     ]
 
 
+_PROPOSAL_NOTE = (
+    "Proposed changes wait for a reviewer: nothing is released unless a reviewer approves "
+    "them. The decision stays refer."
+)
+
+
+def _proposal_risk_rows(ds: DatasetReport) -> list[list[object]]:
+    """Headline risk before, and of the changed form proposed to the reviewer."""
+    proposed = ds.risk.proposed
+    return [
+        [label, get(ds.risk.before), NA if proposed is None else get(proposed)]
+        for label, get in _RISK_ROWS
+    ]
+
+
+def _proposal_facts(ds: DatasetReport) -> list[str]:
+    """Plain sentences about one dataset's proposal (file, rows, re-check, what is kept)."""
+    proposal = ds.proposal
+    if ds.proposed is None or proposal is None:
+        return []
+    rows = NA if ds.rows_proposed is None else str(ds.rows_proposed)
+    facts = [
+        f"Proposed file: {ds.proposed} ({rows} rows)"
+        + ("" if proposal.changed else "; proposed as submitted, without changes")
+    ]
+    if proposal.recheck:
+        facts.append(proposal.recheck[:1].upper() + proposal.recheck[1:])
+    return facts + list(proposal.kept)
+
+
+def _proposal_utility_rows(ds: DatasetReport) -> list[list[str]]:
+    """Scalar utility measures of the proposed data, formatted."""
+    utility = ds.proposal.utility if ds.proposal is not None else None
+    return [
+        [name.replace("_", " "), _num(value)]
+        for name, value in (utility or {}).items()
+        if not isinstance(value, dict | list) and value is not None
+    ]
+
+
 def _num(value: object) -> str:
     if value is None:
         return NA
@@ -170,9 +210,15 @@ def _dataset_summary(ds: DatasetReport, findings: Sequence[Finding]) -> str:
     if ds.released:
         rows = NA if ds.rows_released is None else str(ds.rows_released)
         parts.append(f"released in changed form as {ds.released} ({rows} rows)")
+    if ds.proposed:
+        rows = NA if ds.rows_proposed is None else str(ds.rows_proposed)
+        parts.append(f"proposed to the reviewer as {ds.proposed} ({rows} rows; not released)")
     k_before = _text(ds.risk.before.k_anonymity)
     if ds.risk.after is not None:
         parts.append(f"k-anonymity {k_before} before, {_text(ds.risk.after.k_anonymity)} after")
+    elif ds.risk.proposed is not None:
+        k_proposed = _text(ds.risk.proposed.k_anonymity)
+        parts.append(f"k-anonymity {k_before} before, {k_proposed} in the proposal")
     else:
         parts.append(f"k-anonymity {k_before}")
     if findings:
@@ -254,6 +300,7 @@ def render_markdown(report: Report) -> str:
         "",
         _DECISION_MEANING[report.decision],
         "",
+        *([_PROPOSAL_NOTE, ""] if any(d.proposed for d in report.datasets) else []),
         "## Why",
         "",
         _md(report.decision_reason) if report.decision_reason else "No reason was recorded.",
@@ -312,6 +359,16 @@ def render_markdown(report: Report) -> str:
         if measures:
             out += ["", "#### All risk measures", ""]
             out += _md_table(["Measure", "Before", "After"], measures)
+        if ds.proposed:
+            out += ["", "### Proposed changes (awaiting a reviewer)", "", _PROPOSAL_NOTE, ""]
+            out += [f"- {_md(fact)}" for fact in _proposal_facts(ds)]
+            if ds.risk.proposed is not None:
+                out += [""]
+                out += _md_table(["Metric", "Before", "Proposed"], _proposal_risk_rows(ds))
+            utility = _proposal_utility_rows(ds)
+            if utility:
+                out += ["", "#### Information kept in the proposal (utility)", ""]
+                out += _md_table(["Measure", "Value"], utility)
         drivers = _driver_rows(ds)
         if drivers:
             out += ["", "#### What drives the risk", ""]
@@ -407,7 +464,17 @@ def _residual_risk(report: Report) -> list[str]:
     for ds in report.datasets:
         after = ds.risk.after
         if report.decision.value in ("refer", "withhold"):
-            lines.append(f"{ds.name}: nothing is released until the decision changes.")
+            line = f"{ds.name}: nothing is released until the decision changes"
+            proposed = ds.risk.proposed
+            if ds.proposed and proposed is not None:
+                line += (
+                    f"; the changes proposed to the reviewer give k-anonymity "
+                    f"{_text(proposed.k_anonymity)}, {_text(proposed.unique_records)} unique "
+                    f"records, {_text(ds.rows_proposed)} of {ds.rows} records"
+                )
+            elif ds.proposed:
+                line += "; proposed to the reviewer as submitted"
+            lines.append(line + ".")
         elif after is None:
             k = ds.risk.before.k_anonymity
             lines.append(
@@ -740,6 +807,29 @@ def _html_dataset(
         out.append(
             '<p class="muted">No changed version was released, so there is no after value.</p>'
         )
+    if ds.proposed:
+        out += [
+            '<section class="proposal" aria-label="Proposed changes">',
+            "<h4>Proposed changes (awaiting a reviewer)</h4>",
+            f"<p><strong>{html.escape(_PROPOSAL_NOTE)}</strong></p>",
+            "<ul>" + "".join(f"<li>{_e(fact)}</li>" for fact in _proposal_facts(ds)) + "</ul>",
+        ]
+        if ds.risk.proposed is not None:
+            out += _html_table(
+                f"Disclosure risk of the changes proposed for {ds.name}",
+                ["Metric", "Before", "Proposed"],
+                [[_e(c) for c in row] for row in _proposal_risk_rows(ds)],
+                numeric=(1, 2),
+            )
+        utility = _proposal_utility_rows(ds)
+        if utility:
+            out += _html_table(
+                f"Utility of the changes proposed for {ds.name}",
+                ["Measure", "Value"],
+                [[_e(m), _e(v)] for m, v in utility],
+                numeric=(1,),
+            )
+        out.append("</section>")
     if ds.utility:
         out.append("<h4>Information kept (utility)</h4>")
         out += _html_table(
@@ -821,6 +911,11 @@ def render_html(report: Report, maps: Mapping[str, str] | None = None) -> str:
         f'<section class="banner d-{_e(decision.value)}" aria-labelledby="decision-heading">',
         f'<h2 id="decision-heading" class="decision">Decision: {html.escape(words)}</h2>',
         f"<p>{html.escape(_DECISION_MEANING[decision])}</p>",
+        *(
+            [f"<p>{html.escape(_PROPOSAL_NOTE)}</p>"]
+            if any(d.proposed for d in report.datasets)
+            else []
+        ),
         f"<p>Destination: <strong>{dest}</strong> · decision code "
         f"<code>{_e(decision.value)}</code> · exit code {decision.exit_code}</p>",
         "</section>",

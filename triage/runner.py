@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from triage.classifiers.columns import classify_dataset
 from triage.classifiers.text import TextAnalyzer
@@ -18,7 +19,7 @@ from triage.dataset import Dataset
 from triage.doc_detect import Officials, load_officials
 from triage.doc_redact import check_document
 from triage.documents import is_document
-from triage.engine import CheckResult, Engine, Progress
+from triage.engine import CheckResult, Engine, Progress, settle
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
 from triage.io import load_dataset, write_released
@@ -36,7 +37,7 @@ from triage.sites import load_points, load_register
 from triage.vocab import Decision, Destination
 
 if TYPE_CHECKING:
-    from triage.store import ReleaseStore
+    from triage.store import NewRelease, ReleaseStore
 
 KEY_ENV = "TRIAGE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
@@ -88,6 +89,7 @@ def check_paths(
     sites_path: Path | None = None,
     density_path: Path | None = None,
     officials_path: Path | None = None,
+    on_result: Callable[[CheckedRun], None] | None = None,
 ) -> Report:
     """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs.
 
@@ -95,7 +97,8 @@ def check_paths(
     the shipped questionnaire or the one at ``questionnaire_path``. ``registry_url`` names the
     register of published releases to check linkage against (default: ``$TRIAGE_REGISTRY`` or
     the default register file, when it exists); with ``record`` a releasable result is
-    recorded there.
+    recorded there. ``on_result`` is called with the finished check (before the outputs are
+    written; what it raises stops the run), e.g. to build :func:`register_entries`.
     """
     rulebook = resolve_rulebook(destination, rulebook_path)
     answers = None
@@ -162,7 +165,16 @@ def check_paths(
     if documents:
         officials = load_officials(officials_path) if officials_path is not None else None
         result = _with_documents(
-            result, documents, bool(datasets), rulebook, text, officials, out_dir, say
+            result,
+            documents,
+            bool(datasets),
+            rulebook,
+            text,
+            officials,
+            out_dir,
+            say,
+            # attached CSV/XLSX go through a fresh engine with this run's context and answers
+            lambda: Engine(rulebook, ctx, text, progress, answers, sites=register, density=density),
         )
     result = _with_versions(result)
     if extra_problems:
@@ -178,6 +190,8 @@ def check_paths(
     ):
         say("recording the release in the register")
         result = _record(result, datasets, store, ctx, text, answers)
+    if on_result is not None:
+        on_result(CheckedRun(result, tuple(datasets), ctx, text, answers))
     if out_dir is not None:
         say("writing reports")
         write_outputs(result, out_dir, {d.name: d.format for d in datasets})
@@ -216,12 +230,13 @@ def _with_documents(
     officials: Officials | None,
     out_dir: Path | None,
     say: Progress,
+    table_engine: Callable[[], Engine] | None = None,
 ) -> CheckResult:
     """Check free-text documents (FOI responses) and merge them into the submission's report.
 
     Each document's proposals, reviewer view and redaction log go to
     ``out_dir/documents/<stem>/``; a redacted copy is released when the whole submission is
-    ``release_with_changes``.
+    ``release_with_changes`` and proposed to the reviewer when it is ``refer``.
     """
     destination = Destination(rulebook.destination)
     reports: list[Report] = []
@@ -231,7 +246,13 @@ def _with_documents(
         work = out_dir / "documents" / path.stem if out_dir is not None else None
         reports.append(
             check_document(
-                path, destination, rulebook, analyzer=text, officials=officials, out_dir=work
+                path,
+                destination,
+                rulebook,
+                analyzer=text,
+                officials=officials,
+                out_dir=work,
+                table_engine=table_engine,
             )
         )
         if work is not None and (work / "redacted" / path.name).exists():
@@ -243,21 +264,11 @@ def _with_documents(
         f"{r.datasets[0].name if r.datasets else 'document'}: {r.decision_reason or r.decision}"
         for r in reports
     ]
-    released = result.released if decision is Decision.RELEASE_WITH_CHANGES else {}
-    files = redacted if decision is Decision.RELEASE_WITH_CHANGES else {}
-    docs = [
-        d.model_copy(update={"released": f"released/{d.name}" if d.name in files else None})
-        for r in reports
-        for d in r.datasets
-    ]
     tables = base.datasets if with_tables else []
-    if decision is not Decision.RELEASE_WITH_CHANGES:
-        tables = [d.model_copy(update={"released": None}) for d in tables]
     report = base.model_copy(
         update={
-            "decision": decision,
             "decision_reason": "; ".join(x for x in reasons if x),
-            "datasets": [*tables, *docs],
+            "datasets": [*tables, *(d for r in reports for d in r.datasets)],
             "findings": [*base.findings, *(f for r in reports for f in r.findings)],
             "rules_fired": [*base.rules_fired, *(f for r in reports for f in r.rules_fired)],
             "problems": [*base.problems, *(p for r in reports for p in r.problems)],
@@ -266,7 +277,7 @@ def _with_documents(
             else base.data_class,
         }
     )
-    return CheckResult(report, released, result.maps, files)
+    return settle(dataclasses.replace(result, report=report, candidate_files=redacted), decision)
 
 
 def _open_registry(url: str | None, *, required: bool) -> ReleaseStore | None:
@@ -282,6 +293,58 @@ def _open_registry(url: str | None, *, required: bool) -> ReleaseStore | None:
     return None
 
 
+@dataclasses.dataclass(frozen=True)
+class CheckedRun:
+    """A finished check and what describing its data further takes: the result, the loaded
+    tables, the run context (with the pseudonymisation key), the text analyser, the answers."""
+
+    result: CheckResult
+    datasets: tuple[Dataset, ...]
+    ctx: RunContext
+    text: TextAnalyzer
+    answers: Answers | None
+
+
+#: Which form of a submission's tables a register entry describes: as released (the treated
+#: form where changed), as proposed to the reviewer on ``refer``, or as submitted.
+RegisterForm = Literal["released", "proposed", "submitted"]
+
+
+def register_entries(
+    run: CheckedRun, form: RegisterForm, *, released_at: dt.datetime, created_by: str
+) -> list[NewRelease]:
+    """Register entries (:class:`~triage.store.NewRelease`, fingerprints keyed with the run's
+    pseudonymisation key) for the run's tables in ``form``: ``released`` as ``check --record``
+    records them, ``proposed`` the form proposed to the reviewer (none when nothing was
+    proposed), ``submitted`` the tables as submitted. Documents are not fingerprinted. The
+    recipient and purpose are the answers' ``recipient_name`` and ``use_case``."""
+    from triage.registry_cli import build_releases
+
+    result = run.result
+    if form == "proposed" and not result.proposed:
+        return []
+    forms = {"released": result.released, "proposed": result.proposed}.get(form, {})
+    frames = {}
+    for d in run.datasets:
+        frame = forms.get(d.name, d.frame)
+        frames[d.name] = (frame, d.sha256, classify_dataset(frame, run.ctx, run.text))
+    context = run.answers.values if run.answers is not None else {}
+    report = result.report
+    info = report.run
+    return build_releases(
+        frames,
+        key=run.ctx.pseudonym_key,
+        destination=report.destination.value,
+        rulebook_name=info.rulebook if info else None,
+        rulebook_version=info.rulebook_version if info else None,
+        rulebook_sha256=info.rulebook_sha256 if info else None,
+        released_at=released_at,
+        created_by=created_by,
+        recipient=_text_answer(context.get("recipient_name")),
+        purpose=_text_answer(context.get("use_case")),
+    )
+
+
 def _record(
     result: CheckResult,
     datasets: Sequence[Dataset],
@@ -291,31 +354,18 @@ def _record(
     answers: Answers | None,
 ) -> CheckResult:
     """Record each dataset as released (its treated form where changed) with its use case."""
-    from triage.registry_cli import record_released
+    from triage.registry_cli import current_user, utc_now
 
-    report = result.report
-    frames = {}
-    for d in datasets:
-        frame = result.released.get(d.name, d.frame)
-        frames[d.name] = (frame, d.sha256, classify_dataset(frame, ctx, text))
-    context = answers.values if answers is not None else {}
-    run = report.run
-    new_ids = record_released(
-        store,
-        frames,
-        key=ctx.pseudonym_key,
-        destination=report.destination.value,
-        rulebook_name=run.rulebook if run else None,
-        rulebook_version=run.rulebook_version if run else None,
-        rulebook_sha256=run.rulebook_sha256 if run else None,
-        recipient=_text_answer(context.get("recipient_name")),
-        purpose=_text_answer(context.get("use_case")),
+    run = CheckedRun(result, tuple(datasets), ctx, text, answers)
+    entries = register_entries(run, "released", released_at=utc_now(), created_by=current_user())
+    new_ids = [store.add(entry) for entry in entries]
+    info = result.report.run
+    if info is None:
+        return result
+    report = result.report.model_copy(
+        update={"run": info.model_copy(update={"recorded_release_ids": new_ids})}
     )
-    if run is not None:
-        report = report.model_copy(
-            update={"run": run.model_copy(update={"recorded_release_ids": new_ids})}
-        )
-    return CheckResult(report, result.released, result.maps, result.released_files)
+    return dataclasses.replace(result, report=report)
 
 
 def _text_answer(value: object) -> str | None:
@@ -346,7 +396,7 @@ def _with_versions(result: CheckResult) -> CheckResult:
         except metadata.PackageNotFoundError:
             continue
     report = result.report.model_copy(update={"run": run.model_copy(update={"packages": packages})})
-    return CheckResult(report, result.released, result.maps, result.released_files)
+    return dataclasses.replace(result, report=report)
 
 
 def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
@@ -356,23 +406,15 @@ def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
     if forced is not report.decision:
         reason = f"{reason}; " + "; ".join(p.message for p in problems)
     report = report.model_copy(
-        update={
-            "problems": [*report.problems, *problems],
-            "decision": forced,
-            "decision_reason": reason,
-        }
+        update={"problems": [*report.problems, *problems], "decision_reason": reason}
     )
-    released = result.released if forced is Decision.RELEASE_WITH_CHANGES else {}
-    if not released:
-        report = report.model_copy(
-            update={"datasets": [d.model_copy(update={"released": None}) for d in report.datasets]}
-        )
-    files = result.released_files if forced is Decision.RELEASE_WITH_CHANGES else {}
-    return CheckResult(report, released, result.maps, files)
+    return settle(dataclasses.replace(result, report=report), forced)
 
 
 def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -> None:
-    """Write report.json, report.md, report.html and any released files into ``out_dir``."""
+    """Write report.json, report.md, report.html and any released files into ``out_dir``;
+    on ``refer`` the changed data proposed to the reviewer goes to ``out_dir/proposed/``
+    (formula-escaped like released data, and never released by triage itself)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = result.report
     (out_dir / "report.json").write_text(
@@ -387,6 +429,13 @@ def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -
             write_released(frame, released_dir / name, formats[name])
         for name, path in result.released_files.items():
             shutil.copyfile(path, released_dir / name)
+    if result.proposed or result.proposed_files:
+        proposed_dir = out_dir / "proposed"
+        proposed_dir.mkdir(exist_ok=True)
+        for name, frame in result.proposed.items():
+            write_released(frame, proposed_dir / name, formats[name])
+        for name, path in result.proposed_files.items():
+            shutil.copyfile(path, proposed_dir / name)
 
 
 def default_context(

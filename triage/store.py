@@ -406,6 +406,47 @@ def _upgrade(conn: Connection) -> str:
     return str(pending[-1].revision)
 
 
+def insert_release(
+    conn: Connection, release: NewRelease, created_at: dt.datetime | None = None
+) -> int:
+    """Insert ``release`` on ``conn``, inside the caller's write transaction (so a service can
+    record a release in the transaction that commits its decision); returns the new id.
+    ``created_at`` defaults to ``released_at``. Database errors propagate unchanged.
+
+    Raises
+    ------
+    ConfigError
+        ``released_at`` is naive, or ``rows`` is negative.
+    """
+    if release.released_at.tzinfo is None:
+        raise ConfigError("released_at must be timezone-aware")
+    if release.rows < 0:
+        raise ConfigError("rows must not be negative")
+    values = {
+        "name": release.name,
+        "destination": release.destination,
+        "recipient": release.recipient,
+        "purpose": release.purpose,
+        "released_at": release.released_at,
+        "rulebook_name": release.rulebook_name,
+        "rulebook_version": release.rulebook_version,
+        "rulebook_sha256": release.rulebook_sha256,
+        "dataset_sha256": release.dataset_sha256,
+        "rows": release.rows,
+        "columns": release.columns,
+        "fingerprint": release.fingerprint,
+        "fingerprint_summary": (
+            release.fingerprint_summary
+            if release.fingerprint_summary is not None
+            else summarise_fingerprint(release.fingerprint)
+        ),
+        "created_by": release.created_by,
+        "created_at": created_at or release.released_at,
+    }
+    result = conn.execute(releases.insert().values(**values).returning(releases.c.id))
+    return int(result.scalar_one())
+
+
 # --------------------------------------------------------------------------------------------
 # the store
 # --------------------------------------------------------------------------------------------
@@ -485,35 +526,10 @@ class ReleaseStore:
     # ---- writes ---------------------------------------------------------------------------
 
     def add(self, release: NewRelease, created_at: dt.datetime | None = None) -> int:
-        """Record ``release``; returns its new id. ``created_at`` defaults to ``released_at``."""
-        if release.released_at.tzinfo is None:
-            raise ConfigError("released_at must be timezone-aware")
-        if release.rows < 0:
-            raise ConfigError("rows must not be negative")
-        values = {
-            "name": release.name,
-            "destination": release.destination,
-            "recipient": release.recipient,
-            "purpose": release.purpose,
-            "released_at": release.released_at,
-            "rulebook_name": release.rulebook_name,
-            "rulebook_version": release.rulebook_version,
-            "rulebook_sha256": release.rulebook_sha256,
-            "dataset_sha256": release.dataset_sha256,
-            "rows": release.rows,
-            "columns": release.columns,
-            "fingerprint": release.fingerprint,
-            "fingerprint_summary": (
-                release.fingerprint_summary
-                if release.fingerprint_summary is not None
-                else summarise_fingerprint(release.fingerprint)
-            ),
-            "created_by": release.created_by,
-            "created_at": created_at or release.released_at,
-        }
+        """Record ``release`` in a transaction of its own; returns its new id (see
+        :func:`insert_release`)."""
         with self._tx(write=True) as conn:
-            result = conn.execute(releases.insert().values(**values).returning(releases.c.id))
-            new_id = int(result.scalar_one())
+            new_id = insert_release(conn, release, created_at)
         log.info("registry: recorded release %d", new_id)
         return new_id
 

@@ -48,21 +48,33 @@
     } catch (e) { say(e.message); }
   }
 
+  // The files the check proposed to the reviewer (report datasets with "proposed").
+  async function proposedFiles(id) {
+    const report = await (await api("/v1/submissions/" + encodeURIComponent(id) + "/report")).json();
+    return (report.datasets || []).filter((d) => d.proposed).map((d) => d.name);
+  }
+
   async function refreshQueue() {
     const subs = await (await api("/v1/submissions?review_state=pending&status=done")).json();
+    const proposals = await Promise.all(subs.map((s) => proposedFiles(s.id)));
     const body = $("queue").querySelector("tbody");
     body.replaceChildren();
-    for (const s of subs) {
+    subs.forEach((s, i) => {
       const tr = document.createElement("tr");
       cell(tr, s.created_at.slice(0, 19).replace("T", " "));
       cell(tr, s.files.map((f) => f.name).join(", "));
       cell(tr, s.decision);
+      const proposed = proposals[i];
+      const p = cell(tr, proposed.length ? "yes: " + proposed.join(", ") : "none");
+      p.className = "proposal";
       const just = document.createElement("input");
       just.placeholder = "justification (required)";
       cell(tr, "").appendChild(just);
       const actions = cell(tr, "");
-      for (const [action, label] of [["approve_release", "Approve release"],
-        ["approve_with_changes", "Approve with changes"], ["withhold", "Withhold"]]) {
+      const choices = [["approve_release", "Approve release as submitted"]];
+      if (proposed.length) choices.push(["approve_with_changes", "Approve with changes"]);
+      choices.push(["withhold", "Withhold"]);
+      for (const [action, label] of choices) {
         const b = document.createElement("button");
         b.textContent = label;
         b.disabled = s.mine;
@@ -70,7 +82,7 @@
         actions.appendChild(b);
       }
       body.appendChild(tr);
-    }
+    });
   }
 
   async function review(id, action, justification) {
