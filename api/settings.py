@@ -47,7 +47,7 @@ class ApiSettings:
     worker_processes: int = 2
     #: CPU niceness added to the local check processes, so uploads are accepted promptly
     #: while checks run (0 keeps the service's priority)
-    worker_nice: int = 10
+    worker_nice: int = 19
     poll_seconds: float = 0.5
     run_worker: bool = False
     #: A Dask scheduler address (``tcp://HOST:PORT``): the worker runs the checks on that
