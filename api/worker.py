@@ -720,6 +720,9 @@ class Worker:
     def _loop(self, stop: threading.Event, executor: Executor) -> None:
         requeue_expired(self.engine)
         running: list[tuple[JobFuture, ClaimedJob]] = []
+        started: dict[int, float] = {}  # job id -> when its check was handed over
+        #: checks given up on that may still be running: they keep their slot until they end
+        abandoned: list[JobFuture] = []
         lease = self.settings.lease_seconds
         renew_every = max(0.5, lease / 3)
         # a fetch never holds up the renewals for long; a result that keeps failing to arrive
@@ -729,11 +732,19 @@ class Worker:
         last_renew = time.monotonic()
         while not stop.is_set():
             try:
-                while len(running) < executor.capacity():
+                abandoned = [f for f in abandoned if not f.done()]
+                for item in [r for r in running if self._overdue(r[1], started)]:
+                    running.remove(item)
+                    abandoned.append(item[0])
+                    started.pop(item[1].job_id, None)
+                    misses.pop(item[1].job_id, None)
+                    self._time_out(item[1], item[0])
+                while len(running) + len(abandoned) < executor.capacity():
                     job = claim_job(self.engine, self.owner, lease)
                     if job is None:
                         break
                     running.append((self._submit(executor, job), job))
+                    started[job.job_id] = time.monotonic()
                 for item in [r for r in running if r[0].done()]:
                     fut, job = item
                     missed = misses.get(job.job_id, 0)
@@ -745,6 +756,7 @@ class Worker:
                         self._finish(job, *got)
                         running.remove(item)
                         misses.pop(job.job_id, None)
+                        started.pop(job.job_id, None)
                     if time.monotonic() - last_renew > renew_every:
                         last_renew = self._renew(running)
                 if time.monotonic() - last_renew > renew_every:
@@ -752,6 +764,27 @@ class Worker:
             except TriageError as exc:  # database or executor briefly unavailable: keep going
                 log.warning("worker: %s", exc)
             stop.wait(self.settings.poll_seconds if not running else 0.05)
+
+    def _overdue(self, job: ClaimedJob, started: dict[int, float]) -> bool:
+        begun = started.get(job.job_id)
+        return begun is not None and time.monotonic() - begun > self.settings.job_timeout_seconds
+
+    def _time_out(self, job: ClaimedJob, future: JobFuture) -> None:
+        """Fail a check that ran past ``job_timeout_seconds`` (fail closed: no retry, nothing
+        released); whatever it still produces is never committed."""
+        limit = self.settings.job_timeout_seconds
+        log.warning("job %d (submission %s) timed out", job.job_id, job.submission_id)
+        cancel = getattr(future, "cancel", None)
+        if callable(cancel):
+            cancel()  # a queued pool task or a Dask task stops; a running pool process cannot
+        fail_job(
+            self.engine,
+            job,
+            self.owner,
+            f"the check ran longer than {limit:,.0f} s and was stopped; submit it again or "
+            "split it",
+            retry=False,
+        )
 
     def _renew(self, running: list[tuple[JobFuture, ClaimedJob]]) -> float:
         """Extend the leases of the running jobs; returns when."""

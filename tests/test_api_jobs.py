@@ -364,3 +364,57 @@ def test_migration_0002_upgrades_an_existing_register(
         "audit_log",
         "api_keys",
     } <= tables
+
+
+class _StuckExecutor:
+    """An executor whose checks never finish (a check hung on a pathological input)."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import Future
+
+        self.futures: list[Future[object]] = []
+        self._future = Future
+
+    def capacity(self) -> int:
+        return 1
+
+    def submit(self, key: str, args: tuple[object, ...]) -> object:
+        fut = self._future()
+        fut.set_running_or_notify_cancel()  # running: cancel() cannot stop it
+        self.futures.append(fut)
+        return fut
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_check_past_its_time_limit_fails_closed_and_keeps_its_slot(tmp_path: Path) -> None:
+    import dataclasses
+    import threading
+
+    settings, client, key = setup(tmp_path)
+    settings = dataclasses.replace(settings, job_timeout_seconds=0.5, poll_seconds=0.05)
+    engine = client.app.state.service.engine  # type: ignore[attr-defined]
+    first, second = submit(client, key), submit(client, key)
+    executor = _StuckExecutor()
+    stop = threading.Event()
+    worker = threading.Thread(target=Worker(settings, engine).run_forever, args=(stop, executor))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            status = client.get(f"/v1/submissions/{first}", headers={"X-API-Key": key}).json()
+            if status["status"] == "failed":
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.05)
+        time.sleep(1.0)  # past another time limit: the hung check still holds the only slot
+        held = client.get(f"/v1/submissions/{second}", headers={"X-API-Key": key}).json()
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert status["decision"] is None and status["attempts"] == 1
+    assert "ran longer than" in status["error"]
+    assert held["status"] == "queued" and len(executor.futures) == 1
+    assert [e["action"] for e in audit.entries(engine, first)] == ["submission", "job.failed"]
+    assert audit.verify_audit(engine) == []

@@ -231,6 +231,9 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, name, content, 
         ["check", "x.csv", "--destination", "moon", "--out", "o"],
         ["check", "x.csv", "--destination", "foi"],
         ["rulebook", "validate"],
+        ["serve", "--job-timeout", "-5"],
+        ["serve", "--job-timeout", "nan"],
+        ["serve", "--http-processes", "0"],
     ],
 )
 def test_usage_errors_exit_2(args: list[str], capsys) -> None:

