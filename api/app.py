@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -120,6 +121,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # fewer threads for the blocking work of the routes (hashing, fsync, database): under
+        # a burst of uploads 40 threads (AnyIO's default) mostly queued on the GIL and the
+        # database, and the event loop with them
+        to_thread.current_default_thread_limiter().total_tokens = settings.io_threads
         stop = threading.Event()
         thread = None
         if settings.run_worker:

