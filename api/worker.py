@@ -175,17 +175,23 @@ def requeue_expired(engine: Engine) -> int:
     return count
 
 
+def _held(job: ClaimedJob, owner: str) -> sa.ColumnElement[bool]:
+    """The job's row while ``owner`` still holds this attempt of it (the fence of every
+    write a worker makes for a claimed job)."""
+    return sa.and_(
+        jobs.c.id == job.job_id,
+        jobs.c.lease_owner == owner,
+        jobs.c.status == "running",
+        jobs.c.attempts == job.attempt,
+    )
+
+
 def release_job(engine: Engine, job: ClaimedJob, owner: str) -> bool:
     """Hand a claim that never started back to the queue; its attempt does not count."""
     with transaction(engine, write=True) as conn:
         released = conn.execute(
             jobs.update()
-            .where(
-                jobs.c.id == job.job_id,
-                jobs.c.lease_owner == owner,
-                jobs.c.status == "running",
-                jobs.c.attempts == job.attempt,
-            )
+            .where(_held(job, owner))
             .values(status="queued", attempts=job.attempt - 1, lease_owner=None, lease_expires=None)
         )
         if released.rowcount != 1:
@@ -219,12 +225,7 @@ def complete_job(
     with transaction(engine, write=True) as conn:
         fenced = conn.execute(
             jobs.update()
-            .where(
-                jobs.c.id == job.job_id,
-                jobs.c.lease_owner == owner,
-                jobs.c.status == "running",
-                jobs.c.attempts == job.attempt,
-            )
+            .where(_held(job, owner))
             .values(status="done", finished_at=now, lease_expires=None)
         )
         if fenced.rowcount != 1:
@@ -286,12 +287,7 @@ def fail_job(engine: Engine, job: ClaimedJob, owner: str, message: str, retry: b
     with transaction(engine, write=True) as conn:
         fenced = conn.execute(
             jobs.update()
-            .where(
-                jobs.c.id == job.job_id,
-                jobs.c.lease_owner == owner,
-                jobs.c.status == "running",
-                jobs.c.attempts == job.attempt,
-            )
+            .where(_held(job, owner))
             .values(
                 status="failed" if final else "queued",
                 lease_owner=None,
