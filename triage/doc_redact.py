@@ -50,6 +50,7 @@ from triage.doc_detect import (
     normalise_name,
 )
 from triage.documents import (
+    CORE_PROPERTIES,
     Document,
     W,
     docx_paragraphs,
@@ -429,17 +430,7 @@ def _apply_docx(
         if index in by_block:
             _rewrite_paragraph(p, by_block[index])
     core = document.core_properties
-    for prop in (
-        "title",
-        "subject",
-        "author",
-        "keywords",
-        "comments",
-        "last_modified_by",
-        "category",
-        "content_status",
-        "identifier",
-    ):
+    for prop in CORE_PROPERTIES:
         setattr(core, prop, "")
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "staged.docx"
