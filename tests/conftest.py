@@ -17,6 +17,10 @@ import pytest
 import sqlalchemy as sa
 from service_harness import Service, make_service
 
+from triage.classifiers.text import TextAnalyzer
+from triage.context import NlpSettings
+from triage.doc_detect import Officials, load_officials
+
 #: The PostgreSQL server of this machine (trust auth, database ``test``); CI starts it.
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -115,3 +119,23 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Liv
 def svc(tmp_path: Path) -> Service:
     """The service under TestClient on a fresh SQLite database (see ``service_harness``)."""
     return make_service(f"sqlite:///{tmp_path / 'triage.db'}", tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> TextAnalyzer:
+    """Presidio with the spaCy model and the UK recognizers (one per test module)."""
+    return TextAnalyzer.create(NlpSettings())
+
+
+@pytest.fixture(scope="module")
+def pattern_only() -> TextAnalyzer:
+    """Presidio without a model: patterns only."""
+    return TextAnalyzer.create(NlpSettings(model=None))
+
+
+@pytest.fixture(scope="module")
+def officials() -> Officials:
+    """The example allow-list of public officials."""
+    return load_officials(
+        Path(__file__).resolve().parents[1] / "examples" / "public_officials.yaml"
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from triage.classifiers.columns import classify_column
 from triage.classifiers.text import TextAnalyzer
-from triage.context import NlpSettings, RunContext
+from triage.context import RunContext
 from triage.vocab import Entity
 
 FORENAMES = [
@@ -167,11 +167,6 @@ DOB_NEG = [
     ("closed", dates("%Y-%m-%d", 2023)),
     ("inspection_date", dates("%d %B %Y", 2018)),
 ]
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
 
 
 def entities_of(analyzer: TextAnalyzer, header: str, values: list[str]) -> tuple[Entity, ...]:

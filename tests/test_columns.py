@@ -15,7 +15,7 @@ from triage.classifiers.columns import (
     classify_dataset,
 )
 from triage.classifiers.text import TextAnalyzer
-from triage.context import NlpSettings, RunContext
+from triage.context import RunContext
 from triage.vocab import QI_KINDS, SENSITIVE_KINDS, ColumnRole, Entity
 
 N = 120
@@ -123,16 +123,6 @@ EXPECTED: dict[str, tuple[ColumnRole, tuple[Entity, ...], str | None, str | None
     "household_count": (ColumnRole.NONE, (), None, None),
     "home_address": (ColumnRole.DIRECT_IDENTIFIER, (Entity.LOCATION,), None, None),
 }
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
-
-
-@pytest.fixture(scope="module")
-def pattern_only() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings(model=None))
 
 
 @pytest.fixture(scope="module")

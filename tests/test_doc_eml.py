@@ -29,8 +29,7 @@ import pytest
 
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
-from triage.context import NlpSettings
-from triage.doc_detect import Officials, load_officials
+from triage.doc_detect import Officials
 from triage.doc_eml import eml_residual
 from triage.doc_redact import apply, check_document, propose
 from triage.documents import load_document
@@ -92,16 +91,6 @@ CSV_ROWS = "name,email,phone,ward,bins_missed\n" + "".join(
         [NAME, "Tom Bradshaw", "Kevin Ashworth", "Amira Haddad", "Peter Lindqvist"] * 3
     )
 )
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
-
-
-@pytest.fixture(scope="module")
-def officials() -> Officials:
-    return load_officials(EXAMPLES / "public_officials.yaml")
 
 
 def _docx_bytes(*paragraphs: str) -> bytes:

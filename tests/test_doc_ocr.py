@@ -11,7 +11,6 @@ import pytest
 
 from triage import doc_ocr
 from triage.classifiers.text import TextAnalyzer
-from triage.context import NlpSettings
 from triage.doc_ocr import OcrPage, OcrUnavailable, OcrWord, find_tesseract
 from triage.doc_redact import apply, check_document, propose
 from triage.documents import load_document
@@ -57,11 +56,6 @@ LETTERS = {
     ),
 }
 KEPT = "council will reply within twenty working days"
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
 
 
 def _text_pixmap(

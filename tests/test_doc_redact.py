@@ -15,8 +15,7 @@ import docx
 import pytest
 
 from triage.classifiers.text import TextAnalyzer
-from triage.context import NlpSettings
-from triage.doc_detect import Officials, load_officials
+from triage.doc_detect import Officials
 from triage.doc_redact import (
     apply,
     check_document,
@@ -46,16 +45,6 @@ SECRETS = (
     "4721",
     "blind spot",
 )
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
-
-
-@pytest.fixture(scope="module")
-def officials() -> Officials:
-    return load_officials(EXAMPLES / "public_officials.yaml")
 
 
 def _example_docx(tmp_path: Path) -> Path:

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from triage.classifiers.text import TextAnalyzer
-from triage.context import NlpSettings
 from triage.doc_detect import (
     EXEMPTIONS,
     SECURITY_KINDS,
@@ -26,16 +25,6 @@ from triage.documents import is_document, load_document
 from triage.errors import ConfigError, DataInputError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
-
-
-@pytest.fixture(scope="module")
-def officials() -> Officials:
-    return load_officials(EXAMPLES / "public_officials.yaml")
 
 
 # --- loading ------------------------------------------------------------------------------

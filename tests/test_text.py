@@ -19,16 +19,6 @@ from triage.errors import ConfigError
 from triage.vocab import Entity
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings())
-
-
-@pytest.fixture(scope="module")
-def pattern_only() -> TextAnalyzer:
-    return TextAnalyzer.create(NlpSettings(model=None))
-
-
 def _found(spans: list[TextSpan], text: str) -> dict[Entity, list[str]]:
     out: dict[Entity, list[str]] = {}
     for s in spans:
