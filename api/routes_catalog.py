@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from multiprocessing.connection import Connection
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -20,6 +22,10 @@ registry = APIRouter(prefix="/v1/registry", tags=["registry"])
 health = APIRouter(tags=["health"])
 
 MAX_RULEBOOK_BYTES = 1024 * 1024
+#: Seconds a submitted rulebook's validation may run (in its own process) before it is killed
+VALIDATE_SECONDS = 5.0
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["triage.rules"])
 
 
 class RulebookInfo(BaseModel):
@@ -63,14 +69,64 @@ def validate_rulebook(
     principal: Anyone,
     text: str = Body(..., media_type="text/plain", max_length=MAX_RULEBOOK_BYTES),
 ) -> RulebookValidation:
-    """Load and check a rulebook sent as YAML text; ``valid`` false names the problem."""
+    """Load and check a rulebook sent as YAML text; ``valid`` false names the problem.
+
+    The check runs in a separate process killed after :data:`VALIDATE_SECONDS` (422), so a
+    costly rulebook never holds this process's event loop or GIL; conditions over the
+    loader's size and macro-nesting bounds are refused with 422."""
+    from triage.rules.loader import LIMIT_MARK
+
+    kind, payload = _validate_isolated(text.encode("utf-8"), VALIDATE_SECONDS)
+    if kind == "ok":
+        return RulebookValidation(valid=True, rulebook=RulebookInfo(**payload))
+    if kind == "invalid":
+        if LIMIT_MARK in payload:
+            raise HTTPException(422, payload.splitlines()[0][:500])
+        return RulebookValidation(valid=False, error=payload.splitlines()[0][:500])
+    if kind == "timeout":
+        raise HTTPException(422, f"rulebook validation exceeded {timeout_text()} seconds")
+    raise HTTPException(422, "the rulebook could not be validated")
+
+
+def timeout_text() -> str:
+    """The validation time limit, as shown in errors."""
+    return f"{VALIDATE_SECONDS:g}"
+
+
+def _validate_child(data: bytes, conn: Connection) -> None:
+    """Child process: parse the rulebook, send ``(kind, payload)`` back."""
     from triage.errors import RulebookError
 
     try:
-        rb = parse_rulebook(text.encode("utf-8"), "submitted.yaml")
+        rb = parse_rulebook(data, "submitted.yaml")
     except RulebookError as exc:
-        return RulebookValidation(valid=False, error=str(exc).splitlines()[0][:500])
-    return RulebookValidation(valid=True, rulebook=_info(rb))
+        conn.send(("invalid", str(exc)))
+    except Exception:
+        conn.send(("error", ""))
+    else:
+        conn.send(("ok", _info(rb).model_dump()))
+    conn.close()
+
+
+def _validate_isolated(data: bytes, seconds: float) -> tuple[str, Any]:
+    """Run :func:`_validate_child` in a fresh process; kill it after ``seconds``."""
+    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    proc = _CONTEXT.Process(target=_validate_child, args=(data, sender), daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if receiver.poll(seconds):
+            try:
+                result: tuple[str, Any] = receiver.recv()
+            except EOFError:
+                return ("error", "")
+            return result
+        return ("timeout", "")
+    finally:
+        receiver.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
 
 
 @registry.get("", summary="The register of releases")

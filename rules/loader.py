@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -18,6 +19,15 @@ from triage.rules.model import KNOWN_TRANSFORMS, Rule, Rulebook
 from triage.vocab import Destination
 
 __all__ = ["builtin_rulebook", "load_rulebook", "parse_rulebook", "validate_rulebook_file"]
+
+#: Bounds on a condition, checked before it is compiled (CEL runs outside Python's control)
+MAX_CONDITION_CHARS = 2000
+MAX_MACRO_DEPTH = 2
+#: Appears in the RulebookError of a condition over the bounds
+LIMIT_MARK = "over the condition bounds"
+
+_STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
+_MACRO_OPEN = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\($")
 
 _TOP_KEYS = ("name", "version", "destination", "description", "params", "rules")
 _REQUIRED_TOP_KEYS = ("name", "version", "destination", "rules")
@@ -45,6 +55,38 @@ def _format_validation(exc: ValidationError) -> str:
         detail = f" (got {got!r})"
     text = f"{loc}: {message}{detail}" if loc else f"{message}{detail}"
     return one_line(text)
+
+
+def macro_depth(expression: str) -> int:
+    """The deepest nesting of CEL comprehension macros (``all``, ``exists``, ``map``...)."""
+    text = _STRING.sub('""', expression)
+    stack: list[bool] = []
+    depth = deepest = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            is_macro = _MACRO_OPEN.search(text[max(0, index - 20) : index + 1]) is not None
+            stack.append(is_macro)
+            depth += is_macro
+            deepest = max(deepest, depth)
+        elif char == ")" and stack:
+            depth -= stack.pop()
+    return deepest
+
+
+def condition_bounds_problem(expression: str) -> str | None:
+    """A one-line problem when a condition is too long or nests macros too deeply."""
+    if len(expression) > MAX_CONDITION_CHARS:
+        return (
+            f"condition is {len(expression)} characters, {LIMIT_MARK} "
+            f"(at most {MAX_CONDITION_CHARS})"
+        )
+    depth = macro_depth(expression)
+    if depth > MAX_MACRO_DEPTH:
+        return (
+            f"condition nests comprehension macros {depth} deep, {LIMIT_MARK} "
+            f"(at most {MAX_MACRO_DEPTH})"
+        )
+    return None
 
 
 def _resolve_params(value: Any, params: Mapping[str, Any], where: str) -> Any:
@@ -150,6 +192,9 @@ def parse_rulebook(
                     f"(known: {', '.join(sorted(known_transforms))})",
                     rule_id,
                 )
+        problem = condition_bounds_problem(rule.when)
+        if problem is not None:
+            raise fail(problem, rule_id)
         problem = check_condition(rule.when, params, str(raw["destination"]))
         if problem is not None:
             raise fail(problem, rule_id)
