@@ -210,6 +210,48 @@ def test_flagged_link_with_a_registered_release_is_not_released(
     assert report["decision"] != "release"
 
 
+OTHER_KEY_CASES = [
+    # (key when registered, key when checked, a problem is expected)
+    ("key-one-0123456789", "key-two-0123456789", True),
+    ("key-one-0123456789", None, True),
+    ("key-one-0123456789", "key-one-0123456789", False),
+    (None, "key-two-0123456789", False),
+]
+
+
+@pytest.mark.parametrize(("add_key", "check_key", "expected"), OTHER_KEY_CASES)
+def test_register_entry_under_another_key_is_a_refer_problem(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_url: str,
+    tmp_path: Path,
+    add_key: str | None,
+    check_key: str | None,
+    expected: bool,
+) -> None:
+    """An entry that cannot be compared (another key) is not "no link": a problem forcing
+    refer, naming the release and holding no raw value."""
+    for key, step in ((add_key, "add"), (check_key, "check")):
+        if key is None:
+            monkeypatch.delenv("TRIAGE_PSEUDONYM_KEY", raising=False)
+        else:
+            monkeypatch.setenv("TRIAGE_PSEUDONYM_KEY", key)
+        if step == "add":
+            release_id = add(capsys, sqlite_url, "earlier requests")
+    _, report = check(capsys, EXAMPLES / "air_quality.csv", sqlite_url, tmp_path / "aq")
+    problems = [p for p in report["problems"] if p["kind"] == "registry_other_key"]  # type: ignore[union-attr,index]
+    assert bool(problems) is expected
+    if expected:
+        assert report["decision"] in ("refer", "withhold")
+        assert f"earlier requests (release {release_id})" in problems[0]["message"]
+        assert problems[0]["forces"] == "refer"
+        raw = pd.read_csv(REQUESTS, dtype=str)["postcode"].dropna().head(20)
+        text = json.dumps(report)
+        assert not any(v in text for v in raw)
+    else:
+        assert report["decision"] == "release"
+
+
 # ------------------------------------------------------------------ PostgreSQL
 
 

@@ -142,6 +142,7 @@ def check_paths(
             label = f"{rec.name} (release {rec.id})"
             registered[label], ids[label] = rec.fingerprint, rec.id
             use_cases[label] = rec.purpose
+    key_problems = _other_key_problems(registered, ctx.pseudonym_key)
 
     def load_full(labels: list[str]) -> dict[str, dict[str, Any]]:
         assert store is not None
@@ -177,8 +178,8 @@ def check_paths(
             lambda: Engine(rulebook, ctx, text, progress, answers, sites=register, density=density),
         )
     result = _with_versions(result)
-    if extra_problems:
-        result = _with_problems(result, list(extra_problems))
+    if extra_problems or key_problems:
+        result = _with_problems(result, [*extra_problems, *key_problems])
     if (
         record
         and store is not None
@@ -397,6 +398,26 @@ def _with_versions(result: CheckResult) -> CheckResult:
             continue
     report = result.report.model_copy(update={"run": run.model_copy(update={"packages": packages})})
     return dataclasses.replace(result, report=report)
+
+
+def _other_key_problems(registered: dict[str, dict[str, Any]], key: bytes | None) -> list[Problem]:
+    """A ``refer`` problem per keyed register entry under another pseudonymisation key than
+    the run's: its linkage with the submission cannot be judged, so it is not "no link"."""
+    from triage.mosaic_profile import key_id
+
+    kid = key_id(key)
+    return [
+        Problem(
+            kind="registry_other_key",
+            message=(
+                f"registered release {label} is under another pseudonymisation key: "
+                "its linkage with this submission could not be checked"
+            ),
+            forces=Decision.REFER,
+        )
+        for label, fp in sorted(registered.items())
+        if fp.get("keyed") and fp.get("key_id") != kid
+    ]
 
 
 def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
