@@ -454,3 +454,25 @@ def test_deterministic(which: str) -> None:
 def test_packages_sorted_in_run_info() -> None:
     md = render_markdown(clean_release())
     assert md.index("Package pandas") < md.index("Package presidio-analyzer")
+
+
+@pytest.mark.parametrize(
+    ("severities", "highest"),
+    [
+        (["low", "high"], "high"),
+        (["high", "low", "medium"], "high"),
+        (["info", "critical", "low"], "critical"),
+        (["medium", "info"], "medium"),
+        (["low"], "low"),
+    ],
+)
+def test_summary_names_the_most_severe_finding_by_order_not_spelling(
+    severities: list[str], highest: str
+) -> None:
+    base = clean_release()
+    findings = [
+        Finding(kind="k", severity=Severity(s), dataset="bins.csv", message="m") for s in severities
+    ]
+    report = base.model_copy(update={"findings": findings})
+    text = render_markdown(report)
+    assert f"(highest: {highest})" in text

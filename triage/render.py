@@ -222,7 +222,7 @@ def _dataset_summary(ds: DatasetReport, findings: Sequence[Finding]) -> str:
     else:
         parts.append(f"k-anonymity {k_before}")
     if findings:
-        worst = max(f.severity for f in findings)
+        worst = max((f.severity for f in findings), key=lambda s: s.rank)
         n = len(findings)
         parts.append(f"{n} finding{'' if n == 1 else 's'} (highest: {worst.value})")
     else:
