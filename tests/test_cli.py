@@ -208,6 +208,22 @@ def test_third_party_with_key_pseudonymises_deterministically(
         ("binary.csv", bytes(range(256)) * 4, "binary.csv"),
         ("data.xyz", b"a,b\n1,2\n", "unsupported"),
         ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "ragged.csv"),
+        # a Data Package descriptor is not a table (it was read as a 2-row table and released)
+        (
+            "datapackage.json",
+            b'{"name": "p", "resources": [{"name": "a", "path": "a.csv"}, {"path": "b.csv"}]}',
+            "Data Package",
+        ),
+        (
+            "package.json",
+            b'{"profile": "data-package", "resources": [{"name": "a", "path": "a.csv"}]}',
+            "Data Package",
+        ),
+        (
+            "inline.json",
+            b'{"resources": [{"name": "a", "data": [{"x": 1}]}, {"name": "b", "path": "b.csv"}]}',
+            "Data Package",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, name, content, needle) -> None:

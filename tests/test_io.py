@@ -530,3 +530,24 @@ def test_xlsx_over_excel_cell_limit_falls_back_to_csv(tmp_path: Path) -> None:
     out = write_released(frame, tmp_path / "big", "xlsx")
     assert out.suffix == ".csv"
     assert load_dataset(out, Limits()).frame["a"].iloc[0] == "x" * 40_000
+
+
+@pytest.mark.parametrize(
+    ("name", "doc", "package"),
+    [
+        ("datapackage.json", {"resources": [{"path": "a.csv"}]}, True),
+        ("x.json", {"profile": "tabular-data-package", "resources": []}, True),
+        ("x.json", {"resources": [{"name": "a", "path": "a.csv"}]}, True),
+        # an ordinary object holding one array of records named "resources" stays a table
+        ("x.json", {"resources": [{"name": "pump", "count": 3}]}, False),
+        ("x.json", {"data": [{"resources": 1}]}, False),
+    ],
+)
+def test_data_package_descriptors_are_not_tables(tmp_path, name, doc, package) -> None:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    if package:
+        with pytest.raises(DataInputError, match="Data Package"):
+            load_dataset(path, Limits())
+    else:
+        assert len(load_dataset(path, Limits()).frame) == 1

@@ -714,6 +714,12 @@ def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, str]
         return _geojson_frame(path, doc, limits), "geojson"
     if fmt == "geojson":
         raise _err(path, "is not a GeoJSON FeatureCollection")
+    if _is_data_package(path, doc):
+        raise _err(
+            path,
+            "is a Data Package descriptor, not a table: check the files its resources "
+            "name instead (their data is not in the descriptor)",
+        )
     if isinstance(doc, list):
         return _records_frame(path, doc, limits, "array item"), "json"
     if isinstance(doc, dict):
@@ -726,6 +732,19 @@ def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, str]
         path,
         "JSON must be an array of objects, or an object holding one array of objects "
         '(e.g. {"data": [...]})',
+    )
+
+
+def _is_data_package(path: Path, doc: Any) -> bool:
+    """A Frictionless Data Package descriptor: ``datapackage.json`` or an object whose
+    ``resources`` are objects naming a ``path`` or holding ``data`` (the Data Package spec)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
+        return False
+    if path.name.lower() == "datapackage.json" or "profile" in doc:
+        return True
+    resources = doc["resources"]
+    return bool(resources) and all(
+        isinstance(r, dict) and ("path" in r or "data" in r) for r in resources
     )
 
 
