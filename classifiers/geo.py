@@ -109,9 +109,68 @@ def _as_str(values: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().where(s.notna(), np.nan)
 
 
+_ANGLE = (
+    r"([+-]?\d+(?:\.\d+)?)\s*(?:°|º|deg(?:rees?)?|d|\s)?\s*"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:'|′|’|m(?:in)?|\s)?\s*"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|”|''|s(?:ec)?)?)?)?\s*"
+)
+_ANGLE_MARK = r"[NSEWnsew°º'′’\"″”]"
+_DEGREE_RE = re.compile(rf"^\s*([NSEW])?\s*{_ANGLE}([NSEW])?\s*$", re.IGNORECASE)
+_DEGREE_PAIR_RE = re.compile(
+    rf"^\s*((?:[NSEW]\s*)?{_ANGLE}[NSEW]?)\s*[,;/]?\s*((?:[NSEW]\s*)?{_ANGLE}[NSEW]?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_degrees(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Angles written with hemisphere letters, degrees-minutes(-seconds) or plain decimals.
+
+    ``53.801234N``, ``1.5234W``, ``53°48'04.4"N``, ``53 48 04.4 N``, ``53°48.073'N``; S and W
+    are negative. Returns ``(degrees, resolution_deg)``: the value and the size of its last
+    written unit in degrees (0.1" is 1/36000°); unparseable values are NaN.
+    """
+    ext = _as_str(values).str.extract(_DEGREE_RE)
+    deg = pd.to_numeric(ext[1], errors="coerce").to_numpy(dtype=float)
+    mins = pd.to_numeric(ext[2], errors="coerce").to_numpy(dtype=float)
+    secs = pd.to_numeric(ext[3], errors="coerce").to_numpy(dtype=float)
+    hemi = ext[0].fillna(ext[4]).str.upper().to_numpy(dtype=object)
+    both = ext[0].notna().to_numpy(dtype=bool) & ext[4].notna().to_numpy(dtype=bool)
+    bad = both | (np.isfinite(mins) & ((mins >= 60) | (np.abs(deg) % 1 > 0)))
+    bad |= np.isfinite(secs) & (secs >= 60)
+    sign = np.where(deg < 0, -1.0, 1.0)
+    south_west = np.isin(hemi, ["S", "W"])
+    bad |= south_west & (deg < 0)
+    value = np.abs(deg) + np.nan_to_num(mins) / 60 + np.nan_to_num(secs) / 3600
+    value = np.where(south_west, -value, sign * value)
+    value[bad] = np.nan
+
+    def places(text: pd.Series) -> np.ndarray:
+        frac = text.str.extract(r"\.(\d+)$")[0]
+        return frac.fillna("").str.len().to_numpy(dtype=float)
+
+    res = np.where(
+        np.isfinite(secs),
+        10.0 ** -places(ext[3]) / 3600,
+        np.where(np.isfinite(mins), 10.0 ** -places(ext[2]) / 60, 10.0 ** -places(ext[1])),
+    )
+    res[~np.isfinite(value)] = np.nan
+    return value, res
+
+
 def parse_numbers(values: pd.Series) -> np.ndarray:
-    """Float array of a string column; non-numbers are NaN."""
-    return pd.to_numeric(_as_str(values), errors="coerce").to_numpy(dtype=float)
+    """Float array of a string column; non-numbers are NaN.
+
+    Values that are not plain numbers are read as written angles (:func:`parse_degrees`), so
+    ``1.5234W`` is ``-1.5234``.
+    """
+    s = _as_str(values)
+    out = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float).copy()
+    # only values that show they are angles (a hemisphere letter or a degree/minute mark)
+    marked = s.str.contains(_ANGLE_MARK, na=False).to_numpy(dtype=bool)
+    miss = ~np.isfinite(out) & marked
+    if miss.any():
+        out[miss] = parse_degrees(s[miss])[0]
+    return out
 
 
 def parse_gridrefs(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -167,12 +226,21 @@ def parse_wkt_points(values: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Seri
 
 
 def parse_pair_strings(values: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series]:
-    """``"a, b"`` strings to ``(ab (n, 2), a_text, b_text)`` in written order."""
-    ext = _as_str(values).str.extract(_PAIR_RE)
+    """``"a, b"`` strings to ``(ab (n, 2), a_text, b_text)`` in written order.
+
+    Also written angle pairs (``53°48'04.4"N 1°31'22.1"W``, ``53.80N, 1.52W``).
+    """
+    s = _as_str(values)
+    ext = s.str.extract(_PAIR_RE)
+    miss = ext[0].isna() & s.notna()
+    if miss.any():
+        alt = s[miss].str.extract(_DEGREE_PAIR_RE)
+        ext.loc[miss, 0] = alt[0]
+        ext.loc[miss, 1] = alt[4]
     ab = np.column_stack(
         [
-            pd.to_numeric(ext[0], errors="coerce").to_numpy(dtype=float),
-            pd.to_numeric(ext[1], errors="coerce").to_numpy(dtype=float),
+            parse_numbers(ext[0]),
+            parse_numbers(ext[1]),
         ]
     )
     return ab, ext[0], ext[1]
@@ -249,10 +317,20 @@ def _integer_resolution(text: pd.Series) -> np.ndarray:
 
 
 def degree_resolution_m(lon_text: pd.Series, lat_text: pd.Series, lat: np.ndarray) -> np.ndarray:
-    """Per-record precision in metres of lon/lat written with decimals (the coarser axis)."""
-    dlat = 10.0 ** (-_decimals(lat_text)) * M_PER_DEG
+    """Per-record precision in metres of lon/lat as written (the coarser axis).
+
+    Plain decimals by their places; written angles (DMS, hemisphere letters) by their last unit.
+    """
+
+    def unit_deg(text: pd.Series) -> np.ndarray:
+        plain = 10.0 ** (-_decimals(text))
+        written = parse_degrees(text)[1]
+        numeric = np.isfinite(pd.to_numeric(_as_str(text), errors="coerce").to_numpy(dtype=float))
+        return np.where(numeric, plain, np.where(np.isfinite(written), written, plain))
+
+    dlat = unit_deg(lat_text) * M_PER_DEG
     coslat = np.cos(np.radians(np.clip(np.nan_to_num(lat, nan=54.0), -89, 89)))
-    dlon = 10.0 ** (-_decimals(lon_text)) * M_PER_DEG * coslat
+    dlon = unit_deg(lon_text) * M_PER_DEG * coslat
     return np.fmax(dlat, dlon)
 
 
