@@ -114,7 +114,8 @@ _ANGLE = (
     r"(?:(\d+(?:\.\d+)?)\s*(?:'|′|’|m(?:in)?|\s)?\s*"
     r"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|”|''|s(?:ec)?)?)?)?\s*"
 )
-_ANGLE_MARK = r"[NSEWnsew°º'′’\"″”]"
+_DMS_MARK = r"[°º'′’\"″”]"
+_HEMISPHERE = r"[NSEWnsew]"
 _DEGREE_RE = re.compile(rf"^\s*([NSEW])?\s*{_ANGLE}([NSEW])?\s*$", re.IGNORECASE)
 _DEGREE_PAIR_RE = re.compile(
     rf"^\s*((?:[NSEW]\s*)?{_ANGLE}[NSEW]?)\s*[,;/]?\s*((?:[NSEW]\s*)?{_ANGLE}[NSEW]?)\s*$",
@@ -142,6 +143,8 @@ def parse_degrees(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     bad |= south_west & (deg < 0)
     value = np.abs(deg) + np.nan_to_num(mins) / 60 + np.nan_to_num(secs) / 3600
     value = np.where(south_west, -value, sign * value)
+    # an angle is at most 180 degrees, a latitude (N/S) at most 90: codes such as E05000819
+    bad |= (np.abs(value) > 180) | (np.isin(hemi, ["N", "S"]) & (np.abs(value) > 90))
     value[bad] = np.nan
 
     def places(text: pd.Series) -> np.ndarray:
@@ -157,6 +160,15 @@ def parse_degrees(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return value, res
 
 
+def _angle_marked(s: pd.Series) -> pd.Series:
+    """Values that show they are written angles: a degree/minute mark, or a hemisphere letter
+    beside a decimal number (a bare letter and integer, such as the postcode district "N1" or
+    a code "E05000819", is not)."""
+    return s.str.contains(_DMS_MARK, na=False) | (
+        s.str.contains(_HEMISPHERE, na=False) & s.str.contains(r"\d\.\d", na=False)
+    )
+
+
 def parse_numbers(values: pd.Series) -> np.ndarray:
     """Float array of a string column; non-numbers are NaN.
 
@@ -165,9 +177,7 @@ def parse_numbers(values: pd.Series) -> np.ndarray:
     """
     s = _as_str(values)
     out = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float).copy()
-    # only values that show they are angles (a hemisphere letter or a degree/minute mark)
-    marked = s.str.contains(_ANGLE_MARK, na=False).to_numpy(dtype=bool)
-    miss = ~np.isfinite(out) & marked
+    miss = ~np.isfinite(out) & _angle_marked(s).to_numpy(dtype=bool)
     if miss.any():
         out[miss] = parse_degrees(s[miss])[0]
     return out
@@ -232,7 +242,7 @@ def parse_pair_strings(values: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Ser
     """
     s = _as_str(values)
     ext = s.str.extract(_PAIR_RE)
-    miss = ext[0].isna() & s.notna()
+    miss = ext[0].isna() & _angle_marked(s)
     if miss.any():
         alt = s[miss].str.extract(_DEGREE_PAIR_RE)
         ext.loc[miss, 0] = alt[0]

@@ -34,7 +34,26 @@ def test_written_angles_are_read(text: str, value: float) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["abc", "Flat 5N", "12 5", "53°61'N", "N53.1S", "-1.5W", "", "5 Acacia Avenue"],
+    [
+        "abc",
+        "Flat 5N",
+        "12 5",
+        "53°61'N",
+        "N53.1S",
+        "-1.5W",
+        "",
+        "5 Acacia Avenue",
+        # area codes and other identifiers that begin with a hemisphere letter
+        "E05000819",
+        "E01006109",
+        "W04000001",
+        "S12000033",
+        "N95",
+        "N1",
+        "E14",
+        "SW1",
+        "181E",
+    ],
 )
 def test_non_angles_stay_missing(text: str) -> None:
     assert math.isnan(parse_numbers(pd.Series([text]))[0])
@@ -58,6 +77,12 @@ def test_precision_follows_the_last_written_unit() -> None:
 def test_angle_pairs_in_one_column(text: str, lat: float, lon: float) -> None:
     ab, _, _ = parse_pair_strings(pd.Series([text]))
     assert ab[0, 0] == pytest.approx(lat, abs=1e-4) and ab[0, 1] == pytest.approx(lon, abs=1e-4)
+
+
+@pytest.mark.parametrize("text", ["82667", "100012797623", "1234 5678", "Children's Choir"])
+def test_digits_are_not_split_into_angle_pairs(text: str) -> None:
+    ab, _, _ = parse_pair_strings(pd.Series([text]))
+    assert not bool(pd.notna(ab).all(axis=1)[0])
 
 
 def _home_visits(path: Path, rows: int = 300) -> list[str]:
