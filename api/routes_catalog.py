@@ -84,13 +84,8 @@ def validate_rulebook(
             raise HTTPException(422, payload.splitlines()[0][:500])
         return RulebookValidation(valid=False, error=payload.splitlines()[0][:500])
     if kind == "timeout":
-        raise HTTPException(422, f"rulebook validation exceeded {timeout_text()} seconds")
+        raise HTTPException(422, f"rulebook validation exceeded {VALIDATE_SECONDS:g} seconds")
     raise HTTPException(422, "the rulebook could not be validated")
-
-
-def timeout_text() -> str:
-    """The validation time limit, as shown in errors."""
-    return f"{VALIDATE_SECONDS:g}"
 
 
 def _validate_child(data: bytes, conn: Connection) -> None:
