@@ -6,7 +6,7 @@ true positive for entity E when E is both labelled and predicted, a false positi
 predicted but not labelled, a false negative when labelled but not predicted. ``DATE_TIME``
 predicted on a ``DATE_OF_BIRTH`` column is neither (a birth date is also a date).
 
-Usage (from outside the repository root, see notes/CONTRACT.md)::
+Usage (from outside the repository root, so that the installed package is imported)::
 
     cd /tmp && /work/main/.venv/bin/python /work/main/bench/eval_detection.py \
         [--datasets 40] [--rows 300] [--seed 7] [--pattern-only] [--json out.json] \

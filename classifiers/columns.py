@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
 from triage.context import RunContext
 from triage.models import Problem
@@ -70,8 +71,25 @@ CODED_MAX_DISTINCT = 50
 CODED_QI_KINDS = ("sex", "ethnicity", "marital_status", "occupation")
 #: NER share that confirms names under a generic "..._name" header
 GENERIC_NAME_MIN_NER = 0.5
-#: share of name-shaped values with a common forename that confirms names without NER
-FORENAME_MIN_SHARE = 0.5
+#: share of values corroborated by the name lexicons that confirms names (with NER support)
+LEXICON_MIN_SHARE = 0.5
+#: lexicon share that, with a name header or strong NER agreement, confirms names
+LEXICON_HINTED_SHARE = 0.3
+#: NER share needed beside a lexicon-corroborated column
+LEXICON_NER_SHARE = 0.3
+#: share of values with organisation or place words that vetoes names
+ORG_VETO_SHARE = 0.3
+#: a column of at most this many distinct values, each repeated over many rows, is categories
+CATEGORY_MAX_DISTINCT = 30
+CATEGORY_MIN_ROWS_PER_VALUE = 10
+#: labels: at most this many words, in all but this share of values, mostly capitalised
+LABEL_MAX_WORDS = 10
+LABEL_OUTLIER_SHARE = 0.1
+LABEL_TITLE_SHARE = 0.75
+#: share of shared mailboxes that makes an e-mail column an organisation's contact
+CONTACT_ROLE_SHARE = 0.6
+#: most share of persons' e-mails or mobile numbers in an organisation's contact column
+CONTACT_PERSON_SHARE = 0.2
 #: fewest distinct name-shaped values for PERSON without a name header ("Y"/"N" are not names)
 NAME_MIN_DISTINCT = 3
 #: rows drawn before taking distinct values, as a multiple of the sample size
@@ -115,7 +133,7 @@ class _Draft:
     sampled: int = 0
     qi_kind: str | None = None
     sensitive_kind: str | None = None
-    #: "ip" | "uprn" | "address" | "postcode" | "area" | "date" | None
+    #: "ip" | "uprn" | "address" | "postcode" | "area" | "date" | "contact" | None
     basis: str | None = None
     #: this column alone shows the dataset is about people
     person: bool = False
@@ -145,6 +163,10 @@ def _contextual_role(basis: str, person_related: bool) -> tuple[ColumnRole, str 
     if basis == "ip":
         role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.NONE
         return role, None, f"IP addresses: {role.value} because {about}"
+    if basis == "contact":
+        role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.NONE
+        what = "a person's contact details" if person_related else "an organisation's contact"
+        return role, None, f"contact details: {what} because {about}"
     if basis in ("uprn", "address"):
         role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.LOCATION
         return role, None, f"{basis}: {role.value} because {about}"
@@ -299,6 +321,34 @@ def _assign_entity(draft: _Draft, entity: Entity, header: str) -> None:
         draft.person = entity in PERSON_ENTITIES
 
 
+def _judge_contact(draft: _Draft, entity: Entity, header: str, values: list[str]) -> None:
+    """Shared mailboxes and landline numbers are contact details of organisations: their role
+    depends on whether the records are people (a person's e-mail or mobile always identifies)."""
+    n = len(values)
+    if voc.header_matches(voc.PERSONAL_CONTACT_HEADER, header):
+        draft.evidence.append(f"header {draft.name!r} names a person's contact details")
+        return
+    if entity == Entity.EMAIL_ADDRESS:
+        kinds = names.email_kinds(values)
+        if kinds["role"] < CONTACT_ROLE_SHARE * n or kinds["person"] > CONTACT_PERSON_SHARE * n:
+            draft.evidence.append(
+                f"{kinds['person']} of {n} sampled addresses are persons' and {kinds['role']} "
+                "shared mailboxes: persons' e-mail addresses"
+            )
+            return
+        note = f"{kinds['role']} of {n} sampled addresses are shared mailboxes (info@, foi@ ...)"
+    else:
+        digits = [re.sub(r"\D", "", v) for v in values]
+        mobiles = sum(1 for d in digits if d.startswith(("07", "447")))
+        if mobiles > CONTACT_PERSON_SHARE * n:
+            draft.evidence.append(f"{mobiles} of {n} sampled numbers are mobile numbers")
+            return
+        note = f"{n - mobiles} of {n} sampled numbers are landlines or switchboards"
+    draft.evidence.append(note)
+    draft.person = False
+    draft.basis = "contact"
+
+
 def _assign_date(draft: _Draft, header: str) -> None:
     if voc.header_matches(voc.BIRTH_HEADER, header):
         draft.entities = [e for e in draft.entities if e != Entity.DATE_TIME]
@@ -389,6 +439,8 @@ def _judge_column(
     best = _run_detectors(draft, header, values, detectors, problems)
     if best is not None:
         _assign_entity(draft, best[0], header)
+        if best[0] in (Entity.EMAIL_ADDRESS, Entity.PHONE_NUMBER):
+            _judge_contact(draft, best[0], header, values.astype(str).tolist())
         return draft
 
     strings = values.astype(str)
@@ -474,8 +526,11 @@ def _judge_column(
     lengths = strings.str.len().to_numpy(dtype=float)
     multiword = _share(strings.str.contains(r"\s\S", regex=True).to_numpy(dtype=bool))
     if voc.is_free_text(float(lengths.mean()), multiword):
-        _judge_free_text(draft, series, ctx, text, rng, problems)
-        return draft
+        label_note = _categories(series, n) or _labels(strings)
+        if label_note is None:
+            _judge_free_text(draft, series, ctx, text, rng, problems)
+            return draft
+        draft.evidence.append(label_note)
 
     # 9. header-only QI / sensitive kinds (values are categories, not measurements)
     sensitive = _header_kind(header, voc.HEADER_SENSITIVE)
@@ -506,8 +561,47 @@ def _judge_column(
         return draft
 
     # 10. person names
-    _judge_names(draft, header, strings, ctx, text, problems)
+    _judge_names(draft, header, strings, len(series), ctx, text, problems)
     return draft
+
+
+def _categories(series: pd.Series, sampled: int) -> str | None:
+    """Evidence that multi-word values are a short list of categories ("Provides 9 hours or
+    less unpaid care a week"), each repeated across many rows, or None."""
+    if sampled > CATEGORY_MAX_DISTINCT:
+        return None
+    counts = series.dropna().astype(str).value_counts()
+    if len(counts) > CATEGORY_MAX_DISTINCT or int(counts.min()) < CATEGORY_MIN_ROWS_PER_VALUE:
+        return None
+    return (
+        f"{len(counts)} distinct values, each repeated in at least {int(counts.min())} rows: "
+        "category labels, not free text"
+    )
+
+
+def _labels(strings: pd.Series) -> str | None:
+    """Evidence that long multi-word values are labels (names of places, organisations,
+    services: short title-case phrases, no sentences, few person names), or None for text."""
+    n = len(strings)
+    words = [str(v).split() for v in strings]
+    if sum(len(ws) > LABEL_MAX_WORDS for ws in words) > LABEL_OUTLIER_SHARE * n:
+        return None
+    sentences = strings.str.contains(r"[.!?]\s+\S+\s+[a-z]", regex=True).to_numpy(dtype=bool)
+    if _share(sentences) > LABEL_OUTLIER_SHARE:
+        return None
+    alpha = [w for ws in words for w in ws if w[:1].isalpha() and w.lower() not in voc.SMALL_WORDS]
+    capitalised = sum(1 for w in alpha if w[0].isupper())
+    if not alpha or capitalised < LABEL_TITLE_SHARE * len(alpha):
+        return None
+    heads = [re.split(r"\s[-\u2013(/&]|[,(]", str(v))[0].strip() for v in strings]
+    people = names.name_evidence(heads)
+    if people.person_share >= LEXICON_HINTED_SHARE:
+        return None
+    return (
+        f"{n} sampled distinct values are short title-case labels ({capitalised} of "
+        f"{len(alpha)} words capitalised, no sentences; {people.sentence()}): names of "
+        "places, organisations or services, not free text"
+    )
 
 
 def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: float) -> bool:
@@ -563,34 +657,17 @@ def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: 
     return False
 
 
-def _forename_share(values: list[str]) -> float:
-    """Share of ``values`` whose first word (after an honorific) is a common forename.
-
-    Places named after people ("Victoria Road", "Albert House") do not count.
-    """
-    if not values:
-        return 0.0
-    titles = re.compile(rf"^{voc.TITLES}\.?\s+")
-    hits = 0
-    for value in values:
-        words = titles.sub("", value.strip()).split()
-        if (
-            words
-            and words[0].strip(".,").lower() in voc.FORENAMES
-            and words[-1].strip(".,").lower() not in voc.PLACE_WORDS
-        ):
-            hits += 1
-    return hits / len(values)
-
-
 def _judge_names(
     draft: _Draft,
     header: str,
     strings: pd.Series,
+    rows: int,
     ctx: RunContext,
     text: TextAnalyzer | None,
     problems: list[Problem],
 ) -> None:
+    """PERSON only with corroboration: name-shaped values, the name lexicons, few organisation
+    or place words, a column that is not a short list of categories, and NER or a name header."""
     n = len(strings)
     # a name has at least two letters: single-letter codes ("Y", "N", "M") are not names
     shaped = _fullmatch(strings, voc.NAME_SHAPE) & (
@@ -610,37 +687,55 @@ def _judge_names(
         )
         return
     candidates = [str(c) for c in strings[shaped].iloc[: ctx.ner_sample_size].tolist()]
-    forename_share = _forename_share(candidates)
-    forenames = forename_share >= FORENAME_MIN_SHARE and not negative
-    forename_note = (
-        f"{round(forename_share * len(candidates))} of {len(candidates)} checked values "
-        "start with a common forename"
-    )
+    lexicon = names.name_evidence(candidates)
+    shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped"
+    forename_note = lexicon.sentence()
+    if lexicon.organisation_share >= ORG_VETO_SHARE and not name_hint:
+        draft.evidence.append(f"{shape_note}; {forename_note}: organisations or places")
+        return
+    corroborated = lexicon.person_share >= LEXICON_MIN_SHARE and not negative
+    if (
+        not name_hint
+        and not corroborated
+        and n <= CATEGORY_MAX_DISTINCT
+        and rows >= CATEGORY_MIN_ROWS_PER_VALUE * n
+    ):
+        draft.evidence.append(
+            f"{shape_note}; {forename_note}; {n} distinct values over {rows} rows: "
+            "categories (operators, types, places), not one person per record"
+        )
+        return
     ner = None
     if text is not None and candidates:
         ner = text.person_names(candidates)
-    shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped"
     if ner is not None:
         ner_count = int(np.asarray(ner, dtype=bool).sum())
         ner_share = ner_count / len(candidates)
         ner_note = f"NER tags {ner_count} of {len(candidates)} checked values as person names"
+        lexical = lexicon.person_share
         if (
             # a name header needs some support from the values: values win over headers
-            (name_hint and (forenames or ner_share >= GENERIC_NAME_MIN_NER))
-            or ner_share >= NAME_MIN_SHARE
-            or (generic_hint and ner_share >= GENERIC_NAME_MIN_NER)
-            or (forenames and ner_share >= GENERIC_NAME_MIN_NER)
+            (name_hint and (lexical >= LEXICON_HINTED_SHARE or ner_share >= GENERIC_NAME_MIN_NER))
+            or (corroborated and ner_share >= LEXICON_NER_SHARE)
+            or (ner_share >= NAME_MIN_SHARE and lexical >= LEXICON_HINTED_SHARE and not negative)
+            or (
+                generic_hint
+                and lexical >= LEXICON_HINTED_SHARE
+                and ner_share >= GENERIC_NAME_MIN_NER
+            )
         ):
             draft.entities.append(Entity.PERSON)
             draft.counts[Entity.PERSON] = shaped_count
             draft.role = ColumnRole.DIRECT_IDENTIFIER
             draft.person = True
             draft.evidence.append(
-                f"{shape_note}; {ner_note}; "
+                f"{shape_note}; {ner_note}; {forename_note}; "
                 f"{_hint_text(draft.name, name_hint or generic_hint, 'name')}"
             )
         else:
-            draft.evidence.append(f"{shape_note} but {ner_note}; not treated as names")
+            draft.evidence.append(
+                f"{shape_note} but {ner_note} and {forename_note}; not treated as names"
+            )
         return
     # no NER available
     missing = Problem(
@@ -650,7 +745,7 @@ def _judge_names(
         forces=Decision.REFER,
     )
     problems.append(missing)
-    if name_hint or generic_hint or forenames:
+    if name_hint or generic_hint or corroborated:
         draft.entities.append(Entity.PERSON)
         draft.counts[Entity.PERSON] = shaped_count
         draft.role = ColumnRole.DIRECT_IDENTIFIER

@@ -28,7 +28,9 @@ __all__ = [
     "NAME_HEADER_NEGATIVE",
     "NAME_SHAPE",
     "NUMERIC_VALUE",
+    "PERSONAL_CONTACT_HEADER",
     "PLACE_WORDS",
+    "SMALL_WORDS",
     "STREET_SUFFIXES",
     "TITLES",
     "VALUE_QI",
@@ -119,6 +121,16 @@ NAME_HEADER_NEGATIVE = (
 )
 BIRTH_HEADER = HEADER_QI["date_of_birth"]
 DATE_HEADER = HEADER_QI["event_date"]
+#: short words left lower case inside names of places and organisations
+SMALL_WORDS: frozenset[str] = frozenset(
+    ["of", "the", "and", "for", "in", "on", "at", "by", "to", "de", "la", "le", "du", "upon"]
+)
+#: headers of a person's own contact details (never an organisation's switchboard)
+PERSONAL_CONTACT_HEADER = (
+    rf"{_B}(mobile|mobile_number|personal|home_phone|home_email|private|resident|tenant"
+    rf"|client|patient|customer|caller|applicant|claimant|complainant|pupil|parent|carer"
+    rf"|next_of_kin|nok|emergency_contact)"
+)
 ADDRESS_HEADER = rf"{_B}(address|addr|address_line_?\d*|street|street_address|home_address){_E}"
 
 #: a capitalised name of 1-4 words (allowing O'Brien, Smith-Jones, initials)

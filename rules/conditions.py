@@ -1,6 +1,6 @@
 """CEL conditions: the facts schema, compilation (cached), load-time checks and evaluation.
 
-The facts are the CEL activation for one dataset (see ``notes/CONTRACT.md``, "Rulebooks")::
+The facts are the CEL activation for one dataset::
 
     destination, stage, dataset{name, rows, columns, person_related},
     columns[{name, role, entities, qi_kind, sensitive_kind}], roles{<role>: [column]},

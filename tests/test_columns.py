@@ -512,3 +512,70 @@ def test_council_referrals_primary_need(pattern_only: TextAnalyzer) -> None:
     assert col.role == ColumnRole.SENSITIVE_ATTRIBUTE
     assert col.sensitive_kind == "health"
     assert result.columns["full_name"].entities == (Entity.PERSON,)
+
+
+_MAILBOXES = ["info@podpoint.com", "enquiries@ubitricity.co.uk", "foi@trafford.gov.uk"] * 4
+_PERSON_MAILS = ["jane.smith@gmail.com", "olivia.harvey@outlook.com", "jsmith@yahoo.co.uk"] * 4
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "with_people", "role"),
+    [
+        # class 2: public contact details of organisations are not personal data
+        ("email", _MAILBOXES, False, ColumnRole.NONE),
+        (
+            "telephone",
+            ["0161 912 2122", "0161 912 5020", "01619122000"] * 4,
+            False,
+            ColumnRole.NONE,
+        ),
+        # ... but identify when the records are people
+        ("email", _MAILBOXES, True, ColumnRole.DIRECT_IDENTIFIER),
+        # persons' addresses and mobiles always identify
+        ("email", _PERSON_MAILS, False, ColumnRole.DIRECT_IDENTIFIER),
+        (
+            "phone",
+            ["07911 123456", "07824 556677", "07400 123456"] * 4,
+            False,
+            ColumnRole.DIRECT_IDENTIFIER,
+        ),
+        # a header naming a person's contact wins over shared-looking values
+        ("home_email", _MAILBOXES, False, ColumnRole.DIRECT_IDENTIFIER),
+    ],
+)
+def test_contact_details(
+    pattern_only: TextAnalyzer, header: str, values: list[str], with_people: bool, role: ColumnRole
+) -> None:
+    frame = pd.DataFrame({header: values})
+    if with_people:
+        frame["sex"] = ["Male", "Female", "Female"] * 4
+    col = classify_dataset(frame, RunContext(), pattern_only).columns[header]
+    assert col.role == role, col.evidence
+
+
+@pytest.mark.parametrize(
+    ("values", "free_text"),
+    [
+        # class 3: a short list of long category labels, each repeated, is not free text
+        (
+            [
+                "Provides no unpaid care",
+                "Provides 9 hours or less unpaid care a week",
+                "Provides 50 or more hours unpaid care a week",
+            ]
+            * 20,
+            False,
+        ),
+        # one-off sentences are free text, even beside a common boilerplate value
+        (
+            ["No comment"] * 40
+            + [f"Spoke to resident number {i} about the missed bin" for i in range(20)],
+            True,
+        ),
+    ],
+)
+def test_repeated_categories_are_not_free_text(
+    pattern_only: TextAnalyzer, values: list[str], free_text: bool
+) -> None:
+    col = classify_dataset(pd.DataFrame({"x": values}), RunContext(), pattern_only).columns["x"]
+    assert (col.role == ColumnRole.FREE_TEXT) is free_text, col.evidence
