@@ -79,6 +79,8 @@ LEXICON_HINTED_SHARE = 0.3
 LEXICON_NER_SHARE = 0.3
 #: share of values with organisation or place words that vetoes names
 ORG_VETO_SHARE = 0.3
+#: ... and under a name header ("name" of a site), when most values are organisations
+ORG_NAMED_SHARE = 0.6
 #: a column of at most this many distinct values, each repeated over many rows, is categories
 CATEGORY_MAX_DISTINCT = 30
 CATEGORY_MIN_ROWS_PER_VALUE = 10
@@ -690,7 +692,13 @@ def _judge_names(
     lexicon = names.name_evidence(candidates)
     shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped"
     forename_note = lexicon.sentence()
-    if lexicon.organisation_share >= ORG_VETO_SHARE and not name_hint:
+    if lexicon.organisation_share >= ORG_VETO_SHARE and (
+        not name_hint
+        or (
+            lexicon.organisation_share >= ORG_NAMED_SHARE
+            and lexicon.person_share < LEXICON_HINTED_SHARE
+        )
+    ):
         draft.evidence.append(f"{shape_note}; {forename_note}: organisations or places")
         return
     corroborated = lexicon.person_share >= LEXICON_MIN_SHARE and not negative

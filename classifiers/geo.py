@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from triage.classifiers.subject import Subject, judge_subject
 from triage.models import Problem
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ M_PER_DEG = 111_320.0
 MIN_SHARE = 0.9
 
 Kind = Literal["lonlat", "bng", "xy", "wkt", "pair_string", "gridref"]
-Subject = Literal["people", "assets", "unknown"]
 
 _LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 
@@ -471,7 +471,7 @@ class GeoAssessment:
     precision_m
         Median precision in metres (decimals, grid rounding, grid-reference digits, snapping).
     subject
-        ``people``, ``assets`` or ``unknown``.
+        ``people``, ``assets`` or ``unknown`` (``classifiers.subject``).
     cell_m
         Cell size (metres) used for spatial k-anonymity: the precision, at least 1 m.
     k_min
@@ -502,6 +502,8 @@ class GeoAssessment:
     share_density_below_k: float | None = None
     problems: tuple[Problem, ...] = ()
     points_bng: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: what decided the subject, in one sentence
+    subject_evidence: str = ""
 
     @property
     def has_points(self) -> bool:
@@ -712,47 +714,6 @@ def read_points(
 # subject and k-anonymity
 # --------------------------------------------------------------------------------------------
 
-_PEOPLE = re.compile(
-    r"incident|victim|client|resident|home|service_?user|patient|offender|suspect|person|"
-    r"people|household|tenant|pupil|child|casualt|complainant|referral|safeguard|domestic|"
-    r"(?:^|_)dob(?:_|$)|date_of_birth|(?:^|_)name(?:_|$)|address|asb|crime|carer|claimant"
-)
-_ASSETS = re.compile(
-    r"asset|(?:^|_)light|lamp|lantern|column|camera|cctv|charger|charge_?point|(?:^|_)ev(?:_|$)|"
-    r"sensor|substation|(?:^|_)bin(?:_|$)|hydrant|bollard|signal|(?:^|_)sign(?:_|$)|bench|meter|"
-    r"pole|mast|beacon|kiosk|cabinet|feeder|pump|valve|(?:^|_)gate(?:_|$)|bridge|culvert|"
-    r"air_?quality|monitor|device|equipment|installation|(?:^|_)unit_?id"
-)
-
-
-def infer_subject(frame: pd.DataFrame, name: str = "", sample: int = 200) -> Subject:
-    """``people`` / ``assets`` / ``unknown`` from headers, dataset name and short values.
-
-    Each header (or the name) matching a people hint scores 2, an asset hint 2; distinct short
-    values of text columns score 1 per hint word. The larger score wins; ties are unknown.
-    """
-    people = assets = 0
-    for text in [name, *map(str, frame.columns)]:
-        norm = _norm(text)
-        people += 2 * bool(_PEOPLE.search(norm))
-        assets += 2 * bool(_ASSETS.search(norm))
-    for c in frame.columns:
-        s = frame[c].dropna()
-        if s.empty:
-            continue
-        vals = pd.Series(s.astype(str).unique()[:sample])
-        vals = vals[vals.str.len() < 60]
-        if vals.empty or vals.str.fullmatch(r"[\d\s.,;:+\-/()A-Za-z]*\d[\d\s.,;:+\-/()]*").all():
-            continue
-        normed = vals.str.lower().str.replace(r"[^a-z0-9]+", "_", regex=True)
-        people += int(normed.str.contains(_PEOPLE).sum() > 0)
-        assets += int(normed.str.contains(_ASSETS).sum() > 0)
-    if people > assets:
-        return "people"
-    if assets > people:
-        return "assets"
-    return "unknown"
-
 
 def _cell_codes(bng: np.ndarray, cell: float) -> np.ndarray:
     ij = np.floor(bng / cell).astype(np.int64)
@@ -805,6 +766,7 @@ def assess_geo(
     density: np.ndarray | None = None,
     sample: int = 2_000,
     person_related: bool = False,
+    declared_subject: str | None = None,
 ) -> GeoAssessment:
     """Assess the points of one dataset.
 
@@ -826,14 +788,16 @@ def assess_geo(
     sample
         Values examined per column for detection.
     person_related
-        The column classifier's verdict (``DatasetClassification.person_related``): an
-        ``unknown`` subject becomes ``people`` (errs towards protecting people).
+        The column classifier's verdict (``DatasetClassification.person_related``): evidence
+        that the points are people's.
+    declared_subject
+        The triage answer ``record_subject`` (``people``, ``places_or_assets``, ``unsure``),
+        which decides the subject when given.
     """
     pairs = find_coordinate_columns(frame, crs_hint=crs_hint, sample=sample)
     problems: list[Problem] = []
-    subject = infer_subject(frame, name)
-    if subject == "unknown" and person_related:
-        subject = "people"
+    judged = judge_subject(frame, name, declared=declared_subject, person_related=person_related)
+    subject = judged.subject
     if not pairs:
         if geo_file and crs_hint is None:
             problems.append(
@@ -843,7 +807,18 @@ def assess_geo(
                     dataset=name or None,
                 )
             )
-        return GeoAssessment((), crs_hint, 0, 0, 0, None, subject, k, problems=tuple(problems))
+        return GeoAssessment(
+            (),
+            crs_hint,
+            0,
+            0,
+            0,
+            None,
+            subject,
+            k,
+            problems=tuple(problems),
+            subject_evidence=judged.sentence(),
+        )
     cc = pairs[0]
     if geo_file and crs_hint is None:
         guess = f"; values look like EPSG:{cc.crs}" if cc.crs else ""
@@ -912,4 +887,5 @@ def assess_geo(
         share_density_below_k=extra.get("share_density_below_k"),
         problems=tuple(problems),
         points_bng=pts.bng,
+        subject_evidence=judged.sentence(),
     )

@@ -311,6 +311,7 @@ class Engine:
             k=self.k_target,
             density=self.density,
             person_related=classification.person_related,
+            declared_subject=self.context.get("record_subject"),
         )
         weakness = detect_weaknesses(frame)
         near = (
@@ -973,7 +974,7 @@ def _place_findings(
                     if geo.cell_m and geo.k_min is not None
                     else ""
                 )
-                + ".",
+                + f"; {geo.subject_evidence}.",
                 count=geo.n_points,
             )
         )

@@ -1,0 +1,164 @@
+"""Whose points are they: people (homes) or public assets, and the evidence that decided it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from triage.classifiers.subject import judge_subject
+from triage.context import NlpSettings, RunContext
+from triage.dataset import Dataset
+from triage.engine import Engine
+from triage.questionnaire import builtin_questionnaire, load_answers
+from triage.rules import builtin_rulebook
+from triage.vocab import Decision, Destination
+
+N = 40
+LAT = [f"{53.38 + i * 0.0013:.6f}" for i in range(N)]
+LON = [f"{-2.35 - i * 0.0017:.6f}" for i in range(N)]
+
+
+def _frame(**columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({**columns, "lat": LAT, "lon": LON}, dtype="str")
+
+
+def _cycle(values: list[str]) -> list[str]:
+    return [values[i % len(values)] for i in range(N)]
+
+
+# class 1: points that stand for where a person lives, without a name column
+HOMES = [
+    (
+        "telecare_installations.csv",
+        _frame(
+            install_ref=[f"TC{i:05d}" for i in range(N)],
+            equipment_type=_cycle(["Pendant alarm", "Falls detector", "Smoke detector"]),
+            installed=_cycle(["2024-01-05", "2024-02-11", "2024-03-19"]),
+        ),
+    ),
+    (
+        "home_adaptations_2024.csv",
+        _frame(
+            case_id=[f"HA{i}" for i in range(N)],
+            works=_cycle(["Stairlift", "Level access shower", "Ramp", "Grab rails"]),
+        ),
+    ),
+    ("export.csv", _frame(ref=[str(i) for i in range(N)], blue_badge_type=_cycle(["A", "B"]))),
+    (
+        "waste_rounds.csv",
+        _frame(
+            uprn_ref=[f"R{i}" for i in range(N)],
+            service=_cycle(["Assisted collection", "Assisted bin collection"]),
+        ),
+    ),
+    (
+        "visits.csv",
+        _frame(ref=[str(i) for i in range(N)], care_package=_cycle(["Daily", "Weekly"])),
+    ),
+]
+# ... and public assets at public addresses, with organisation-shaped names
+ASSETS = [
+    (
+        "ev_chargepoints.csv",
+        _frame(name=_cycle(["Tesco Extra - Altrincham", "Sale Leisure Centre", "Stretford Mall"])),
+    ),
+    ("data.csv", _frame(site=_cycle(["Altrincham Library", "Sale Library", "Coppice Library"]))),
+    (
+        "care_homes.csv",
+        _frame(provider=_cycle(["Future Directions CIC", "Maria Mallaband 16 Limited"])),
+    ),
+    ("childrens_centres.csv", _frame(name=_cycle(["Partington Children's Centre"]))),
+    ("police_stations.csv", _frame(station=_cycle(["Stretford Police Station"]))),
+    ("highway_trees.csv", _frame(treeID=[f"T{i}" for i in range(N)], species=_cycle(["Tilia"]))),
+    ("street_lighting.csv", _frame(column_id=[f"L{i}" for i in range(N)], lamp=_cycle(["LED"]))),
+    ("litter_bins.csv", _frame(bin_id=[f"B{i}" for i in range(N)])),
+    ("defibrillators.csv", _frame(Location=_cycle(["Acre Hall Primary School", "AECOM"]))),
+]
+
+
+@pytest.mark.parametrize(("name", "frame"), HOMES, ids=[h[0] for h in HOMES])
+def test_homes_of_people_are_people_points(name: str, frame: pd.DataFrame) -> None:
+    judged = judge_subject(frame, name)
+    assert judged.subject == "people", judged.sentence()
+
+
+@pytest.mark.parametrize(("name", "frame"), ASSETS, ids=[a[0] for a in ASSETS])
+def test_public_assets_are_assets(name: str, frame: pd.DataFrame) -> None:
+    judged = judge_subject(frame, name)
+    assert judged.subject == "assets", judged.sentence()
+
+
+def test_home_addresses_are_not_facilities() -> None:
+    frame = _frame(address=_cycle(["12 Acacia Road, Sale", "Flat 2, Albert Court, Urmston"]))
+    assert judge_subject(frame, "list.csv").subject == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("answer", "subject"),
+    [("people", "people"), ("places_or_assets", "assets"), ("unsure", "unknown")],
+)
+def test_a_declared_answer_decides(answer: str, subject: str) -> None:
+    judged = judge_subject(ASSETS[0][1], ASSETS[0][0], declared=answer)
+    assert judged.subject == subject
+    assert "record_subject" in judged.sentence()
+
+
+def test_the_evidence_names_what_decided() -> None:
+    judged = judge_subject(HOMES[0][1], HOMES[0][0])
+    assert "telecare" in judged.sentence()
+
+
+# ---------------------------------------------------------------- through the open-data rules
+
+CTX = RunContext(nlp=NlpSettings(model=None))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _check(name: str, frame: pd.DataFrame, record_subject: str | None = None):
+    answers = None
+    if record_subject is not None:
+        path = ROOT / "examples" / "context" / "open-data.yaml"
+        text = path.read_text(encoding="utf-8") + f"  record_subject: {record_subject}\n"
+        tmp = Path(pytest.importorskip("tempfile").mkdtemp()) / "answers.yaml"
+        tmp.write_text(text, encoding="utf-8")
+        answers = load_answers(tmp, builtin_questionnaire(), Destination.OPEN_DATA)
+    rb = builtin_rulebook(Destination.OPEN_DATA)
+    dataset = Dataset(name=name, sha256="0" * 64, format="csv", frame=frame)
+    return Engine(rb, CTX, None, answers=answers).check([dataset]).report
+
+
+def _fired(report) -> set[str]:
+    return {r.rule for r in report.rules_fired}
+
+
+def test_telecare_points_are_coarsened_for_open_data() -> None:
+    report = _check(*HOMES[0])
+    assert report.decision is Decision.RELEASE_WITH_CHANGES
+    assert "people-points-too-precise" in _fired(report)
+
+
+def test_chargepoints_keep_their_precision() -> None:
+    report = _check(*ASSETS[0])
+    assert report.decision is Decision.RELEASE, _fired(report)
+    (finding,) = [f for f in report.findings if f.kind == "point_locations"]
+    assert "subject assets" in finding.message
+
+
+def test_unsure_refers_naming_the_question() -> None:
+    frame = _frame(ref=[str(i) for i in range(N)])
+    report = _check("points.csv", frame)
+    assert report.decision is Decision.REFER
+    assert "points-subject-unknown" in _fired(report)
+    (rule,) = [r for r in report.rules_fired if r.rule == "points-subject-unknown"]
+    assert "record_subject" in rule.rationale
+
+
+@pytest.mark.parametrize(
+    ("answer", "decision"),
+    [("people", Decision.RELEASE_WITH_CHANGES), ("places_or_assets", Decision.RELEASE)],
+)
+def test_the_answer_settles_unknown_points(answer: str, decision: Decision) -> None:
+    report = _check("points.csv", _frame(ref=[str(i) for i in range(N)]), answer)
+    assert report.decision is decision, _fired(report)
