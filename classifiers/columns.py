@@ -88,6 +88,8 @@ CATEGORY_MIN_ROWS_PER_VALUE = 10
 LABEL_MAX_WORDS = 10
 LABEL_OUTLIER_SHARE = 0.1
 LABEL_TITLE_SHARE = 0.75
+#: share of sampled rows of a free-text column naming people that makes the records personal
+TEXT_PERSON_MIN_SHARE = 0.1
 #: share of shared mailboxes that makes an e-mail column an organisation's contact
 CONTACT_ROLE_SHARE = 0.6
 #: most share of persons' e-mails or mobile numbers in an organisation's contact column
@@ -537,6 +539,11 @@ def _judge_column(
     # 9. header-only QI / sensitive kinds (values are categories, not measurements)
     sensitive = _header_kind(header, voc.HEADER_SENSITIVE)
     states = int(lowered.isin(voc.GENERIC_STATE_VALUES).to_numpy(dtype=bool).sum())
+    if sensitive is not None and voc.header_matches(voc.ORGANISATION_HEADER, header):
+        draft.evidence.append(
+            f"header {draft.name!r} suggests {sensitive} but names an organisation or service"
+        )
+        sensitive = None
     if sensitive is not None and states / n >= VOCAB_MIN_SHARE:
         # "condition": good / poor rates a thing, not a person's health
         draft.evidence.append(
@@ -802,7 +809,11 @@ def _judge_free_text(
         + (f"; rows with entities: {summary}" if summary else "; no entities found")
         + ("" if text.model_name else " (pattern-only: no NER model)")
     )
-    draft.person = any(e in PERSON_ENTITIES for e in counts)
+    # a text makes its records about people when people appear in a good share of them: a
+    # donor thanked in one note of a list of defibrillators does not (the text itself is still
+    # treated by the free-text rules)
+    personal_rows = sum(1 for spans in found if any(s.entity in PERSON_ENTITIES for s in spans))
+    draft.person = personal_rows >= TEXT_PERSON_MIN_SHARE * max(len(rows), 1)
     if not text.model_name:
         problems.append(
             Problem(

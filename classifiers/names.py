@@ -201,6 +201,24 @@ def is_person_name(value: str) -> bool:
     return len(words) >= 2 and len(first) == 1 and last in surnames
 
 
+_MENTION_TITLE = re.compile(rf"^(?:{voc.TITLES}|Councillor|Cllr)\.?\s+\S", re.IGNORECASE)
+
+
+def is_name_mention(fragment: str) -> bool:
+    """True when a PERSON span found by NER in text is supported outside the model: an
+    honorific ("Cllr Butt"), a known given name, or a known surname last; organisation and
+    place words veto ("Hand on Heart Charity", "Dunsters Farm")."""
+    if _MENTION_TITLE.match(fragment.strip()):
+        return True
+    if is_organisation_name(fragment):
+        return False
+    words = _tokens(fragment)
+    if not words:
+        return False
+    given, surnames = lexicons()
+    return any(w in given for w in words) or words[-1] in surnames
+
+
 def name_evidence(values: Sequence[str]) -> NameEvidence:
     """Count person-like and organisation-like values among ``values``."""
     person = sum(1 for v in values if is_person_name(v))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
 from triage.classifiers.nlp import load_spacy
 from triage.context import NlpSettings
@@ -132,49 +133,80 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
       lower-case letter (acronyms); relabelled LOCATION when its last word is a street suffix
       ("Albert Grove") or it follows a street address and a comma ("12 High Street, Bolton");
       a one-word span opening a sentence is dropped unless it is a common forename (the small
-      spaCy model tags sentence-opening nouns such as "Bin not collected." as names).
+      spaCy model tags sentence-opening nouns such as "Bin not collected." as names); any other
+      span needs the name lexicons' support (``names.is_name_mention``: "Smart Food" and
+      "Hand on Heart Charity" are not people).
     * LOCATION: a one-word sentence opener and a generic public building ("the Town Hall",
-      ``PUBLIC_BUILDINGS``) are dropped; a span starting with a common forename and not
-      ending in a street suffix is relabelled PERSON ("Leanne Rees").
+      ``PUBLIC_BUILDINGS``) are dropped; a span starting with a common forename (or a name
+      the lexicons support) and not ending in a street suffix is relabelled PERSON ("Leanne
+      Rees").
     * DATE_TIME: kept only with a digit or a month/day name and no street suffix.
     """
     out: list[TextSpan] = []
     for span in spans:
-        entity = span.entity
         fragment = text[span.start : span.end]
         words = _words(fragment)
-        last = words[-1].lower() if words else ""
-        first = words[0].lower() if words else ""
-        if entity == Entity.PERSON:
-            if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
-                continue
-            before = _AFTER_STREET.search(text[: span.start])
-            titled = re.match(voc.TITLES + r"\b", fragment) is not None
-            after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
-            if not titled and (last in voc.STREET_SUFFIXES or after_street):
-                entity = Entity.LOCATION
-            elif first not in voc.FORENAMES and _sentence_initial_word(text, span):
-                continue
-        elif entity == Entity.LOCATION:
-            if _sentence_initial_word(text, span) and first not in voc.FORENAMES:
-                continue
-            if _public_building(fragment):
-                continue
-            if (
-                first in voc.FORENAMES
-                and last not in voc.STREET_SUFFIXES
-                and len(words) <= 3
-                and not re.search(r"\d", fragment)
-            ):
-                entity = Entity.PERSON
-        elif entity == Entity.DATE_TIME and (
+        entity: Entity | None = span.entity
+        if span.entity == Entity.PERSON:
+            entity = _person_entity(text, span, fragment, words)
+        elif span.entity == Entity.LOCATION:
+            entity = _location_entity(text, span, fragment, words)
+        elif span.entity == Entity.DATE_TIME and (
             not _DATE_WORD.search(fragment) or any(w.lower() in voc.STREET_SUFFIXES for w in words)
         ):
+            entity = None
+        if entity is None:
             continue
         out.append(
             span if entity == span.entity else TextSpan(entity, span.start, span.end, span.score)
         )
     return out
+
+
+#: one to three capitalised words after a span ("'s Mayoral Charity", " Limited")
+_FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:\s+[A-Z&][\w&'\u2019-]*){1,3})")
+
+
+def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -> Entity | None:
+    """PERSON, LOCATION (a street) or None (not a name) for a PERSON span."""
+    if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
+        return None
+    last = words[-1].lower() if words else ""
+    first = words[0].lower() if words else ""
+    before = _AFTER_STREET.search(text[: span.start])
+    titled = re.match(voc.TITLES + r"\b", fragment) is not None
+    after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
+    if not titled and (last in voc.STREET_SUFFIXES or after_street):
+        return Entity.LOCATION
+    if first not in voc.FORENAMES and _sentence_initial_word(text, span):
+        return None
+    following = _FOLLOWING.match(text, span.end)
+    if following and names.is_organisation_name(following.group(1)):
+        return None  # part of an organisation's name: "Councillor Butt's Mayoral Charity"
+    if not titled and not names.is_name_mention(fragment):
+        return None
+    return Entity.PERSON
+
+
+def _location_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -> Entity | None:
+    """LOCATION, PERSON ("Leanne Rees") or None (a generic public building) for a LOCATION
+    span."""
+    lowered = [w.lower() for w in words]
+    first = lowered[0] if lowered else ""
+    last = lowered[-1] if lowered else ""
+    if _sentence_initial_word(text, span) and first not in voc.FORENAMES:
+        return None
+    if _public_building(fragment):
+        return None
+    digit = re.search(r"\d", fragment) is not None
+    if (
+        not digit
+        and last not in voc.STREET_SUFFIXES
+        and len(words) <= 3
+        and (first in voc.FORENAMES or names.is_person_name(fragment))
+    ):
+        return Entity.PERSON
+    return Entity.LOCATION
 
 
 def _public_building(fragment: str) -> bool:

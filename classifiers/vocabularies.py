@@ -28,6 +28,7 @@ __all__ = [
     "NAME_HEADER_NEGATIVE",
     "NAME_SHAPE",
     "NUMERIC_VALUE",
+    "ORGANISATION_HEADER",
     "PERSONAL_CONTACT_HEADER",
     "PLACE_WORDS",
     "SMALL_WORDS",
@@ -126,6 +127,13 @@ SMALL_WORDS: frozenset[str] = frozenset(
     ["of", "the", "and", "for", "in", "on", "at", "by", "to", "de", "la", "le", "du", "upon"]
 )
 #: headers of a person's own contact details (never an organisation's switchboard)
+#: headers whose last word names an organisation or a service ("health_and_wellbeing_board",
+#: "nhs_trust", "mental_health_service"): their values name a body, not a person's attribute
+ORGANISATION_HEADER = (
+    r"_(board|boards|trust|trusts|authority|provider|providers|team|ccg|icb|council|department"
+    r"|organisation|organization|body|agency|partnership|practice|surgery|hospital|centre"
+    r"|center|service|services|office|clinic)$"
+)
 PERSONAL_CONTACT_HEADER = (
     rf"{_B}(mobile|mobile_number|personal|home_phone|home_email|private|resident|tenant"
     rf"|client|patient|customer|caller|applicant|claimant|complainant|pupil|parent|carer"

@@ -220,3 +220,68 @@ def test_long_3d_with_blank_and_all_totals_end_to_end():
     assert hi - lo >= 2 - 1e-6
     out, changed = write_back(frame, t, res.suppressed)
     assert changed == int(res.suppressed.sum()) and (out["people"] == "[c]").sum() == changed
+
+
+# class 3 of real-data failures: counts by area code are aggregate tables, not microdata
+_AREAS = [f"E0100{5000 + i}" for i in range(12)]
+
+
+@pytest.mark.parametrize(
+    ("frame", "dims"),
+    [
+        # an area name beside its code is a label of one dimension (wide: two measures)
+        (
+            pd.DataFrame(
+                {
+                    "lsoa_code": _AREAS,
+                    "lsoa_name": [f"Trafford {i:03d}A" for i in range(12)],
+                    "Benefit claimants over 65": [str(3 + 7 * i) for i in range(12)],
+                    "Households": [str(500 + i) for i in range(12)],
+                }
+            ),
+            ["lsoa_code", "column"],
+        ),
+        # constants (period, unit) describe every cell without splitting them (long)
+        (
+            pd.DataFrame(
+                {
+                    "area_code": [a for a in _AREAS for _ in range(3)],
+                    "period": ["2021"] * 36,
+                    "unpaid_care": ["None", "1-19 hours", "20+ hours"] * 12,
+                    "unit": ["Persons"] * 36,
+                    "value": [str(i * 5 % 97) for i in range(36)],
+                }
+            ),
+            ["area_code", "unpaid_care"],
+        ),
+    ],
+)
+def test_counts_by_area_are_tables(frame: pd.DataFrame, dims: list[str]) -> None:
+    table = recognise_table(frame, "t")
+    assert table is not None
+    assert [d.name for d in table.dimensions] == dims
+
+
+def test_count_table_with_a_sensitive_header_is_checked_for_small_cells() -> None:
+    from triage.context import NlpSettings, RunContext
+    from triage.dataset import Dataset
+    from triage.engine import Engine
+    from triage.rules import builtin_rulebook
+    from triage.vocab import Decision, Destination
+
+    frame = pd.DataFrame(
+        {
+            "lsoa_code": _AREAS,
+            "lsoa_name": [f"Trafford {i:03d}A" for i in range(12)],
+            "Benefit claimants over 65": [
+                str(v) for v in [2, 30, 41, 55, 3, 60, 72, 18, 25, 90, 33, 47]
+            ],
+        }
+    )
+    rb = builtin_rulebook(Destination.OPEN_DATA)
+    dataset = Dataset(name="c.csv", sha256="0" * 64, format="csv", frame=frame)
+    report = Engine(rb, RunContext(nlp=NlpSettings(model=None)), None).check([dataset]).report
+    fired = {r.rule for r in report.rules_fired}
+    assert report.decision is Decision.RELEASE_WITH_CHANGES, fired
+    assert "small-cells" in fired
+    assert not [f for f in report.findings if f.kind == "special_category_data"]

@@ -51,6 +51,35 @@ def test_sentences(analyzer: TextAnalyzer, sentence: str, entity: Entity, expect
     assert expected in found.get(entity, []), found
 
 
+# class 2 of real-data failures: organisations and company names are not people in text
+NOT_PEOPLE = [
+    "Purchase Smart Food for catering provisions",
+    "Scheme: Funded by Councillor Butt's Mayoral Charity",
+    "Scheme: Funded by (http://www.handonheart.org) Hand on Heart Charity",
+    "Credit Voucher Dunsters Farm Limited for catering provisions",
+]
+PEOPLE_IN_TEXT = [
+    ("Donated in memory of Eddie Rowley by his family and friends", "Rowley"),
+    ("Complaint from Mrs Janet Whitcombe about the park.", "Whitcombe"),
+    ("Spoke to Cllr Patel about the bins.", "Patel"),
+]
+
+
+@pytest.mark.parametrize("sentence", NOT_PEOPLE)
+def test_organisations_are_not_people(analyzer: TextAnalyzer, sentence: str) -> None:
+    [spans] = analyzer.analyze([sentence])
+    assert Entity.PERSON not in _found(spans, sentence)
+
+
+@pytest.mark.parametrize(("sentence", "surname"), PEOPLE_IN_TEXT)
+def test_people_in_text_are_still_found(
+    analyzer: TextAnalyzer, sentence: str, surname: str
+) -> None:
+    [spans] = analyzer.analyze([sentence])
+    found = _found(spans, sentence)
+    assert any(surname in p for p in found.get(Entity.PERSON, [])), found
+
+
 def test_uk_phone_is_not_a_date(analyzer: TextAnalyzer) -> None:
     text = "Ring 020 7946 0958 after lunch."
     [spans] = analyzer.analyze([text])

@@ -754,6 +754,8 @@ class Engine:
             if table is not None:
                 self._tables[d.name] = self._protect_table(d.name, table)
             found = classify_dataset(d.frame, self.ctx, self.text)
+            if table is not None:
+                found = _counts_of_table(found, table)
             classifications[d.name] = _with_coordinates(d, found, self.k_target)
         self._find_differencing()
         subs = [SubmissionDataset(d.name, d.frame, classifications[d.name]) for d in datasets]
@@ -928,6 +930,32 @@ def _data_class(
 
 def _replace(col: ColumnClassification, **changes: Any) -> ColumnClassification:
     return dataclasses.replace(col, **changes)
+
+
+def _counts_of_table(classification: DatasetClassification, table: Table) -> DatasetClassification:
+    """The value columns of an aggregate table are counts or magnitudes, not a person's
+    attribute: "Benefit claimants over 65" by area is protected by small-cell suppression."""
+    measures = {column for _, column in table.cell_map.values()}
+    columns = dict(classification.columns)
+    for name in measures:
+        col = columns.get(name)
+        if col is None or col.role not in (
+            ColumnRole.SENSITIVE_ATTRIBUTE,
+            ColumnRole.QUASI_IDENTIFIER,
+        ):
+            continue
+        columns[name] = dataclasses.replace(
+            col,
+            role=ColumnRole.NONE,
+            qi_kind=None,
+            sensitive_kind=None,
+            evidence=(
+                *col.evidence,
+                f"values of the {table.kind} table over "
+                f"{', '.join(d.name for d in table.dimensions)}: judged by their cells",
+            ),
+        )
+    return dataclasses.replace(classification, columns=columns)
 
 
 def _with_coordinates(

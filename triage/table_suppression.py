@@ -463,7 +463,7 @@ def table_findings(dataset: str, table: Table, result: SuppressionResult) -> lis
     out: list[Finding] = []
     n_primary = int(result.primary.sum())
     if n_primary:
-        rules = ", ".join(f"{k}: {v}" for k, v in sorted(result.by_rule.items()) if v)
+        rules = ", ".join(f"{k} rule: {v}" for k, v in sorted(result.by_rule.items()) if v)
         out.append(
             Finding(
                 kind="small_cells",

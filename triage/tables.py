@@ -323,16 +323,44 @@ def _wide_kind(hint: str, raw: pd.Series) -> TableKind:
 MAX_TABLE_ROWS = 50_000
 
 
+def _dimensions(frame: pd.DataFrame, categorical: list[Any]) -> list[Any]:
+    """The categorical columns that are dimensions: labels that map one to one onto an
+    earlier dimension ("area_name" beside "area_code") describe cells without splitting them."""
+    kept: list[Any] = []
+    for col in categorical:
+        values = frame[col].astype(str)
+        if any(_one_to_one(frame[k].astype(str), values) for k in kept):
+            continue
+        kept.append(col)
+    return kept
+
+
+def _kind_from_constants(frame: pd.DataFrame, constants: list[Any]) -> TableKind | None:
+    """``count`` when a constant column says what a generic "value" counts ("measure: Count",
+    "unit: Persons"), else None (the measure's header and values decide)."""
+    said = " ".join(str(frame[c].iloc[0]) for c in constants if len(frame[c]))
+    if _COUNT_HINT.search(said) and not _MAGNITUDE_HINT.search(said):
+        return "count"
+    return None
+
+
+def _one_to_one(a: pd.Series, b: pd.Series) -> bool:
+    pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+    return len(pairs) == a.nunique() == b.nunique()
+
+
 def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
     """Recognise a long or wide count/magnitude table in a frame of strings; None if not a table.
 
     Long: categorical columns + one numeric value column (+ optional contributors column), one row
-    per cell. Wide: one categorical column + at least two numeric columns.
+    per cell. Wide: one categorical column + at least two numeric columns. Constant columns and
+    labels of a dimension (an area name beside its code) are not dimensions.
     """
     if frame.shape[0] < 2 or frame.shape[1] < 2 or frame.shape[0] > MAX_TABLE_ROWS:
         return None
-    numeric = [c for c in frame.columns if _parse_numbers(frame[c]) is not None]
-    categorical = [c for c in frame.columns if c not in numeric]
+    varying = [c for c in frame.columns if frame[c].nunique(dropna=False) > 1]
+    numeric = [c for c in varying if _parse_numbers(frame[c]) is not None]
+    categorical = _dimensions(frame, [c for c in varying if c not in numeric])
     if not numeric:
         return None
     contrib = [c for c in numeric if _CONTRIB_HINT.search(str(c))]
@@ -346,6 +374,7 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
             measures[0],
             name=name,
             contributors=contrib[0] if contrib else None,
+            kind=_kind_from_constants(frame, [c for c in frame.columns if c not in varying]),
         )
     return None
 
