@@ -28,6 +28,7 @@ REGISTRY: dict[str, str] = {
     "aggregate_h3": "triage.redaction.spatial:AggregateH3",
     "donut_geomask": "triage.redaction.spatial:DonutGeomask",
     "drop_near_sites": "triage.redaction.spatial:DropNearSites",
+    "escape_formulas": "triage.redaction.escape_formulas:EscapeFormulas",
 }
 
 

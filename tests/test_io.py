@@ -15,10 +15,9 @@ from openpyxl import Workbook, load_workbook
 
 from triage.context import Limits
 from triage.errors import DataInputError
+from triage.formulas import escape_formula, escape_formulas
 from triage.io import (
     detect_delimiter,
-    escape_formula,
-    escape_formulas,
     file_sha256,
     load_dataset,
     unique_names,
@@ -551,3 +550,30 @@ def test_data_package_descriptors_are_not_tables(tmp_path, name, doc, package) -
             load_dataset(path, Limits())
     else:
         assert len(load_dataset(path, Limits()).frame) == 1
+
+
+@pytest.mark.parametrize(
+    ("cells", "escaped"),
+    [
+        (['=HYPERLINK("http://x","y")', "@SUM(A1)", "+44 test", "-2+3"], 4),
+        (["-5", "+3.2", "-1e3", "plain"], 0),  # numbers and text are not formulas
+    ],
+)
+def test_formula_cells_never_leave_plainly(tmp_path: Path, cells: list[str], escaped: int) -> None:
+    """Class 7 of real-data failures: a file of formula cells was released unchanged."""
+    import json
+
+    from triage.cli import main
+
+    src = tmp_path / "f.csv"
+    pd.DataFrame({"id": [str(i) for i in range(4)], "comment": cells}).to_csv(src, index=False)
+    code = main(
+        ["check", str(src), "--destination", "open-data", "--out", str(tmp_path / "o"), "--quiet"]
+    )
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    fired = {r["rule"] for r in report["rules_fired"]}
+    assert ("formula-cells" in fired) is bool(escaped)
+    if escaped:
+        assert code == 10 and report["decision"] == "release_with_changes"
+        released = (tmp_path / "o" / "released" / "f.csv").read_text(encoding="utf-8")
+        assert released.count("'") >= escaped and "\n=" not in released

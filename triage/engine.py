@@ -24,7 +24,7 @@ from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
 from triage.context import RunContext
 from triage.dataset import Dataset
 from triage.facts import build_facts
-from triage.findings import classification_findings, risk_findings
+from triage.findings import classification_findings, formula_findings, risk_findings
 from triage.map_svg import render_map
 from triage.models import (
     ColumnReport,
@@ -400,6 +400,7 @@ class Engine:
         findings = list(extra_findings or [])
         if stage == "before":
             findings += classification_findings(name, classification)
+        findings += formula_findings(name, frame)
         findings += risk_findings(name, metrics, len(frame), self.k_target, self.l_target)
         problems = [
             p

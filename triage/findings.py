@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from triage.classifiers.columns import DatasetClassification
+from triage.formulas import formula_cells
 from triage.models import Finding, RiskMetrics
 from triage.vocab import ColumnRole, Severity
 
@@ -84,6 +87,26 @@ def classification_findings(name: str, classification: DatasetClassification) ->
                 )
             )
     return findings
+
+
+def formula_findings(name: str, frame: pd.DataFrame) -> list[Finding]:
+    """One finding naming the columns with cells a spreadsheet would run as formulas."""
+    counts = {str(c): int(formula_cells(frame[c]).sum()) for c in frame.columns}
+    columns = [c for c, n in counts.items() if n]
+    if not columns:
+        return []
+    total = sum(counts.values())
+    return [
+        Finding(
+            kind="formula_cells",
+            severity=Severity.MEDIUM,
+            dataset=name,
+            columns=columns,
+            message=f"{total} cell(s) in {len(columns)} column(s) start with = + - @ and would "
+            "run as formulas in a spreadsheet (CSV injection).",
+            count=total,
+        )
+    ]
 
 
 def risk_findings(

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
+from triage.formulas import escape_formulas
 
 log = logging.getLogger(__name__)
 
@@ -810,43 +811,10 @@ def _read_ndjson(path: Path, limits: Limits) -> pd.DataFrame:
 # Writers
 # --------------------------------------------------------------------------------------------
 
-_NUMBER_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_NUMBER = re.compile(_NUMBER_RE)
-_FORMULA_START = "=+-@\t\r"
-
-
-def escape_formula(value: str) -> str:
-    """Prefix ``'`` to a value a spreadsheet could run as a formula (OWASP CSV injection).
-
-    Values starting with ``= + - @`` TAB or CR are escaped unless they are a plain number
-    (``-5``, ``+3.2``, ``-1e3``). A phone number like ``+44 20 7946 0958`` is *not* a plain
-    number and is escaped: safe, at the cost of a visible quote.
-
-    >>> escape_formula("=SUM(A1)"), escape_formula("-5.2")
-    ("'=SUM(A1)", '-5.2')
-    """
-    if value and value[0] in _FORMULA_START and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
 
 def _as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column as strings (missing stays missing)."""
     return frame.astype("str") if any(frame.dtypes != "str") else frame
-
-
-def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` (as strings) with :func:`escape_formula` applied to every cell."""
-    out = _as_text_frame(frame).copy()
-    pattern = r"^[=+\-@\t\r]"
-    for col in out.columns:
-        s = out[col]
-        risky = s.str.contains(pattern, regex=True, na=False) & ~s.str.fullmatch(
-            _NUMBER_RE, na=False
-        )
-        if risky.any():
-            out[col] = s.where(~risky, "'" + s)
-    return out
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> Path:

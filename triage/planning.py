@@ -14,7 +14,7 @@ from triage.rules.model import Rule, TreatmentSpec
 #: Column-replacing transforms; at most one per column.
 _REPLACING = frozenset({"drop", "mask", "redact_text", "pseudonymise"})
 #: Transforms that work on a whole aggregate table, whatever columns a rule selects.
-_WHOLE_TABLE = frozenset({"table_suppress", "table_round"})
+_WHOLE_TABLE = frozenset({"table_suppress", "table_round", "escape_formulas"})
 #: Order in which steps run.
 _ORDER = {
     "drop": 0,
@@ -35,6 +35,8 @@ _ORDER = {
     "microaggregate": 9,
     "table_suppress": 10,
     "table_round": 11,
+    # last: what is released is escaped as written
+    "escape_formulas": 12,
 }
 
 
