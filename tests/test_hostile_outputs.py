@@ -7,18 +7,30 @@ person, and a message whose attachment cannot be redacted.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import errno
+import io
 import json
 import os
+import re
 from collections.abc import Callable
+from email.headerregistry import Address
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 
 import triage.doc_redact
 import triage.runner
+from triage import doc_cards
+from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
+from triage.context import NlpSettings
+from triage.doc_redact import apply, check_document, propose
+from triage.documents import load_document
 
 RELEASING = ("release", "release_with_changes")
 
@@ -132,3 +144,196 @@ def test_a_full_disk_leaves_no_releasing_report(
     assert _decision(out) not in RELEASING
     assert _files(out) == {"notes.txt"}  # nothing of this run, nothing of the earlier one
     assert not [p for p in tmp_path.iterdir() if ".triage-" in p.name]
+
+
+# --- item 7: every part of an e-mail redacted, no copy holding a failed part ------------------
+
+CANARIES = ("Jane Canary", "Canary", "jane.canary", "j.canary", "07700 900123", "AB1 2CD")
+CALENDAR = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Calendar//EN\r\nMETHOD:REQUEST\r\n"
+    "BEGIN:VEVENT\r\nUID:20240305T101500Z-4411@example.com\r\n"
+    "DTSTART:20240312T100000Z\r\nDTEND:20240312T110000Z\r\nSUMMARY:Bin collections review\r\n"
+    "ORGANIZER;CN=Jane Canary:mailto:jane.canary@example.com\r\n"
+    "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Jane Canary:mailto:jane.\r\n"
+    " canary@example.com\r\n"
+    'ATTENDEE;CN="Canary, Jane";SENT-BY="mailto:jane.canary@example.com":mailto:j.canary@exam\r\n'
+    " ple.org\r\n"
+    "ATTENDEE;CUTYPE=INDIVIDUAL;X-NAME=Jane Canary:mailto:j.canary@example.org\r\n"
+    "DESCRIPTION:Agenda: the missed collections in our street.\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+VCARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jane Canary\r\nN:Canary;Jane;;;\r\n"
+    "EMAIL;TYPE=work:jane.canary@example.com\r\nTEL;TYPE=cell:07700 900123\r\n"
+    "ADR;TYPE=home:;;1 Acacia Avenue;Townsville;;AB1 2CD;UK\r\n"
+    "PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQ\r\nEND:VCARD\r\n"
+)
+BODY = "Please find the meeting details attached.\n\nThe bins were collected late again.\n"
+
+
+def _message(body: str = BODY) -> EmailMessage:
+    m = EmailMessage()
+    m["From"] = Address("FOI Team", "foi", "council.gov.uk")
+    m["To"] = Address("Records Office", "records", "council.gov.uk")
+    m["Subject"] = "Meeting about bin collections"
+    m["Date"] = "Tue, 05 Mar 2024 10:15:00 +0000"
+    m.set_content(body)
+    return m
+
+
+def _calendar_attached(m: EmailMessage) -> None:
+    m.add_attachment(
+        CALENDAR.encode(), "text", "calendar", params={"method": "REQUEST"}, filename="invite.ics"
+    )
+
+
+def _calendar_inline(m: EmailMessage) -> None:  # as Outlook sends an invitation
+    m.add_alternative(CALENDAR, subtype="calendar", params={"method": "REQUEST"})
+
+
+def _calendar_as_application(m: EmailMessage) -> None:
+    m.add_attachment(CALENDAR.encode(), "application", "ics", filename="invite.ics")
+
+
+def _vcard(m: EmailMessage) -> None:
+    m.add_attachment(VCARD.encode(), "text", "x-vcard", filename="contact.vcf")
+
+
+def _forwarded(m: EmailMessage) -> None:
+    inner = _message()
+    _calendar_attached(inner)
+    m.add_attachment(inner)
+
+
+def _eml(tmp_path: Path, add: Callable[[EmailMessage], None], body: str = BODY) -> Path:
+    m = _message(body)
+    add(m)
+    path = tmp_path / "meeting.eml"
+    path.write_bytes(m.as_bytes(policy=email.policy.default))
+    return path
+
+
+def _texts(path: Path) -> list[bytes]:
+    """The bytes of a file and, of an e-mail, every header and part decoded (nested too)."""
+    raw = path.read_bytes()
+    if path.suffix != ".eml":
+        return [raw]
+    out = [raw]
+    for part in email.message_from_bytes(raw, policy=email.policy.default).walk():
+        out += [f"{k}: {v}".encode() for k, v in part.items()]
+        payload = None if part.is_multipart() else part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            out += [payload, re.sub(rb"\r?\n[ \t]", b"", payload)]
+    return out
+
+
+def _assert_no_canary(out: Path) -> None:
+    """No canary in any byte of any output but the reviewer's view (it shows the original)."""
+    for path in out.rglob("*"):
+        if path.is_file() and path.name != "review.html":
+            for blob in _texts(path):
+                for canary in CANARIES:
+                    assert canary.encode() not in blob, (path.relative_to(out), canary)
+
+
+@pytest.mark.parametrize(
+    "add",
+    [_calendar_attached, _calendar_inline, _calendar_as_application, _vcard, _forwarded],
+    ids=["calendar", "inline-invite", "application-ics", "vcard", "forwarded"],
+)
+@pytest.mark.parametrize("mode", [("--pattern-only",), ()], ids=["patterns", "model"])
+def test_no_part_of_an_email_keeps_a_name(
+    tmp_path: Path, add: Callable[[EmailMessage], None], mode: tuple[str, ...]
+) -> None:
+    out = tmp_path / "out"
+    code = _check(_eml(tmp_path, add), "foi", out, *mode)
+    assert code in (10, 20, 30)
+    _assert_no_canary(out)
+    copies = [p for p in out.rglob("meeting.eml")]
+    assert copies and (code != 10 or (out / "released" / "meeting.eml") in copies)
+    if add is not _vcard:  # the invitation is kept, its people redacted
+        text = b"\n".join(_texts(out / "documents" / "meeting" / "redacted" / "meeting.eml"))
+        assert b"ORGANIZER;CN=[Person" in text and b"DTSTART:20240312T100000Z" in text
+
+
+NOTES = "Case notes: the resident phoned twice about the bins in Marigold Lane."
+
+
+def _with_notes(m: EmailMessage) -> None:
+    """An attached Word document (redacted by its own path, then re-read)."""
+    notes = docx.Document()
+    notes.add_paragraph(NOTES)
+    buf = io.BytesIO()
+    notes.save(buf)
+    word = "vnd.openxmlformats-officedocument.wordprocessingml.document"
+    m.add_attachment(buf.getvalue(), "application", word, filename="notes.docx")
+
+
+def _failed_redaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attached document's re-read finds a redacted string still there."""
+    monkeypatch.setattr(triage.doc_redact, "_residual", lambda _out, _values: 1)
+
+
+@pytest.mark.parametrize(
+    ("fail", "body"),
+    [
+        (_failed_redaction, BODY),
+        (None, "jane.canary@example.com\n\nj.canary@example.org\n"),  # mostly exempt
+    ],
+    ids=["attachment-redaction-failed", "mostly-exempt"],
+)
+def test_a_withheld_message_keeps_no_redacted_copy(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fail: Callable[[pytest.MonkeyPatch], None] | None,
+    body: str,
+) -> None:
+    if fail is not None:
+        fail(monkeypatch)
+    path = _eml(tmp_path, _with_notes, body)
+    out = tmp_path / "out"
+    assert _check(path, "foi", out, "--pattern-only") == 30
+    assert _decision(out) == "withhold"
+    assert not [p for p in out.rglob("redacted")] + [p for p in out.rglob("meeting.eml")]
+    assert not (out / "released").exists() and not (out / "proposed").exists()
+    for blob in (
+        b for p in out.rglob("*") if p.is_file() and p.name != "review.html" for b in _texts(p)
+    ):
+        assert b"Marigold Lane" not in blob
+    library = tmp_path / "library"
+    report = check_document(path, "foi", analyzer=_patterns(), out_dir=library)
+    assert report.decision.value == "withhold" and not (library / "redacted").exists()
+
+
+def test_an_attachment_whose_redaction_failed_is_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failed_redaction(monkeypatch)
+    doc = load_document(_eml(tmp_path, _with_notes))
+    result = apply(doc, propose(doc, _patterns()), tmp_path / "redacted.eml")
+    parts = email.message_from_bytes(result.output.read_bytes(), policy=email.policy.default)
+    assert "notes.docx" not in {p.get_filename() for p in parts.walk()}
+    assert b"Marigold" not in b"".join(_texts(result.output))
+    assert any(e.reason == "redaction failed: left out" for e in result.log)
+    assert {p.forces.value for p in result.problems} >= {"withhold"}
+
+
+def _patterns() -> TextAnalyzer:
+    return TextAnalyzer.create(NlpSettings(model=None))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'ATTENDEE;CN="Canary, Jane";ROLE=CHAIR:mailto:jane.canary@example.com',
+        "DESCRIPTION:" + "Zoë's long agenda\\, item; " * 8,
+        "TEL;WORK;VOICE:07700 900123",
+    ],
+    ids=["quoted", "long-utf8", "bare-params"],
+)
+def test_content_lines_survive_writing(line: str) -> None:
+    parsed = doc_cards.parse(line)
+    assert parsed is not None
+    written = doc_cards.format_line(parsed)
+    assert all(len(p.encode()) <= 75 for p in written.split("\r\n"))
+    assert doc_cards.unfold(written) == [line]
