@@ -337,3 +337,25 @@ def test_content_lines_survive_writing(line: str) -> None:
     written = doc_cards.format_line(parsed)
     assert all(len(p.encode()) <= 75 for p in written.split("\r\n"))
     assert doc_cards.unfold(written) == [line]
+
+
+def test_a_full_disk_withdraws_what_the_run_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    monkeypatch.setattr(triage.runner, "render_html", _full_disk)
+    code = _check(
+        _contacts(tmp_path),
+        "open-data",
+        tmp_path / "out",
+        "--pattern-only",
+        "--record",
+        "--registry",
+        url,
+    )
+    assert code == 1 and "cannot write the outputs" in capsys.readouterr().err
+    assert main(["registry", "list", "--registry", url]) == 0
+    listed = capsys.readouterr().out
+    assert "contacts" not in listed
+    assert main(["registry", "list", "--all", "--registry", url]) == 0
+    assert "contacts" in capsys.readouterr().out  # kept on record, removed from checks

@@ -103,33 +103,40 @@ def check_paths(
     written; what it raises stops the run), e.g. to build :func:`register_entries`.
 
     The outputs are written whole or not at all (:func:`triage.outputs.staged_outputs`): if
-    the run fails, ``out_dir`` holds no report, neither this run's nor the previous one's.
+    the run fails, ``out_dir`` holds no report, neither this run's nor the previous one's,
+    and the releases it recorded in the register are marked removed.
     """
     staging = staged_outputs(out_dir) if out_dir is not None else nullcontext(None)
-    with staging as stage:
-        result, formats = _check(
-            paths,
-            destination,
-            stage,
-            ctx,
-            rulebook_path,
-            progress,
-            extra_problems,
-            context_path,
-            questionnaire_path,
-            registry_url,
-            record,
-            sites_path,
-            density_path,
-            officials_path,
-            on_result,
-        )
-        if stage is not None:
-            (progress or (lambda _m: None))("writing reports")
-            if result.report.decision is Decision.WITHHOLD:  # nothing redacted is kept either
-                for copy in (stage / "documents").glob("*/redacted"):
-                    shutil.rmtree(copy)
-            write_outputs(result, stage, formats)
+    recorded: list[int] = []
+    try:
+        with staging as stage:
+            result, formats = _check(
+                paths,
+                destination,
+                stage,
+                ctx,
+                rulebook_path,
+                progress,
+                extra_problems,
+                context_path,
+                questionnaire_path,
+                registry_url,
+                record,
+                sites_path,
+                density_path,
+                officials_path,
+                on_result,
+            )
+            recorded = result.report.run.recorded_release_ids if result.report.run else []
+            if stage is not None:
+                (progress or (lambda _m: None))("writing reports")
+                if result.report.decision is Decision.WITHHOLD:  # nothing redacted is kept either
+                    for copy in (stage / "documents").glob("*/redacted"):
+                        shutil.rmtree(copy)
+                write_outputs(result, stage, formats)
+    except BaseException:
+        _withdraw(recorded, registry_url)
+        raise
     return result.report
 
 
@@ -416,6 +423,14 @@ def _record(
         update={"run": info.model_copy(update={"recorded_release_ids": new_ids})}
     )
     return dataclasses.replace(result, report=report)
+
+
+def _withdraw(release_ids: list[int], registry_url: str | None) -> None:
+    """Mark removed the releases a run recorded before its outputs failed to be written."""
+    from triage.registry_cli import remove
+
+    for release_id in release_ids:
+        remove(release_id, registry_url, "the check's outputs could not be written")
 
 
 def _text_answer(value: object) -> str | None:
