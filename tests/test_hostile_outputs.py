@@ -24,6 +24,7 @@ import docx
 import pytest
 
 import triage.doc_redact
+import triage.outputs
 import triage.runner
 from triage import doc_cards
 from triage.classifiers.text import TextAnalyzer
@@ -132,7 +133,7 @@ def test_a_full_disk_leaves_no_releasing_report(
     out = tmp_path / "out"
     if earlier:
         _earlier_run(tmp_path, out)
-    (tmp_path / "out").mkdir(exist_ok=True)
+    out.mkdir(exist_ok=True)
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     capsys.readouterr()
     monkeypatch.setattr(target, name, _full_disk)
@@ -144,6 +145,31 @@ def test_a_full_disk_leaves_no_releasing_report(
     assert _decision(out) not in RELEASING
     assert _files(out) == {"notes.txt"}  # nothing of this run, nothing of the earlier one
     assert not [p for p in tmp_path.iterdir() if ".triage-" in p.name]
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3], ids=["manifest", "released-file", "report"])
+def test_a_failure_while_moving_in_leaves_no_report(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fail_at: int,
+) -> None:
+    out = tmp_path / "out"
+    _earlier_run(tmp_path, out)
+    calls: list[str] = []
+    real = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        calls.append(str(dst))
+        if len(calls) == fail_at:
+            _full_disk()
+        real(src, dst)
+
+    monkeypatch.setattr(triage.outputs.os, "replace", replace)
+    capsys.readouterr()
+    assert _check(_contacts(tmp_path), "open-data", out, "--pattern-only") == 1
+    assert capsys.readouterr().err.startswith("triage: fault: cannot write the outputs")
+    assert _files(out) == set() and _decision(out) is None
 
 
 # --- item 7: every part of an e-mail redacted, no copy holding a failed part ------------------
@@ -359,3 +385,12 @@ def test_a_full_disk_withdraws_what_the_run_recorded(
     assert "contacts" not in listed
     assert main(["registry", "list", "--all", "--registry", url]) == 0
     assert "contacts" in capsys.readouterr().out  # kept on record, removed from checks
+
+
+def test_an_output_folder_behind_a_link_is_written_in_place(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "notes.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    assert _check(_contacts(tmp_path), "open-data", tmp_path / "link", "--pattern-only") == 10
+    assert (tmp_path / "link").is_symlink() and _decision(tmp_path / "real") == RELEASING[1]
+    assert {"notes.txt", "released/contacts.csv"} <= _files(tmp_path / "real")

@@ -46,7 +46,7 @@ def staged_outputs(out_dir: Path) -> Iterator[Path]:
     """A staging folder to write a run's outputs into, moved into ``out_dir`` when the block
     ends; on any error nothing of this run stays and the previous run's outputs are removed
     (an ``OSError`` about the outputs becomes :class:`OutputError`)."""
-    out = out_dir.absolute()
+    out = out_dir.resolve()  # a symbolic link's target: staged on the file system it is on
     try:
         stage = _new_stage(out)
     except OSError as exc:
