@@ -160,18 +160,7 @@ def _check(
     """The check of :func:`check_paths`, documents' work files written to ``out_dir``; the
     result and the format of each table."""
     rulebook = resolve_rulebook(destination, rulebook_path)
-    answers = None
-    if context_path is not None or questionnaire_path is not None:
-        questionnaire = (
-            load_questionnaire(questionnaire_path)
-            if questionnaire_path is not None
-            else builtin_questionnaire()
-        )
-        answers = (
-            load_answers(context_path, questionnaire, destination)
-            if context_path is not None
-            else validate_answers({}, questionnaire, destination)
-        )
+    answers = _answers(destination, context_path, questionnaire_path)
     names = [p.name for p in paths]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -239,20 +228,30 @@ def _check(
     result = _with_versions(result)
     if extra_problems or key_problems:
         result = _with_problems(result, [*extra_problems, *key_problems])
-    if (
-        record
-        and store is not None
-        and result.report.decision
-        in (
-            Decision.RELEASE,
-            Decision.RELEASE_WITH_CHANGES,
-        )
-    ):
+    releasing = result.report.decision in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES)
+    if record and store is not None and releasing:
         say("recording the release in the register")
         result = _record(result, datasets, store, ctx, text, answers)
     if on_result is not None:
         on_result(CheckedRun(result, tuple(datasets), ctx, text, answers))
     return result, {d.name: d.format for d in datasets}
+
+
+def _answers(
+    destination: Destination, context_path: Path | None, questionnaire_path: Path | None
+) -> Answers | None:
+    """The triage answers at ``context_path`` validated against the shipped questionnaire or
+    the one at ``questionnaire_path``; None when neither is given."""
+    if context_path is None and questionnaire_path is None:
+        return None
+    questionnaire = (
+        load_questionnaire(questionnaire_path)
+        if questionnaire_path is not None
+        else builtin_questionnaire()
+    )
+    if context_path is None:
+        return validate_answers({}, questionnaire, destination)
+    return load_answers(context_path, questionnaire, destination)
 
 
 _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
