@@ -394,3 +394,13 @@ def test_an_output_folder_behind_a_link_is_written_in_place(tmp_path: Path) -> N
     assert _check(_contacts(tmp_path), "open-data", tmp_path / "link", "--pattern-only") == 10
     assert (tmp_path / "link").is_symlink() and _decision(tmp_path / "real") == RELEASING[1]
     assert {"notes.txt", "released/contacts.csv"} <= _files(tmp_path / "real")
+
+
+def test_an_output_path_that_is_a_file_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out").write_text("mine", encoding="utf-8")
+    assert _check(_contacts(tmp_path), "open-data", tmp_path / "out", "--pattern-only") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("triage: fault: cannot write the outputs")
+    assert (tmp_path / "out").read_text(encoding="utf-8") == "mine"

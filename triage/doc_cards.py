@@ -15,7 +15,8 @@ from pathlib import Path
 
 #: content types and file suffixes read as content lines
 CARD_TYPES = frozenset(
-    {"text/calendar", "text/vcard", "text/x-vcard", "text/directory", "application/ics"}
+    {"text/calendar", "text/x-vcalendar", "text/vcard", "text/x-vcard", "text/directory"}
+    | {"application/ics"}
 )
 CARD_SUFFIXES = frozenset({".ics", ".ifb", ".vcs", ".vcf"})
 

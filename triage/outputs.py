@@ -103,6 +103,8 @@ def _commit(stage: Path, out: Path) -> None:
 def _retract(out: Path) -> None:
     """Remove the outputs of the previous run from ``out``: reports first, then the files its
     manifest lists; set aside a data folder that still holds files triage did not write."""
+    if not out.is_dir():
+        return
     for name in REPORTS:
         (out / name).unlink(missing_ok=True)
     for rel in _listed(out):
