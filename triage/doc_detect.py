@@ -131,10 +131,22 @@ EXTRA_PATTERNS: dict[str, str] = {
     ),
 }
 
-#: block kinds whose whole text is one value of an entity (e-mail display names and addresses)
+#: block kinds whose whole text is one value of an entity (e-mail display names and addresses,
+#: the contact data of calendar and vCard parts)
 FIELD_KINDS: dict[str, Entity] = {
     "email_name": Entity.PERSON,
     "email_address": Entity.EMAIL_ADDRESS,
+    "contact_phone": Entity.PHONE_NUMBER,
+    "contact_place": Entity.LOCATION,
+    "contact_date": Entity.DATE_OF_BIRTH,
+}
+#: what a field block is, for the finding's reason
+_FIELD_WHAT = {
+    Entity.PERSON: "name of an e-mail sender or recipient",
+    Entity.EMAIL_ADDRESS: "address of an e-mail sender or recipient",
+    Entity.PHONE_NUMBER: "phone number in contact data",
+    Entity.LOCATION: "postal address or place in contact data",
+    Entity.DATE_OF_BIRTH: "birth date in contact data",
 }
 #: a display name holding one of these words names a team or organisation, not a person
 ORGANISATION_WORDS = frozenset(
@@ -309,8 +321,9 @@ def _merge(findings: Sequence[Finding]) -> list[Finding]:
 def _field_findings(
     texts: list[str], fields: Mapping[int, Entity], found: list[Finding], officials: Officials
 ) -> list[Finding]:
-    """A finding over each field block (an e-mail display name or address) that the detectors
-    did not cover whole, unless it is an allow-listed official or names an organisation."""
+    """A finding over each field block (an e-mail display name or address, a contact datum)
+    that the detectors did not cover whole, unless an allow-listed official or an
+    organisation's name."""
     out: list[Finding] = []
     for i, entity in sorted(fields.items()):
         text = texts[i]
@@ -322,7 +335,6 @@ def _field_findings(
             or ORGANISATION_WORDS & set(re.findall(r"[a-z]+", text.lower()))
         ):
             continue
-        what = "name" if entity == Entity.PERSON else "address"
         out.append(
             Finding(
                 i,
@@ -331,7 +343,7 @@ def _field_findings(
                 entity.value,
                 "s.40(2)",
                 0.8,
-                f"{what} of an e-mail sender or recipient ({entity.value})",
+                f"{_FIELD_WHAT[entity]} ({entity.value})",
                 "email_field",
             )
         )

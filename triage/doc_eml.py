@@ -14,10 +14,16 @@ same walk, so block indexes always match. What a requester would see is read:
 - CSV/XLSX attachments go through the tabular engine (:func:`check_tables`): the treated table
   is attached when the engine releases it, otherwise the attachment is removed.
 
-Anything that cannot be checked (images, archives, encrypted parts) is removed from the redacted
-copy and raises an ``attachment_not_checked`` problem (``refer``). Every other header (Received,
-Return-Path, Message-ID, DKIM, X-...) is dropped and logged. Output is deterministic: fixed
-boundaries, quoted-printable text, base64 attachments, no generated dates.
+Calendar and contact parts (iCalendar, vCard) are read line by line (:meth:`_Walk.card`):
+attendees' and organisers' names (``CN``) and ``mailto:`` addresses, a card's names, addresses,
+phones and birth date are whole blocks; every other parameter and text value is read.
+
+Anything that cannot be checked (images, archives, encrypted parts, binary calendar or card
+values) is removed from the redacted copy and raises an ``attachment_not_checked`` problem
+(``refer``); an attached document whose redaction failed is left out too (its problem stays).
+Every other header (Received, Return-Path, Message-ID, DKIM, X-...) is dropped and logged.
+Output is deterministic: fixed boundaries, quoted-printable text, base64 attachments, no
+generated dates.
 
 :func:`eml_residual` re-reads the output with a second path (``policy.compat32``, RFC 2047
 header decoding, every transfer encoding decoded, HTML unescaped, ZIP XML parts, PDF text by
@@ -47,6 +53,19 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from triage.doc_cards import (
+    KEPT_PARAMS,
+    KEPT_VALUES,
+    PERSONAL,
+    Line,
+    components,
+    escape,
+    fold,
+    format_line,
+    is_card,
+    parse,
+    unfold,
+)
 from triage.doc_redact import LogEntry, redact_text, residual_count, sweep, value_pattern
 from triage.doc_tables import TableCheck
 from triage.documents import Block, Document, load_document, paragraph_spans
@@ -490,6 +509,8 @@ class _Walk:
         if not root:
             self.headers(src, f"part {number}")
         ctype = src.get_content_type()
+        if is_card(ctype, src.get_filename()):
+            return self.card(src, number, dst)
         if ctype in ("text/plain", "text/html") and _suffix(src) in (".txt", ".md", ""):
             filename = new_name = src.get_filename()
             if filename and filename.strip():
@@ -514,6 +535,65 @@ class _Walk:
             )
             return False
         return self.attachment(src, number, dst)
+
+    def card(self, src: Message, number: str, dst: Message) -> bool:
+        """An iCalendar or vCard part, line by line (:mod:`triage.doc_cards`): names, addresses
+        and contact data are whole blocks, other text values and parameters are read; binary
+        or encoded values are removed, not checked."""
+        ctype = src.get_content_type()
+        filename = new_name = src.get_filename()
+        if filename and filename.strip():
+            new_name = self.redacted(self.unit(f"part {number} filename", "attachment", filename))
+        lines: list[str] = []
+        for k, raw in enumerate(unfold(_part_text(src)), start=1):
+            where = f"part {number} {ctype} line {k}"
+            line = parse(raw)
+            if line is None:
+                lines.append(fold(self.field(raw, where, "metadata")))
+            elif line.binary:
+                self.drop(f"{number} line {k}", line.prop, "binary or encoded value")
+            else:
+                lines.append(format_line(self.card_line(line, f"{where} {line.prop}")))
+        if self.writing:
+            assert isinstance(dst, MIMEPart)
+            method = src.get_param("method")
+            dst.set_content(
+                "".join(lines),
+                subtype=ctype.split("/")[1] if ctype.startswith("text/") else "calendar",
+                charset="utf-8",
+                cte="quoted-printable",
+                disposition=src.get_content_disposition(),
+                filename=new_name,
+                params={"method": method} if isinstance(method, str) and method.isalpha() else {},
+            )
+        return True
+
+    def card_line(self, line: Line, where: str) -> Line:
+        """``line`` with its parameters and value redacted (a ``CN`` is a name)."""
+        params: list[tuple[str, list[str] | None]] = []
+        for key, values in line.params:
+            upper = key.upper()
+            if values is None or upper in KEPT_PARAMS:
+                params.append((key, values and [self.clean(v) for v in values]))
+                continue
+            kind = "email_name" if upper == "CN" else "metadata"
+            params.append((key, [self.field(v, f"{where} {upper}", kind) for v in values]))
+        if line.prop in KEPT_VALUES:
+            return Line(line.name, params, self.clean(line.value))
+        pieces = components(line.value)
+        kind = PERSONAL.get(line.prop, "metadata")
+        new = [self.field(p, f"{where} value {i}", kind) for i, p in enumerate(pieces, start=1)]
+        value = ";".join(map(escape, new)) if new != pieces else self.clean(line.value)
+        return Line(line.name, params, value)
+
+    def field(self, text: str, where: str, kind: str) -> str:
+        """``text`` read as one block of ``kind`` and returned redacted; of a ``mailto:`` URI,
+        the address it holds."""
+        if text[:7].lower() == "mailto:":
+            return text[:7] + self.field(text[7:], where, "email_address")
+        if not text.strip():
+            return text
+        return self.redacted(self.unit(where, kind, text))
 
     def plain(self, text: str, number: str) -> str:
         pieces: list[str] = []
@@ -719,6 +799,11 @@ class _Walk:
                         update={"dataset": self.doc.name, "message": f"{prefix}{p.message}"}
                     )
                 )
+            if any(p.forces is Decision.WITHHOLD for p in result.problems):  # redaction failed
+                self.removed.append(
+                    _Removed(f"part {number}", "attachment", "-", "redaction failed: left out")
+                )
+                return None
             return _stable_bytes(result.output.read_bytes())
 
     def propagated(self, inner: Document, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -841,6 +926,8 @@ def _payload_texts(payload: bytes, charset: str | None, ctype: str) -> list[str]
         return texts
     if not payload.startswith(b"%PDF"):
         text = _decode_bytes(payload, charset)
+        if is_card(ctype, None):  # folded lines read joined, values unescaped
+            return [text, *(p for line in unfold(text) for p in components(line))]
         return [text, *_markup_texts(text, " ")] if ctype == "text/html" else [text]
     try:
         import pypdf

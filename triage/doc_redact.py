@@ -33,6 +33,7 @@ import html
 import json
 import logging
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -788,7 +789,8 @@ def check_document(
         Allow/deny lists.
     out_dir
         When given: ``proposals.json``, the redacted file (``redacted/<name>``, when the format
-        can be redacted), ``redaction_log.csv/json`` and ``review.html`` are written there.
+        can be redacted; removed again on ``withhold``), ``redaction_log.csv/json`` and
+        ``review.html`` are written there.
     environmental
         Cite the EIR regulations instead of FOIA sections.
     table_engine
@@ -849,6 +851,8 @@ def check_document(
         tables = check_docx_tables(redacted or doc, make_engine)
     if tables is not None:
         report = with_tables(report, tables)
+    if out_dir is not None and report.decision is Decision.WITHHOLD:  # no copy is kept
+        shutil.rmtree(Path(out_dir) / "redacted", ignore_errors=True)
     return report
 
 

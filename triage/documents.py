@@ -86,7 +86,8 @@ class Block:
         Human location: ``"body paragraph 3"``, ``"page 2"``, ``"metadata author"``.
     kind
         ``paragraph``, ``page``, ``header``, ``footer``, ``comment``, ``note``, ``metadata``,
-        ``email_header``, ``email_name``, ``email_address`` or ``attachment``.
+        ``email_header``, ``email_name``, ``email_address``, ``contact_phone``,
+        ``contact_place``, ``contact_date`` (calendar and vCard parts) or ``attachment``.
     text
         The text itself.
     """

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +25,7 @@ from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
 from triage.io import load_dataset, write_released
 from triage.models import Problem, Report
+from triage.outputs import staged_outputs
 from triage.questionnaire import (
     Answers,
     builtin_questionnaire,
@@ -99,20 +101,66 @@ def check_paths(
     the default register file, when it exists); with ``record`` a releasable result is
     recorded there. ``on_result`` is called with the finished check (before the outputs are
     written; what it raises stops the run), e.g. to build :func:`register_entries`.
+
+    The outputs are written whole or not at all (:func:`triage.outputs.staged_outputs`): if
+    the run fails, ``out_dir`` holds no report, neither this run's nor the previous one's,
+    and the releases it recorded in the register are marked removed.
     """
+    staging = staged_outputs(out_dir) if out_dir is not None else nullcontext(None)
+    recorded: list[int] = []
+    try:
+        with staging as stage:
+            result, formats = _check(
+                paths,
+                destination,
+                stage,
+                ctx,
+                rulebook_path,
+                progress,
+                extra_problems,
+                context_path,
+                questionnaire_path,
+                registry_url,
+                record,
+                sites_path,
+                density_path,
+                officials_path,
+                on_result,
+            )
+            recorded = result.report.run.recorded_release_ids if result.report.run else []
+            if stage is not None:
+                (progress or (lambda _m: None))("writing reports")
+                if result.report.decision is Decision.WITHHOLD:  # nothing redacted is kept either
+                    for copy in (stage / "documents").glob("*/redacted"):
+                        shutil.rmtree(copy)
+                write_outputs(result, stage, formats)
+    except BaseException:
+        _withdraw(recorded, registry_url)
+        raise
+    return result.report
+
+
+def _check(
+    paths: Sequence[Path],
+    destination: Destination,
+    out_dir: Path | None,
+    ctx: RunContext,
+    rulebook_path: Path | None,
+    progress: Progress | None,
+    extra_problems: Sequence[Problem],
+    context_path: Path | None,
+    questionnaire_path: Path | None,
+    registry_url: str | None,
+    record: bool,
+    sites_path: Path | None,
+    density_path: Path | None,
+    officials_path: Path | None,
+    on_result: Callable[[CheckedRun], None] | None,
+) -> tuple[CheckResult, dict[str, str]]:
+    """The check of :func:`check_paths`, documents' work files written to ``out_dir``; the
+    result and the format of each table."""
     rulebook = resolve_rulebook(destination, rulebook_path)
-    answers = None
-    if context_path is not None or questionnaire_path is not None:
-        questionnaire = (
-            load_questionnaire(questionnaire_path)
-            if questionnaire_path is not None
-            else builtin_questionnaire()
-        )
-        answers = (
-            load_answers(context_path, questionnaire, destination)
-            if context_path is not None
-            else validate_answers({}, questionnaire, destination)
-        )
+    answers = _answers(destination, context_path, questionnaire_path)
     names = [p.name for p in paths]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -180,23 +228,30 @@ def check_paths(
     result = _with_versions(result)
     if extra_problems or key_problems:
         result = _with_problems(result, [*extra_problems, *key_problems])
-    if (
-        record
-        and store is not None
-        and result.report.decision
-        in (
-            Decision.RELEASE,
-            Decision.RELEASE_WITH_CHANGES,
-        )
-    ):
+    releasing = result.report.decision in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES)
+    if record and store is not None and releasing:
         say("recording the release in the register")
         result = _record(result, datasets, store, ctx, text, answers)
     if on_result is not None:
         on_result(CheckedRun(result, tuple(datasets), ctx, text, answers))
-    if out_dir is not None:
-        say("writing reports")
-        write_outputs(result, out_dir, {d.name: d.format for d in datasets})
-    return result.report
+    return result, {d.name: d.format for d in datasets}
+
+
+def _answers(
+    destination: Destination, context_path: Path | None, questionnaire_path: Path | None
+) -> Answers | None:
+    """The triage answers at ``context_path`` validated against the shipped questionnaire or
+    the one at ``questionnaire_path``; None when neither is given."""
+    if context_path is None and questionnaire_path is None:
+        return None
+    questionnaire = (
+        load_questionnaire(questionnaire_path)
+        if questionnaire_path is not None
+        else builtin_questionnaire()
+    )
+    if context_path is None:
+        return validate_answers({}, questionnaire, destination)
+    return load_answers(context_path, questionnaire, destination)
 
 
 _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
@@ -369,6 +424,14 @@ def _record(
     return dataclasses.replace(result, report=report)
 
 
+def _withdraw(release_ids: list[int], registry_url: str | None) -> None:
+    """Mark removed the releases a run recorded before its outputs failed to be written."""
+    from triage.registry_cli import remove
+
+    for release_id in release_ids:
+        remove(release_id, registry_url, "the check's outputs could not be written")
+
+
 def _text_answer(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -433,30 +496,26 @@ def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
 
 
 def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -> None:
-    """Write report.json, report.md, report.html and any released files into ``out_dir``;
+    """Write any released files, then report.json, report.md and report.html into ``out_dir``;
     on ``refer`` the changed data proposed to the reviewer goes to ``out_dir/proposed/``
     (formula-escaped like released data, and never released by triage itself)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    for folder, frames, files in (
+        ("released", result.released, result.released_files),
+        ("proposed", result.proposed, result.proposed_files),
+    ):
+        if frames or files:
+            (out_dir / folder).mkdir(exist_ok=True)
+        for name, frame in frames.items():
+            write_released(frame, out_dir / folder / name, formats[name])
+        for name, path in files.items():
+            shutil.copyfile(path, out_dir / folder / name)
     report = result.report
+    (out_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    (out_dir / "report.html").write_text(render_html(report, result.maps), encoding="utf-8")
     (out_dir / "report.json").write_text(
         json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    (out_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    (out_dir / "report.html").write_text(render_html(report, result.maps), encoding="utf-8")
-    if result.released or result.released_files:
-        released_dir = out_dir / "released"
-        released_dir.mkdir(exist_ok=True)
-        for name, frame in result.released.items():
-            write_released(frame, released_dir / name, formats[name])
-        for name, path in result.released_files.items():
-            shutil.copyfile(path, released_dir / name)
-    if result.proposed or result.proposed_files:
-        proposed_dir = out_dir / "proposed"
-        proposed_dir.mkdir(exist_ok=True)
-        for name, frame in result.proposed.items():
-            write_released(frame, proposed_dir / name, formats[name])
-        for name, path in result.proposed_files.items():
-            shutil.copyfile(path, proposed_dir / name)
 
 
 def default_context(
