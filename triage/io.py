@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -515,61 +515,58 @@ def _read_xlsx(path: Path, limits: Limits, sheet: str | None) -> pd.DataFrame:
     except Exception:
         raise _err(path, "is not a valid XLSX file (could not open the workbook)") from None
     try:
-        if sheet is not None:
-            if sheet not in wb.sheetnames:
-                raise _err(path, f"has no sheet named {sheet!r}")
-            ws = wb[sheet]
-        else:
-            if not wb.sheetnames:
-                raise _err(path, "workbook has no sheets")
-            ws = wb[wb.sheetnames[0]]
-        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-        header: list[str | None] | None = None
-        records: list[list[str | None]] = []
-        try:
-            for raw_row in rows:
-                row = [_xlsx_text(v) for v in raw_row]
-                while row and row[-1] is None:
-                    row.pop()
-                if not row:
-                    continue
-                if header is None:
-                    if len(row) > limits.max_columns:
-                        raise _err(
-                            path,
-                            f"{len(row):,} columns, over the limit of {limits.max_columns:,}",
-                        )
-                    header = row
-                    continue
-                if len(row) > len(header):
-                    if len(row) > limits.max_columns:
-                        raise _err(
-                            path,
-                            f"{len(row):,} columns, over the limit of {limits.max_columns:,}",
-                        )
-                    header.extend([None] * (len(row) - len(header)))
-                records.append(row)
-                if len(records) > limits.max_rows:
-                    raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
-        except DataInputError:
-            raise
-        except Exception:
-            raise _err(path, "could not read the worksheet (corrupt XLSX content)") from None
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise _err(path, f"has no sheet named {sheet!r}")
+        if not wb.sheetnames:
+            raise _err(path, "workbook has no sheets")
+        records = xlsx_sheet_rows(path, wb[sheet or wb.sheetnames[0]], limits)
     finally:
         wb.close()
-    if header is None:
-        raise _err(path, "sheet is empty (no header row)")
     if not records:
+        raise _err(path, "sheet is empty (no header row)")
+    frame = xlsx_rows_frame(records)
+    if frame is None:
         raise _err(path, "has a header but no data rows")
-    names = unique_names(header)
-    width = len(names)
-    data: dict[str, list[str | None]] = {n: [] for n in names}
-    cols = [data[n] for n in names]
-    for rec in records:
+    return frame
+
+
+def xlsx_sheet_rows(path: Path, ws: Any, limits: Limits) -> list[list[str | None]]:
+    """The non-blank rows of an openpyxl worksheet as text (header first), within ``limits``."""
+    records: list[list[str | None]] = []
+    width = 0
+    try:
+        for raw_row in ws.iter_rows(values_only=True):
+            row = [_xlsx_text(v) for v in raw_row]
+            while row and row[-1] is None:
+                row.pop()
+            if not row:
+                continue
+            if len(row) > width:
+                width = len(row)
+                if width > limits.max_columns:
+                    raise _err(path, f"{width:,} columns, over the limit of {limits.max_columns:,}")
+            records.append(row)
+            if len(records) > limits.max_rows + 1:
+                raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
+    except DataInputError:
+        raise
+    except Exception:
+        raise _err(path, "could not read the worksheet (corrupt XLSX content)") from None
+    return records
+
+
+def xlsx_rows_frame(records: list[list[str | None]]) -> pd.DataFrame | None:
+    """A string frame from a sheet's rows (the first is the header); None without data rows."""
+    if len(records) < 2:
+        return None
+    width = max(len(r) for r in records)
+    names = unique_names(records[0] + [None] * (width - len(records[0])))
+    cols: list[list[str | None]] = [[] for _ in names]
+    for rec in records[1:]:
         rec = rec + [None] * (width - len(rec))
         for i in range(width):
             cols[i].append(rec[i])
-    return _string_frame(names, data)
+    return _string_frame(names, dict(zip(names, cols, strict=True)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -836,8 +833,10 @@ def _as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` (as strings) with :func:`escape_formula` applied to every cell."""
+    """A copy of ``frame`` (as strings) with :func:`escape_formula` applied to every cell and
+    every column name (a header is a cell too)."""
     out = _as_text_frame(frame).copy()
+    out.columns = pd.Index(unique_names(escape_formula(str(c)) for c in out.columns))
     pattern = r"^[=+\-@\t\r]"
     for col in out.columns:
         s = out[col]
@@ -892,26 +891,46 @@ def _xlsx_writable(frame: pd.DataFrame) -> bool:
     return True
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
+def _write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
+    """A new workbook holding only cell values: one sheet per frame, names and cells
+    formula-escaped and every string typed as text, so no cell is ever a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    safe = escape_formulas(frame)
-
-    def clean(v: object) -> object:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return None
-        return ILLEGAL_CHARACTERS_RE.sub("", str(v))
 
     def write(fh: IO[bytes]) -> None:
         wb = Workbook(write_only=True)
-        ws = wb.create_sheet("data")
-        ws.append([clean(c) for c in safe.columns])
-        for row in safe.astype(object).itertuples(index=False):
-            ws.append([clean(v) for v in row])
+        for title, frame in sheets.items():
+            ws = wb.create_sheet(title)
+            safe = escape_formulas(frame)
+
+            def cells(values: Iterable[object], ws: Any = ws) -> list[WriteOnlyCell]:
+                out = []
+                for v in values:
+                    cell = WriteOnlyCell(ws)
+                    if v is not None and not (isinstance(v, float) and math.isnan(v)):
+                        cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(v))
+                        cell.data_type = "s"
+                    out.append(cell)
+                return out
+
+            ws.append(cells(safe.columns))
+            for row in safe.astype(object).itertuples(index=False):
+                ws.append(cells(row))
         wb.save(fh)
 
     return _atomic_write(path, write)
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> list[Path]:
+    """Write released sheets (sheet name -> data) as one new XLSX workbook, atomically;
+    returns the paths written. Beyond Excel's limits each sheet is written as CSV instead,
+    to ``<stem>#<sheet>.csv``."""
+    path = Path(path).with_suffix(".xlsx")
+    if all(_xlsx_writable(f) for f in sheets.values()):
+        return [_write_xlsx(sheets, path)]
+    log.info("data exceeds XLSX limits: writing CSV instead")
+    return [_write_csv(f, path.with_name(f"{path.stem}#{t}.csv")) for t, f in sheets.items()]
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -978,8 +997,9 @@ def write_released(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
 
     Notes
     -----
-    CSV and XLSX cells that a spreadsheet could run as a formula are escaped with a leading
-    ``'`` (see :func:`escape_formula`).
+    CSV and XLSX cells and column names that a spreadsheet could run as a formula are escaped
+    with a leading ``'`` (see :func:`escape_formula`); an XLSX holds only text cells, never a
+    formula.
     """
     path = Path(path)
     fmt = fmt.lower().lstrip(".")
@@ -996,7 +1016,7 @@ def write_released(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
     if fmt == "csv":
         return _write_csv(frame, target)
     if fmt == "xlsx":
-        return _write_xlsx(frame, target)
+        return _write_xlsx({"data": frame}, target)
     if fmt == "parquet":
         return _write_parquet(frame, target)
     if fmt in ("json", "ndjson"):
