@@ -1,4 +1,5 @@
-"""Reading datasets from files and writing released data: the engine's only file I/O.
+"""Reading datasets from files and writing released data: the engine's only file I/O (with
+:mod:`triage.workbook`, which reads whole XLSX workbooks through the sheet reader here).
 
 Every loader returns a :class:`~triage.dataset.Dataset` whose columns hold strings exactly as
 written in the file (``"007"`` keeps its zeros) or missing values. Errors are
@@ -142,7 +143,7 @@ def _detect_format(path: Path) -> str:
     return fmt
 
 
-def _check_file(path: Path, limits: Limits) -> int:
+def check_file(path: Path, limits: Limits) -> int:
     """Existence, type, emptiness and size checks before reading anything."""
     if not path.exists():
         raise _err(path, "file not found")
@@ -167,7 +168,7 @@ def _string_frame(columns: list[str], data: dict[str, list[str | None]]) -> pd.D
     )
 
 
-def _check_shape(path: Path, frame: pd.DataFrame, limits: Limits) -> None:
+def check_shape(path: Path, frame: pd.DataFrame, limits: Limits) -> None:
     """Rows, columns and cell-length limits on a loaded frame."""
     if frame.shape[1] > limits.max_columns:
         raise _err(path, f"{frame.shape[1]:,} columns, over the limit of {limits.max_columns:,}")
@@ -220,7 +221,7 @@ def load_dataset(
     """
     path = Path(path)
     fmt = _detect_format(path)
-    _check_file(path, limits)
+    check_file(path, limits)
     if fmt == "csv":
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
@@ -235,7 +236,7 @@ def load_dataset(
             frame = _read_ndjson(path, limits)
         else:
             frame, fmt = _read_json(path, limits, fmt)
-    _check_shape(path, frame, limits)
+    check_shape(path, frame, limits)
     return Dataset(name=name or path.name, sha256=sha, format=fmt, frame=frame)
 
 

@@ -7,10 +7,12 @@ import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
 
 from triage.classifiers.columns import classify_dataset
 from triage.classifiers.text import TextAnalyzer
@@ -22,7 +24,7 @@ from triage.documents import is_document
 from triage.engine import CheckResult, Engine, Progress, settle
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
-from triage.io import load_dataset, write_released
+from triage.io import EXTENSIONS, load_dataset, write_released, write_workbook
 from triage.models import Problem, Report
 from triage.questionnaire import (
     Answers,
@@ -35,6 +37,7 @@ from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.sites import load_points, load_register
 from triage.vocab import Decision, Destination
+from triage.workbook import LoadedTables, load_workbook
 
 if TYPE_CHECKING:
     from triage.store import NewRelease, ReleaseStore
@@ -119,12 +122,17 @@ def check_paths(
         raise ConfigError(f"two inputs share the file name {duplicates[0]}; rename one")
     say = progress or (lambda _m: None)
     documents = [p for p in paths if is_document(p)]
-    datasets = []
+    datasets: list[Dataset] = []
+    sheets: dict[str, tuple[str, str]] = {}
+    file_problems: list[Problem] = []
     for path in paths:
         if path in documents:
             continue
         say(f"{path.name}: loading")
-        datasets.append(load_any(path, ctx.limits))
+        loaded = load_tables(path, ctx.limits)
+        datasets += loaded.datasets
+        sheets.update(loaded.sheets)
+        file_problems += loaded.problems
     buffers = rulebook.params.get("site_buffers_m")
     register = (
         load_register(sites_path, buffers=buffers if isinstance(buffers, dict) else None)
@@ -178,8 +186,8 @@ def check_paths(
             lambda: Engine(rulebook, ctx, text, progress, answers, sites=register, density=density),
         )
     result = _with_versions(result)
-    if extra_problems or key_problems:
-        result = _with_problems(result, [*extra_problems, *key_problems])
+    if extra_problems or key_problems or file_problems:
+        result = _with_problems(result, [*file_problems, *extra_problems, *key_problems])
     if (
         record
         and store is not None
@@ -195,16 +203,34 @@ def check_paths(
         on_result(CheckedRun(result, tuple(datasets), ctx, text, answers))
     if out_dir is not None:
         say("writing reports")
-        write_outputs(result, out_dir, {d.name: d.format for d in datasets})
+        write_outputs(result, out_dir, {d.name: d.format for d in datasets}, sheets)
     return result.report
 
 
 _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
 
 
+def load_tables(path: Path, limits: Limits) -> LoadedTables:
+    """Every table of one input file: each sheet of an XLSX workbook, with what its other
+    parts ask of the decision (:mod:`triage.workbook`), or the one table of any other file
+    (:func:`load_any`); WKT columns become points either way."""
+    if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
+        return LoadedTables([load_any(path, limits)], {}, [])
+    book = load_workbook(path, limits)
+    return dataclasses.replace(book, datasets=[_with_wkt(d) for d in book.datasets])
+
+
+def _with_wkt(dataset: Dataset) -> Dataset:
+    dataset, crs = add_wkt_points(dataset)
+    return dataset if crs is None else dataclasses.replace(dataset, crs=crs)
+
+
 def load_any(path: Path, limits: Limits) -> Dataset:
-    """Load tabular or geospatial input: GeoPackage and (zipped) Shapefiles through
-    ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns."""
+    """Load one non-workbook table: GeoPackage and (zipped) Shapefiles through
+    ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns. XLSX
+    workbooks are read whole by :func:`load_tables` instead."""
+    if EXTENSIONS.get(path.suffix.lower()) == "xlsx":
+        raise ConfigError(f"{path.name}: a workbook is loaded with load_tables, sheet by sheet")
     if path.suffix.lower() in _GEO_SUFFIXES:
         dataset, crs = load_geo(path, limits)
         return dataclasses.replace(dataset, crs=crs)
@@ -215,11 +241,7 @@ def load_any(path: Path, limits: Limits) -> Dataset:
             dataset, crs = load_geo(path, limits)
             return dataclasses.replace(dataset, crs=crs)
         raise
-    if dataset.format in ("csv", "xlsx"):
-        dataset, crs = add_wkt_points(dataset)
-        if crs is not None:
-            dataset = dataclasses.replace(dataset, crs=crs)
-    return dataset
+    return _with_wkt(dataset) if dataset.format == "csv" else dataset
 
 
 def _with_documents(
@@ -432,10 +454,17 @@ def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
     return settle(dataclasses.replace(result, report=report), forced)
 
 
-def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -> None:
+def write_outputs(
+    result: CheckResult,
+    out_dir: Path,
+    formats: dict[str, str],
+    sheets: Mapping[str, tuple[str, str]],
+) -> None:
     """Write report.json, report.md, report.html and any released files into ``out_dir``;
     on ``refer`` the changed data proposed to the reviewer goes to ``out_dir/proposed/``
-    (formula-escaped like released data, and never released by triage itself)."""
+    (formula-escaped like released data, and never released by triage itself). Workbook
+    sheets (``sheets``: dataset name -> file and sheet) are written together as one new
+    workbook per file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = result.report
     (out_dir / "report.json").write_text(
@@ -443,20 +472,36 @@ def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -
     )
     (out_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     (out_dir / "report.html").write_text(render_html(report, result.maps), encoding="utf-8")
-    if result.released or result.released_files:
-        released_dir = out_dir / "released"
-        released_dir.mkdir(exist_ok=True)
-        for name, frame in result.released.items():
-            write_released(frame, released_dir / name, formats[name])
-        for name, path in result.released_files.items():
-            shutil.copyfile(path, released_dir / name)
-    if result.proposed or result.proposed_files:
-        proposed_dir = out_dir / "proposed"
-        proposed_dir.mkdir(exist_ok=True)
-        for name, frame in result.proposed.items():
-            write_released(frame, proposed_dir / name, formats[name])
-        for name, path in result.proposed_files.items():
-            shutil.copyfile(path, proposed_dir / name)
+    for folder, frames, files in (
+        ("released", result.released, result.released_files),
+        ("proposed", result.proposed, result.proposed_files),
+    ):
+        if frames or files:
+            (out_dir / folder).mkdir(exist_ok=True)
+            write_tables(frames, formats, sheets, out_dir / folder)
+            for name, path in files.items():
+                shutil.copyfile(path, out_dir / folder / name)
+
+
+def write_tables(
+    frames: Mapping[str, pd.DataFrame],
+    formats: Mapping[str, str],
+    sheets: Mapping[str, tuple[str, str]],
+    folder: Path,
+) -> list[Path]:
+    """Write tables (by dataset name) into ``folder``: each workbook's sheets as one new
+    workbook named after its file, every other table in its format; returns the paths."""
+    books: dict[str, dict[str, pd.DataFrame]] = {}
+    written: list[Path] = []
+    for name, frame in frames.items():
+        if name in sheets:
+            file_name, title = sheets[name]
+            books.setdefault(file_name, {})[title] = frame
+        else:
+            written.append(write_released(frame, folder / name, formats[name]))
+    for file_name, book in books.items():
+        written += write_workbook(book, folder / file_name)
+    return written
 
 
 def default_context(

@@ -1,0 +1,293 @@
+"""Hostile workbooks and headers: nothing unchecked is released, no released cell is a formula.
+
+Every workbook is generated here with openpyxl; a canary e-mail address hidden in a part that
+is not an ordinary visible cell must never reach any byte of any released or proposed file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.workbook.defined_name import DefinedName
+
+from triage.cli import main
+from triage.io import write_released
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARY = "canary.person@example.com"
+HYPERLINK = '=HYPERLINK("http://x","y")'
+EXIT = {"release": 0, "release_with_changes": 10, "refer": 20, "withhold": 30}
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _sensor_rows(n: int = 60) -> list[list[str]]:
+    """A harmless table (header first): the shipped air-quality readings."""
+    with (ROOT / "examples" / "air_quality.csv").open(encoding="utf-8") as fh:
+        return list(csv.reader(fh))[: n + 1]
+
+
+def _book(rows: list[list[str]] | None = None) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Readings"
+    for row in rows or _sensor_rows():
+        ws.append(row)
+    return wb
+
+
+def _hidden_residents(wb: Workbook) -> None:
+    ws = wb.create_sheet("Residents")
+    ws.sheet_state = "hidden"
+    ws.append(["name", "email", "street"])
+    people = [("Jane Smith", CANARY), ("Oliver Brown", "o.brown@example.org")]
+    people += [(f"Person {i}", f"resident{i}@example.net") for i in range(30)]
+    for i, (name, email) in enumerate(people):
+        ws.append([name, email, f"{i} High Street"])
+
+
+def _very_hidden_residents(wb: Workbook) -> None:
+    _hidden_residents(wb)
+    wb["Residents"].sheet_state = "veryHidden"
+
+
+def _comment(wb: Workbook) -> None:
+    wb["Readings"]["C2"].comment = Comment(f"checked by Jane Smith, {CANARY}", "Jane Smith")
+
+
+def _defined_name(wb: Workbook) -> None:
+    wb.defined_names["contact"] = DefinedName("contact", attr_text=f'"{CANARY}"')
+
+
+def _chart(wb: Workbook) -> None:
+    ws = wb["Readings"]
+    chart = BarChart()
+    chart.title = f"NO2 by {CANARY}"
+    chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=10), titles_from_data=True)
+    ws.add_chart(chart, "J2")
+
+
+def _formula_only(wb: Workbook) -> None:
+    wb["Readings"]["H2"] = f'=IF(C2>0,"{CANARY}","")'  # openpyxl stores no cached value
+
+
+def _store_values(path: Path) -> None:
+    """Give every formula a stored value, as Excel saves one: ``ok``."""
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    for name, data in members.items():
+        if name.startswith("xl/worksheets/"):
+            data = re.sub(rb'(<c r="[A-Z]+[0-9]+")><f>', rb'\1 t="str"><f>', data)
+            members[name] = data.replace(b"<v></v>", b"<v>ok</v>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _hyperlink_header(wb: Workbook) -> None:
+    """A header cell holding the text of a formula (a string cell, not a formula)."""
+    cell = wb["Readings"]["H1"]
+    cell.value = HYPERLINK
+    cell.data_type = "s"
+    wb["Readings"]["H2"] = "note"
+
+
+def _inject(member: str) -> Callable[[Path], None]:
+    """Add a raw part to a saved workbook: what a VBA or linked workbook carries."""
+
+    def add(path: Path) -> None:
+        with zipfile.ZipFile(path, "a") as zf:
+            zf.writestr(member, f"<x>{CANARY}</x>".encode())
+
+    return add
+
+
+#: id -> (change to the workbook, change to the saved file, decisions allowed, problem text)
+CASES: dict[
+    str, tuple[Callable[[Workbook], None] | None, Callable[[Path], None] | None, set[str], str]
+] = {
+    "hidden-sheet": (_hidden_residents, None, {"release_with_changes", "refer"}, "hidden sheet"),
+    "very-hidden-sheet": (
+        _very_hidden_residents,
+        None,
+        {"release_with_changes", "refer"},
+        "hidden",
+    ),
+    "comment": (_comment, None, {"release_with_changes"}, "1 cell comment"),
+    "defined-name": (_defined_name, None, {"release_with_changes"}, "1 defined name"),
+    "chart": (_chart, None, {"release_with_changes"}, "charts"),
+    "formula-only": (_formula_only, None, {"refer"}, "Readings!H2"),
+    "formula-with-value": (
+        _formula_only,
+        _store_values,
+        {"release_with_changes"},
+        "1 formula (each released as its stored value)",
+    ),
+    "hyperlink-header": (_hyperlink_header, None, {"release_with_changes"}, "new workbook"),
+    "vba": (None, _inject("xl/vbaProject.bin"), {"refer"}, "VBA project"),
+    "external-link": (
+        None,
+        _inject("xl/externalLinks/externalLink1.xml"),
+        {"refer"},
+        "external links",
+    ),
+}
+
+
+def _check(path: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    code = main(
+        ["check", str(path), "--destination", "open-data", "--out", str(out), "--pattern-only"]
+    )
+    capsys.readouterr()
+    return code, json.loads((out / "report.json").read_text(encoding="utf-8"))
+
+
+def _output_files(out: Path) -> list[Path]:
+    return [p for d in ("released", "proposed") if (out / d).is_dir() for p in (out / d).iterdir()]
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    """Every byte of a written file: each zip member of a workbook, else the file."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            return {n: zf.read(n) for n in zf.namelist()}
+    return {path.name: path.read_bytes()}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_workbook_is_never_released_unchecked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    change_book, change_file, allowed, problem = CASES[case]
+    wb = _book()
+    if change_book is not None:
+        change_book(wb)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    if change_file is not None:
+        change_file(path)
+    code, report = _check(path, tmp_path / "out", capsys)
+    assert report["decision"] in allowed
+    assert code == EXIT[report["decision"]]
+    assert any(problem in p["message"] for p in report["problems"]), report["problems"]
+    written = _output_files(tmp_path / "out")
+    if report["decision"] == "release_with_changes":
+        assert [p.name for p in written] == ["book.xlsx"]
+    for file in written:
+        for part, data in _parts(file).items():
+            assert CANARY.encode() not in data, (file.name, part)
+            if part.startswith("xl/worksheets/"):
+                assert not _FORMULA_ELEMENT.search(data), (file.name, part)
+
+
+def test_hidden_sheet_is_its_own_dataset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb = _book()
+    _hidden_residents(wb)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    _, report = _check(path, tmp_path / "out", capsys)
+    names = [d["name"] for d in report["datasets"]]
+    assert names == ["book.xlsx#Readings", "book.xlsx#Residents"]
+    residents = report["datasets"][1]["columns"]["email"]
+    assert "EMAIL_ADDRESS" in residents["entities"]
+
+
+def test_hyperlink_header_is_text_in_the_released_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb = _book()
+    _hyperlink_header(wb)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    code, report = _check(path, tmp_path / "out", capsys)
+    assert (code, report["decision"]) == (10, "release_with_changes")
+    ws = load_workbook(tmp_path / "out" / "released" / "book.xlsx").worksheets[0]
+    header = [c.value for c in ws[1]]
+    assert "'" + HYPERLINK in header
+    assert all(c.data_type == "s" for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+HOSTILE_HEADERS = ["=cmd|' /C calc'!A0", "+cmd", "-cmd", "@SUM(A1)", HYPERLINK]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("header", HOSTILE_HEADERS)
+def test_written_headers_are_escaped(tmp_path: Path, fmt: str, header: str) -> None:
+    frame = pd.DataFrame({header: ["=1+1", "-5"], "plain": ["a", "b"]}, dtype="str")
+    out = write_released(frame, tmp_path / "x", fmt)
+    if fmt == "csv":
+        with out.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+    else:
+        rows = [list(r) for r in load_workbook(out).worksheets[0].iter_rows(values_only=True)]
+        assert not _FORMULA_ELEMENT.search(_parts(out)["xl/worksheets/sheet1.xml"])
+    assert rows == [["'" + header, "plain"], ["'=1+1", "a"], ["-5", "b"]]
+
+
+@pytest.mark.parametrize("header", HOSTILE_HEADERS)
+def test_csv_with_hostile_header_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str
+) -> None:
+    """Personal data makes the CSV released with changes: its header is escaped there too."""
+    path = tmp_path / "requests.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["email", header, "ward"])
+        for i in range(40):
+            writer.writerow([f"resident{i}@example.net", f"item {i % 3}", f"Ward {i % 2}"])
+        writer.writerow([CANARY, "item 0", "Ward 0"])
+    code, report = _check(path, tmp_path / "out", capsys)
+    assert report["decision"] != "release"
+    assert code == EXIT[report["decision"]]
+    files = _output_files(tmp_path / "out")
+    assert files
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        assert CANARY not in text
+        first = next(csv.reader([text.splitlines()[0]]))
+        assert all(not h or h[0] not in "=+-@" for h in first), first
+
+
+def test_formula_is_released_as_its_stored_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb = _book()
+    _formula_only(wb)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    _store_values(path)
+    code, _ = _check(path, tmp_path / "out", capsys)
+    assert code == 10
+    ws = load_workbook(tmp_path / "out" / "released" / "book.xlsx").worksheets[0]
+    assert [c.value for c in ws["H"]][:2] == ["unnamed_8", "ok"]
+
+
+def test_every_sheet_is_released_in_one_new_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb = _book()
+    second = wb.create_sheet("Later")
+    for row in _sensor_rows(80):
+        second.append(row)
+    wb.create_sheet("Empty")
+    path = tmp_path / "book.xlsm"  # a macro-enabled name without macros is an ordinary book
+    wb.save(path)
+    code, report = _check(path, tmp_path / "out", capsys)
+    assert (code, report["decision"]) == (10, "release_with_changes")
+    assert [d["name"] for d in report["datasets"]] == ["book.xlsm#Readings", "book.xlsm#Later"]
+    assert [d["rows"] for d in report["datasets"]] == [60, 80]
+    released = load_workbook(tmp_path / "out" / "released" / "book.xlsx")
+    assert released.sheetnames == ["Readings", "Later"]
+    assert [released[t].max_row for t in released.sheetnames] == [61, 81]
