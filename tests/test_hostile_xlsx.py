@@ -77,6 +77,22 @@ def _chart(wb: Workbook) -> None:
     ws.add_chart(chart, "J2")
 
 
+def _hyperlink(wb: Workbook) -> None:
+    wb["Readings"]["A2"].hyperlink = f"mailto:{CANARY}"
+
+
+def _validation(wb: Workbook) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    rule = DataValidation(type="list", formula1=f'"ok,{CANARY}"')
+    wb["Readings"].add_data_validation(rule)
+    rule.add("G2:G10")
+
+
+def _page_header(wb: Workbook) -> None:
+    wb["Readings"].oddHeader.center.text = f"Prepared by {CANARY}"
+
+
 def _formula_only(wb: Workbook) -> None:
     wb["Readings"]["H2"] = f'=IF(C2>0,"{CANARY}","")'  # openpyxl stores no cached value
 
@@ -126,6 +142,9 @@ CASES: dict[
     "comment": (_comment, None, {"release_with_changes"}, "1 cell comment"),
     "defined-name": (_defined_name, None, {"release_with_changes"}, "1 defined name"),
     "chart": (_chart, None, {"release_with_changes"}, "charts"),
+    "cell-hyperlink": (_hyperlink, None, {"release_with_changes"}, "cell hyperlinks"),
+    "data-validation": (_validation, None, {"release_with_changes"}, "data validation"),
+    "page-header": (_page_header, None, {"release_with_changes"}, "page headers"),
     "formula-only": (_formula_only, None, {"refer"}, "Readings!H2"),
     "formula-with-value": (
         _formula_only,

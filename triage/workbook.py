@@ -52,7 +52,18 @@ _REMOVED: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _COMMENT = re.compile(rb"<(?:\w+:)?comment[\s>]")
 _DEFINED_NAME = re.compile(rb"<(?:\w+:)?definedName[\s>]")
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_FORMULA = "formula"
+#: What a worksheet part can hold besides cell values, by the element that starts it.
+_IN_SHEET: tuple[tuple[re.Pattern[bytes], str], ...] = (
+    (re.compile(rb"<(?:\w+:)?f[\s>/]"), _FORMULA),
+    (re.compile(rb"<(?:\w+:)?hyperlink[\s>]"), "cell hyperlinks"),
+    (re.compile(rb"<(?:\w+:)?dataValidation[\s>]"), "data validation lists"),
+    (re.compile(rb"<(?:\w+:)?conditionalFormatting[\s>]"), "conditional formats"),
+    (
+        re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)[\s>]"),
+        "page headers and footers",
+    ),
+)
 _SHOWN = 5
 
 
@@ -80,7 +91,9 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
     with zipfile.ZipFile(path) as zf:
         parts = [i.filename for i in zf.infolist() if not i.is_dir()]
         removed = _removed_parts(zf, parts)
-        has_formulas = any(_holds_formula(zf, n) for n in parts if n.startswith("xl/worksheets/"))
+        in_sheets = set().union(
+            *(_sheet_contents(zf, n) for n in parts if n.startswith("xl/worksheets/"))
+        )
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:
@@ -101,9 +114,10 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
     sha = file_sha256(path)
     names = {t: path.name if len(frames) == 1 else f"{path.name}#{t}" for t in frames}
     datasets = [Dataset(names[t], sha, "xlsx", f) for t, f in frames.items()]
-    uncached, formulas = _formula_cells(path) if has_formulas else ([], 0)
+    uncached, formulas = _formula_cells(path) if _FORMULA in in_sheets else ([], 0)
     if formulas:
         removed.append(f"{_count(formulas, 'formula')} (each released as its stored value)")
+    removed += sorted(in_sheets - {_FORMULA})
     removed += [
         f"the sheet {t!r}, which has no data rows" for t, r in rows.items() if r and t not in frames
     ]
@@ -126,15 +140,16 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
     return LoadedTables(datasets, {names[t]: (path.name, t) for t in frames}, problems)
 
 
-def _holds_formula(zf: zipfile.ZipFile, name: str) -> bool:
-    """Whether a worksheet part holds a formula element, read in chunks."""
+def _sheet_contents(zf: zipfile.ZipFile, name: str) -> set[str]:
+    """What a worksheet part holds besides cell values (:data:`_IN_SHEET`), read in chunks."""
+    found: set[str] = set()
     tail = b""
     with zf.open(name) as fh:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            if _FORMULA.search(tail + chunk):
-                return True
-            tail = chunk[-16:]
-    return False
+            window = tail + chunk
+            found |= {what for pattern, what in _IN_SHEET if pattern.search(window)}
+            tail = chunk[-32:]
+    return found
 
 
 def _formula_cells(path: Path) -> tuple[list[str], int]:
