@@ -93,6 +93,13 @@ def _page_header(wb: Workbook) -> None:
     wb["Readings"].oddHeader.center.text = f"Prepared by {CANARY}"
 
 
+def _chart_sheet(wb: Workbook) -> None:
+    chart = BarChart()
+    chart.title = f"NO2 by {CANARY}"
+    chart.add_data(Reference(wb["Readings"], min_col=3, min_row=1, max_row=10))
+    wb.create_chartsheet("Chart").add_chart(chart)
+
+
 def _formula_only(wb: Workbook) -> None:
     wb["Readings"]["H2"] = f'=IF(C2>0,"{CANARY}","")'  # openpyxl stores no cached value
 
@@ -142,6 +149,7 @@ CASES: dict[
     "comment": (_comment, None, {"release_with_changes"}, "1 cell comment"),
     "defined-name": (_defined_name, None, {"release_with_changes"}, "1 defined name"),
     "chart": (_chart, None, {"release_with_changes"}, "charts"),
+    "chart-sheet": (_chart_sheet, None, {"release_with_changes"}, "charts"),
     "cell-hyperlink": (_hyperlink, None, {"release_with_changes"}, "cell hyperlinks"),
     "data-validation": (_validation, None, {"release_with_changes"}, "data validation"),
     "page-header": (_page_header, None, {"release_with_changes"}, "page headers"),

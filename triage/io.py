@@ -518,9 +518,10 @@ def _read_xlsx(path: Path, limits: Limits, sheet: str | None) -> pd.DataFrame:
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise _err(path, f"has no sheet named {sheet!r}")
-        if not wb.sheetnames:
+        if not wb.worksheets:
             raise _err(path, "workbook has no sheets")
-        records = xlsx_sheet_rows(path, wb[sheet or wb.sheetnames[0]], limits)
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        records = xlsx_sheet_rows(path, ws, limits)
     finally:
         wb.close()
     if not records:

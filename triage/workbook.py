@@ -101,8 +101,8 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
             f"{path.name}: is not a valid XLSX file (could not open the workbook)"
         ) from None
     try:
-        states = {title: wb[title].sheet_state for title in wb.sheetnames}
-        rows = {title: xlsx_sheet_rows(path, wb[title], limits) for title in wb.sheetnames}
+        states = {ws.title: ws.sheet_state for ws in wb.worksheets}  # chart sheets: charts
+        rows = {ws.title: xlsx_sheet_rows(path, ws, limits) for ws in wb.worksheets}
     finally:
         wb.close()
     frames = {t: f for t, r in rows.items() if (f := xlsx_rows_frame(r)) is not None}
@@ -161,8 +161,9 @@ def _formula_cells(path: Path) -> tuple[list[str], int]:
     uncached: list[str] = []
     count = 0
     try:
-        for title in formulas.sheetnames:
-            pairs = zip(formulas[title].iter_rows(), values[title].iter_rows(), strict=False)
+        for ws in formulas.worksheets:
+            title = ws.title
+            pairs = zip(ws.iter_rows(), values[title].iter_rows(), strict=False)
             for f_row, v_row in pairs:
                 for f_cell, v_cell in zip(f_row, v_row, strict=False):
                     if getattr(f_cell, "data_type", None) != "f":
