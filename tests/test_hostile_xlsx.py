@@ -7,10 +7,15 @@ is not an ordinary visible cell must never reach any byte of any released or pro
 from __future__ import annotations
 
 import csv
+import email
+import io
 import json
 import re
 import zipfile
 from collections.abc import Callable
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +25,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.workbook.defined_name import DefinedName
 
+from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
+from triage.doc_redact import check_document
 from triage.io import write_released
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +59,8 @@ def _hidden_residents(wb: Workbook) -> None:
     ws.append(["name", "email", "street"])
     people = [("Jane Smith", CANARY), ("Oliver Brown", "o.brown@example.org")]
     people += [(f"Person {i}", f"resident{i}@example.net") for i in range(30)]
-    for i, (name, email) in enumerate(people):
-        ws.append([name, email, f"{i} High Street"])
+    for i, (name, address) in enumerate(people):
+        ws.append([name, address, f"{i} High Street"])
 
 
 def _very_hidden_residents(wb: Workbook) -> None:
@@ -185,10 +192,14 @@ def _output_files(out: Path) -> list[Path]:
 
 def _parts(path: Path) -> dict[str, bytes]:
     """Every byte of a written file: each zip member of a workbook, else the file."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+    return _parts_of(path.read_bytes(), path.name)
+
+
+def _parts_of(data: bytes, name: str = "file") -> dict[str, bytes]:
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return {n: zf.read(n) for n in zf.namelist()}
-    return {path.name: path.read_bytes()}
+    return {name: data}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -318,3 +329,42 @@ def test_every_sheet_is_released_in_one_new_workbook(
     released = load_workbook(tmp_path / "out" / "released" / "book.xlsx")
     assert released.sheetnames == ["Readings", "Later"]
     assert [released[t].max_row for t in released.sheetnames] == [61, 81]
+
+
+@pytest.mark.parametrize("case", ["hidden-sheet", "comment", "formula-only"])
+def test_hostile_workbook_attached_to_an_email(
+    tmp_path: Path, pattern_only: TextAnalyzer, case: str
+) -> None:
+    """An e-mail's workbook goes through the same reader: whatever copy of the message is
+    written (redacted or proposed) holds no unchecked part of it."""
+    change_book, _, _, problem = CASES[case]
+    wb = _book()
+    assert change_book is not None
+    change_book(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    msg = EmailMessage()
+    msg["From"] = msg["To"] = Address("FOI Team", "foi", "council.gov.uk")
+    msg["Subject"] = "Readings for the response"
+    msg.set_content("Please find attached the air quality readings for the response.\n")
+    msg.add_attachment(
+        buf.getvalue(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="book.xlsx",
+    )
+    src = tmp_path / "note.eml"
+    src.write_bytes(msg.as_bytes(policy=policy.default))
+    report = check_document(src, "foi", analyzer=pattern_only, out_dir=tmp_path / "out")
+    assert report.decision != "release"
+    assert any(problem in p.message for p in report.problems), report.problems
+    books = [
+        part.get_content()
+        for out in (tmp_path / "out").rglob("*.eml")
+        for part in email.message_from_bytes(out.read_bytes(), policy=policy.default).walk()
+        if part.get_filename() == "book.xlsx"
+    ]
+    assert books or report.decision == "refer"  # a refer may leave the workbook out
+    for name, data in ((n, d) for book in books for n, d in _parts_of(book).items()):
+        assert CANARY.encode() not in data, name
+        assert not _FORMULA_ELEMENT.search(data), name
