@@ -1,7 +1,8 @@
 """Hostile workbooks and headers: nothing unchecked is released, no released cell is a formula.
 
-Every workbook is generated here with openpyxl; a canary e-mail address hidden in a part that
-is not an ordinary visible cell must never reach any byte of any released or proposed file.
+Every workbook is generated here with openpyxl; a canary e-mail address and name hidden in a
+part that is not an ordinary visible cell must never reach any byte of any released or
+proposed file.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from triage.io import write_released
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "canary.person@example.com"
+NAME = "Jane Smith"
 HYPERLINK = '=HYPERLINK("http://x","y")'
 EXIT = {"release": 0, "release_with_changes": 10, "refer": 20, "withhold": 30}
 _FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -57,8 +59,13 @@ def _hidden_residents(wb: Workbook) -> None:
     ws = wb.create_sheet("Residents")
     ws.sheet_state = "hidden"
     ws.append(["name", "email", "street"])
-    people = [("Jane Smith", CANARY), ("Oliver Brown", "o.brown@example.org")]
-    people += [(f"Person {i}", f"resident{i}@example.net") for i in range(30)]
+    first = ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Emily"]
+    last = ["Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans"]
+    people = [(NAME, CANARY)]
+    people += [
+        (f"{f} {s}", f"resident{i}@example.net")
+        for i, (f, s) in enumerate((f, s) for f in first for s in last)
+    ]
     for i, (name, address) in enumerate(people):
         ws.append([name, address, f"{i} High Street"])
 
@@ -69,7 +76,7 @@ def _very_hidden_residents(wb: Workbook) -> None:
 
 
 def _comment(wb: Workbook) -> None:
-    wb["Readings"]["C2"].comment = Comment(f"checked by Jane Smith, {CANARY}", "Jane Smith")
+    wb["Readings"]["C2"].comment = Comment(f"checked by {NAME}, {CANARY}", NAME)
 
 
 def _defined_name(wb: Workbook) -> None:
@@ -224,6 +231,7 @@ def test_hostile_workbook_is_never_released_unchecked(
     for file in written:
         for part, data in _parts(file).items():
             assert CANARY.encode() not in data, (file.name, part)
+            assert NAME.encode() not in data, (file.name, part)
             if part.startswith("xl/worksheets/"):
                 assert not _FORMULA_ELEMENT.search(data), (file.name, part)
 
@@ -367,4 +375,5 @@ def test_hostile_workbook_attached_to_an_email(
     assert books or report.decision == "refer"  # a refer may leave the workbook out
     for name, data in ((n, d) for book in books for n, d in _parts_of(book).items()):
         assert CANARY.encode() not in data, name
+        assert NAME.encode() not in data, name
         assert not _FORMULA_ELEMENT.search(data), name
