@@ -213,9 +213,9 @@ _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
 def load_tables(path: Path, limits: Limits) -> LoadedTables:
     """Every table of one input file: each sheet of an XLSX workbook, with what its other
     parts ask of the decision (:mod:`triage.workbook`), or the one table of any other file
-    (:func:`load_any`); WKT columns become points either way."""
+    (GeoPackage, Shapefile, CSV, JSON...); WKT columns become points either way."""
     if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
-        return LoadedTables([load_any(path, limits)], {}, [])
+        return LoadedTables([_load_table(path, limits)], {}, [])
     book = load_workbook(path, limits)
     return dataclasses.replace(book, datasets=[_with_wkt(d) for d in book.datasets])
 
@@ -225,12 +225,9 @@ def _with_wkt(dataset: Dataset) -> Dataset:
     return dataset if crs is None else dataclasses.replace(dataset, crs=crs)
 
 
-def load_any(path: Path, limits: Limits) -> Dataset:
+def _load_table(path: Path, limits: Limits) -> Dataset:
     """Load one non-workbook table: GeoPackage and (zipped) Shapefiles through
-    ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns. XLSX
-    workbooks are read whole by :func:`load_tables` instead."""
-    if EXTENSIONS.get(path.suffix.lower()) == "xlsx":
-        raise ConfigError(f"{path.name}: a workbook is loaded with load_tables, sheet by sheet")
+    ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns."""
     if path.suffix.lower() in _GEO_SUFFIXES:
         dataset, crs = load_geo(path, limits)
         return dataclasses.replace(dataset, crs=crs)
