@@ -25,6 +25,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.workbook.defined_name import DefinedName
+from service_harness import Service
 
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
@@ -377,3 +378,43 @@ def test_hostile_workbook_attached_to_an_email(
         assert CANARY.encode() not in data, name
         assert NAME.encode() not in data, name
         assert not _FORMULA_ELEMENT.search(data), name
+
+
+def test_service_approval_as_submitted_writes_a_new_workbook(svc: Service) -> None:
+    """A workbook referred for its macros and approved as submitted is released as a new
+    workbook of its checked cell values: no macros, comments or formulas, header escaped."""
+    wb = _book()
+    _comment(wb)
+    _hyperlink_header(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    path = Path(svc.settings.data_dir) / "upload.xlsx"
+    path.write_bytes(buf.getvalue())
+    _inject("xl/vbaProject.bin")(path)
+    res = svc.client.post(
+        "/v1/submissions",
+        headers=svc.h("alice"),
+        files=[("files", ("book.xlsx", path.read_bytes(), "application/octet-stream"))],
+        data={"destination": "open-data"},
+    )
+    assert res.status_code == 202, res.text
+    sid = str(res.json()["id"])
+    svc.worker.drain()
+    status = svc.client.get(f"/v1/submissions/{sid}", headers=svc.h("alice")).json()
+    assert status["decision"] == "refer"
+    res = svc.client.post(
+        f"/v1/submissions/{sid}/review",
+        headers=svc.h("rita"),
+        json={"action": "approve_release", "justification": "macros read and harmless"},
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["released"] == ["book.xlsx"]
+    got = svc.client.get(f"/v1/submissions/{sid}/released/book.xlsx", headers=svc.h("alice"))
+    assert got.status_code == 200
+    parts = _parts_of(got.content)
+    assert not any("vbaProject" in n or "comments" in n for n in parts)
+    for name, data in parts.items():
+        assert CANARY.encode() not in data, name
+        assert not _FORMULA_ELEMENT.search(data), name
+    header = [c.value for c in load_workbook(io.BytesIO(got.content)).worksheets[0][1]]
+    assert "'" + HYPERLINK in header
