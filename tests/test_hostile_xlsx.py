@@ -418,3 +418,17 @@ def test_service_approval_as_submitted_writes_a_new_workbook(svc: Service) -> No
         assert not _FORMULA_ELEMENT.search(data), name
     header = [c.value for c in load_workbook(io.BytesIO(got.content)).worksheets[0][1]]
     assert "'" + HYPERLINK in header
+
+
+def test_registering_a_workbook_of_several_sheets_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not fingerprinted as its first sheet: the register would miss the others' links."""
+    wb = _book()
+    _hidden_residents(wb)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    code = main(["registry", "add", str(path), "--name", "b", "--registry", url, "--pattern-only"])
+    assert code == 2
+    assert "2 non-empty sheets" in capsys.readouterr().err
