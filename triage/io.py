@@ -207,7 +207,8 @@ def load_dataset(
     name
         Dataset name; defaults to the file name.
     sheet
-        XLSX only: the sheet to read (default: the first).
+        XLSX only: the sheet to read (default: the first). A workbook to be checked is read
+        whole instead, every sheet and part (:func:`triage.workbook.load_workbook`).
 
     Returns
     -------
