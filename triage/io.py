@@ -898,31 +898,33 @@ def _write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
     """A new workbook holding only cell values: one sheet per frame, names and cells
     formula-escaped and every string typed as text, so no cell is ever a formula."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     def write(fh: IO[bytes]) -> None:
         wb = Workbook(write_only=True)
         for title, frame in sheets.items():
             ws = wb.create_sheet(title)
             safe = escape_formulas(frame)
-
-            def cells(values: Iterable[object], ws: Any = ws) -> list[WriteOnlyCell]:
-                out = []
-                for v in values:
-                    cell = WriteOnlyCell(ws)
-                    if v is not None and not (isinstance(v, float) and math.isnan(v)):
-                        cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(v))
-                        cell.data_type = "s"
-                    out.append(cell)
-                return out
-
-            ws.append(cells(safe.columns))
+            ws.append(_text_cells(ws, safe.columns))
             for row in safe.astype(object).itertuples(index=False):
-                ws.append(cells(row))
+                ws.append(_text_cells(ws, row))
         wb.save(fh)
 
     return _atomic_write(path, write)
+
+
+def _text_cells(ws: Any, values: Iterable[object]) -> list[Any]:
+    """Write-only cells typed as text (never a formula); missing values stay empty."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cells = []
+    for v in values:
+        cell = WriteOnlyCell(ws)
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(v))
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
 
 
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> list[Path]:
