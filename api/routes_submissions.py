@@ -168,12 +168,13 @@ def _fsync_file(path: Path) -> None:
 
 def _write_submitted(state: ServiceState, row: sa.Row[Any], folder: Path) -> None:
     """The submitted files as released: tables loaded with the project's loaders and
-    written formula-escaped (:func:`triage.io.write_released`), documents copied as
+    written formula-escaped (:func:`triage.io.write_released`; a workbook as a new workbook
+    of its checked sheets, :func:`triage.io.write_workbook`), documents copied as
     submitted."""
     from triage.context import Limits
     from triage.documents import is_document
-    from triage.io import write_released
-    from triage.runner import load_any
+    from triage.io import write_released, write_workbook
+    from triage.runner import load_tables
 
     with transaction(state.engine) as conn:
         stored = conn.execute(
@@ -187,8 +188,13 @@ def _write_submitted(state: ServiceState, row: sa.Row[Any], folder: Path) -> Non
         source = state.settings.data_dir / f.stored_path
         if is_document(source):
             shutil.copyfile(source, folder / f.name)
+            continue
+        tables = load_tables(source, Limits())
+        if tables.sheets:  # a workbook: a new one from its checked sheets, never the input
+            sheets = {tables.sheets[d.name][1]: d.frame for d in tables.datasets}
+            write_workbook(sheets, folder / f.name)
         else:
-            dataset = load_any(source, Limits())
+            (dataset,) = tables.datasets
             write_released(dataset.frame, folder / f.name, dataset.format)
 
 

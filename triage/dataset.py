@@ -9,7 +9,8 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Dataset:
-    """One tabular dataset: its name (file name), content hash, format and data.
+    """One tabular dataset: its name (the file name; ``book.xlsx#<sheet>`` for one sheet of a
+    workbook of several), content hash, format and data.
 
     Every column of ``frame`` holds strings (``object`` or ``string`` dtype) or missing
     values exactly as read, so detectors see what a reader of the file would see.

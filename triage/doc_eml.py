@@ -75,6 +75,7 @@ from triage.vocab import Decision
 
 if TYPE_CHECKING:
     from triage.engine import Engine
+    from triage.workbook import LoadedTables
 
 POLICY = email.policy.default
 ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc", "Bcc")
@@ -973,18 +974,17 @@ def check_tables(doc: Document, engine: Callable[[], Engine]) -> TableCheck | No
     walk.message(_parse(doc.path.read_bytes()))
     if not walk.table_parts:
         return None
-    from triage.io import write_released
-    from triage.runner import load_any
+    from triage.runner import load_tables, write_tables
 
     checker = engine()
     check = TableCheck(None, {}, label="attached table(s)")
     with tempfile.TemporaryDirectory() as tmp:
-        datasets = []
+        loaded: list[tuple[str, LoadedTables]] = []
         for number, suffix, payload in walk.table_parts:
             path = Path(tmp) / f"{doc.path.stem}_part{number}{suffix}"
             path.write_bytes(payload)
             try:
-                datasets.append((number, load_any(path, checker.ctx.limits)))
+                tables = load_tables(path, checker.ctx.limits)
             except DataInputError as exc:
                 check.problems.append(
                     Problem(
@@ -994,15 +994,27 @@ def check_tables(doc: Document, engine: Callable[[], Engine]) -> TableCheck | No
                         forces=Decision.REFER,
                     )
                 )
-        if not datasets:
+                continue
+            loaded.append((number, tables))
+            check.problems += [
+                p.model_copy(update={"message": f"part {number}: {p.message}", "dataset": doc.name})
+                for p in tables.problems
+            ]
+        if not loaded:
             return check
-        result = checker.check([d for _, d in datasets])
+        result = checker.check([d for _, tables in loaded for d in tables.datasets])
         check.report = result.report
         if result.report.decision in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES):
-            for number, d in datasets:
-                frame = result.released.get(d.name, d.frame)
-                written = write_released(frame, Path(tmp) / "out" / d.name, d.format)
-                check.files[number] = (_stable_bytes(written.read_bytes()), written.suffix)
+            for number, tables in loaded:
+                frames = {d.name: result.released.get(d.name, d.frame) for d in tables.datasets}
+                formats = {d.name: d.format for d in tables.datasets}
+                out = Path(tmp) / "out" / number
+                written = write_tables(frames, formats, tables.sheets, out)
+                if len(written) == 1:  # else left out, so referred (see apply_eml)
+                    check.files[number] = (
+                        _stable_bytes(written[0].read_bytes()),
+                        written[0].suffix,
+                    )
     return check
 
 

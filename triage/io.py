@@ -1,4 +1,5 @@
-"""Reading datasets from files and writing released data: the engine's only file I/O.
+"""Reading datasets from files and writing released data: the engine's only file I/O (with
+:mod:`triage.workbook`, which reads whole XLSX workbooks through the sheet reader here).
 
 Every loader returns a :class:`~triage.dataset.Dataset` whose columns hold strings exactly as
 written in the file (``"007"`` keeps its zeros) or missing values. Errors are
@@ -20,7 +21,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,7 +33,7 @@ import pyarrow.parquet as pq
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
-from triage.formulas import escape_formulas
+from triage.formulas import escape_formula, escape_formulas
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def _detect_format(path: Path) -> str:
     return fmt
 
 
-def _check_file(path: Path, limits: Limits) -> int:
+def check_file(path: Path, limits: Limits) -> int:
     """Existence, type, emptiness and size checks before reading anything."""
     if not path.exists():
         raise _err(path, "file not found")
@@ -168,7 +169,7 @@ def _string_frame(columns: list[str], data: dict[str, list[str | None]]) -> pd.D
     )
 
 
-def _check_shape(path: Path, frame: pd.DataFrame, limits: Limits) -> None:
+def check_shape(path: Path, frame: pd.DataFrame, limits: Limits) -> None:
     """Rows, columns and cell-length limits on a loaded frame."""
     if frame.shape[1] > limits.max_columns:
         raise _err(path, f"{frame.shape[1]:,} columns, over the limit of {limits.max_columns:,}")
@@ -207,7 +208,8 @@ def load_dataset(
     name
         Dataset name; defaults to the file name.
     sheet
-        XLSX only: the sheet to read (default: the first).
+        XLSX only: the sheet to read (default: the first). A workbook to be checked is read
+        whole instead, every sheet and part (:func:`triage.workbook.load_workbook`).
 
     Returns
     -------
@@ -221,7 +223,7 @@ def load_dataset(
     """
     path = Path(path)
     fmt = _detect_format(path)
-    _check_file(path, limits)
+    check_file(path, limits)
     if fmt == "csv":
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
@@ -236,7 +238,7 @@ def load_dataset(
             frame = _read_ndjson(path, limits)
         else:
             frame, fmt = _read_json(path, limits, fmt)
-    _check_shape(path, frame, limits)
+    check_shape(path, frame, limits)
     return Dataset(name=name or path.name, sha256=sha, format=fmt, frame=frame)
 
 
@@ -516,61 +518,59 @@ def _read_xlsx(path: Path, limits: Limits, sheet: str | None) -> pd.DataFrame:
     except Exception:
         raise _err(path, "is not a valid XLSX file (could not open the workbook)") from None
     try:
-        if sheet is not None:
-            if sheet not in wb.sheetnames:
-                raise _err(path, f"has no sheet named {sheet!r}")
-            ws = wb[sheet]
-        else:
-            if not wb.sheetnames:
-                raise _err(path, "workbook has no sheets")
-            ws = wb[wb.sheetnames[0]]
-        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-        header: list[str | None] | None = None
-        records: list[list[str | None]] = []
-        try:
-            for raw_row in rows:
-                row = [_xlsx_text(v) for v in raw_row]
-                while row and row[-1] is None:
-                    row.pop()
-                if not row:
-                    continue
-                if header is None:
-                    if len(row) > limits.max_columns:
-                        raise _err(
-                            path,
-                            f"{len(row):,} columns, over the limit of {limits.max_columns:,}",
-                        )
-                    header = row
-                    continue
-                if len(row) > len(header):
-                    if len(row) > limits.max_columns:
-                        raise _err(
-                            path,
-                            f"{len(row):,} columns, over the limit of {limits.max_columns:,}",
-                        )
-                    header.extend([None] * (len(row) - len(header)))
-                records.append(row)
-                if len(records) > limits.max_rows:
-                    raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
-        except DataInputError:
-            raise
-        except Exception:
-            raise _err(path, "could not read the worksheet (corrupt XLSX content)") from None
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise _err(path, f"has no sheet named {sheet!r}")
+        if not wb.worksheets:
+            raise _err(path, "workbook has no sheets")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        records = xlsx_sheet_rows(path, ws, limits)
     finally:
         wb.close()
-    if header is None:
-        raise _err(path, "sheet is empty (no header row)")
     if not records:
+        raise _err(path, "sheet is empty (no header row)")
+    frame = xlsx_rows_frame(records)
+    if frame is None:
         raise _err(path, "has a header but no data rows")
-    names = unique_names(header)
-    width = len(names)
-    data: dict[str, list[str | None]] = {n: [] for n in names}
-    cols = [data[n] for n in names]
-    for rec in records:
+    return frame
+
+
+def xlsx_sheet_rows(path: Path, ws: Any, limits: Limits) -> list[list[str | None]]:
+    """The non-blank rows of an openpyxl worksheet as text (header first), within ``limits``."""
+    records: list[list[str | None]] = []
+    width = 0
+    try:
+        for raw_row in ws.iter_rows(values_only=True):
+            row = [_xlsx_text(v) for v in raw_row]
+            while row and row[-1] is None:
+                row.pop()
+            if not row:
+                continue
+            if len(row) > width:
+                width = len(row)
+                if width > limits.max_columns:
+                    raise _err(path, f"{width:,} columns, over the limit of {limits.max_columns:,}")
+            records.append(row)
+            if len(records) > limits.max_rows + 1:
+                raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
+    except DataInputError:
+        raise
+    except Exception:
+        raise _err(path, "could not read the worksheet (corrupt XLSX content)") from None
+    return records
+
+
+def xlsx_rows_frame(records: list[list[str | None]]) -> pd.DataFrame | None:
+    """A string frame from a sheet's rows (the first is the header); None without data rows."""
+    if len(records) < 2:
+        return None
+    width = max(len(r) for r in records)
+    names = unique_names(records[0] + [None] * (width - len(records[0])))
+    cols: list[list[str | None]] = [[] for _ in names]
+    for rec in records[1:]:
         rec = rec + [None] * (width - len(rec))
         for i in range(width):
             cols[i].append(rec[i])
-    return _string_frame(names, data)
+    return _string_frame(names, dict(zip(names, cols, strict=True)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -817,6 +817,14 @@ def _as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("str") if any(frame.dtypes != "str") else frame
 
 
+def _escape_released(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` (as strings) with every cell and every column name formula-escaped
+    (a header is a cell too)."""
+    out = escape_formulas(frame)
+    out.columns = pd.Index(unique_names(escape_formula(str(c)) for c in out.columns))
+    return out
+
+
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -839,7 +847,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    safe = escape_formulas(frame)
+    safe = _escape_released(frame)
 
     def write(fh: IO[bytes]) -> None:
         text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
@@ -860,26 +868,48 @@ def _xlsx_writable(frame: pd.DataFrame) -> bool:
     return True
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
+def _write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
+    """A new workbook holding only cell values: one sheet per frame, names and cells
+    formula-escaped and every string typed as text, so no cell is ever a formula."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    safe = escape_formulas(frame)
-
-    def clean(v: object) -> object:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return None
-        return ILLEGAL_CHARACTERS_RE.sub("", str(v))
 
     def write(fh: IO[bytes]) -> None:
         wb = Workbook(write_only=True)
-        ws = wb.create_sheet("data")
-        ws.append([clean(c) for c in safe.columns])
-        for row in safe.astype(object).itertuples(index=False):
-            ws.append([clean(v) for v in row])
+        for title, frame in sheets.items():
+            ws = wb.create_sheet(title)
+            safe = _escape_released(frame)
+            ws.append(_text_cells(ws, safe.columns))
+            for row in safe.astype(object).itertuples(index=False):
+                ws.append(_text_cells(ws, row))
         wb.save(fh)
 
     return _atomic_write(path, write)
+
+
+def _text_cells(ws: Any, values: Iterable[object]) -> list[Any]:
+    """Write-only cells typed as text (never a formula); missing values stay empty."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cells = []
+    for v in values:
+        cell = WriteOnlyCell(ws)
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(v))
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> list[Path]:
+    """Write released sheets (sheet name -> data) as one new XLSX workbook, atomically;
+    returns the paths written. Beyond Excel's limits each sheet is written as CSV instead,
+    to ``<stem>#<sheet>.csv``."""
+    path = Path(path).with_suffix(".xlsx")
+    if all(_xlsx_writable(f) for f in sheets.values()):
+        return [_write_xlsx(sheets, path)]
+    log.info("data exceeds XLSX limits: writing CSV instead")
+    return [_write_csv(f, path.with_name(f"{path.stem}#{t}.csv")) for t, f in sheets.items()]
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -946,8 +976,9 @@ def write_released(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
 
     Notes
     -----
-    CSV and XLSX cells that a spreadsheet could run as a formula are escaped with a leading
-    ``'`` (see :func:`escape_formula`).
+    CSV and XLSX cells and column names that a spreadsheet could run as a formula are escaped
+    with a leading ``'`` (see :func:`escape_formula`); an XLSX holds only text cells, never a
+    formula.
     """
     path = Path(path)
     fmt = fmt.lower().lstrip(".")
@@ -964,7 +995,7 @@ def write_released(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
     if fmt == "csv":
         return _write_csv(frame, target)
     if fmt == "xlsx":
-        return _write_xlsx(frame, target)
+        return _write_xlsx({"data": frame}, target)
     if fmt == "parquet":
         return _write_parquet(frame, target)
     if fmt in ("json", "ndjson"):

@@ -20,9 +20,11 @@ import pandas as pd
 from triage.classifiers.columns import DatasetClassification, classify_dataset
 from triage.classifiers.text import TextAnalyzer
 from triage.context import Limits, NlpSettings, RunContext
-from triage.errors import ConfigError
-from triage.io import load_dataset
+from triage.dataset import Dataset
+from triage.errors import ConfigError, DataInputError
+from triage.io import EXTENSIONS, load_dataset
 from triage.store import NewRelease, ReleaseStore, ReleaseSummary
+from triage.workbook import load_workbook
 
 Clock = Callable[[], dt.datetime]
 
@@ -153,7 +155,7 @@ def add(
     if not name.strip():
         raise ConfigError("a release needs a non-empty --name")
     ctx = RunContext(pseudonym_key=key, limits=limits or Limits(), nlp=NlpSettings(nlp_model))
-    dataset = load_dataset(Path(path), ctx.limits)
+    dataset = _one_table(Path(path), ctx.limits)
     text = TextAnalyzer.create(ctx.nlp)
     classification = classify_dataset(dataset.frame, ctx, text)
     release = build_release(
@@ -170,6 +172,20 @@ def add(
     )
     with ReleaseStore.open(registry_url, environ) as store:
         return store.add(release)
+
+
+def _one_table(path: Path, limits: Limits) -> Dataset:
+    """The file's one table; a workbook of several non-empty sheets is refused, not read
+    as its first sheet (:mod:`triage.workbook`)."""
+    if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
+        return load_dataset(path, limits)
+    datasets = load_workbook(path, limits).datasets
+    if len(datasets) > 1:
+        raise DataInputError(
+            f"{path.name}: a workbook of {len(datasets)} non-empty sheets; "
+            "register each sheet as a file of its own"
+        )
+    return datasets[0]
 
 
 def _when(value: dt.datetime | None) -> str:

@@ -7,11 +7,13 @@ import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
 
 from triage.classifiers.columns import classify_dataset
 from triage.classifiers.text import TextAnalyzer
@@ -23,7 +25,7 @@ from triage.documents import is_document
 from triage.engine import CheckResult, Engine, Progress, settle
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
-from triage.io import load_dataset, write_released
+from triage.io import EXTENSIONS, load_dataset, write_released, write_workbook
 from triage.models import Problem, Report
 from triage.outputs import staged_outputs
 from triage.questionnaire import (
@@ -37,6 +39,7 @@ from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.sites import load_points, load_register
 from triage.vocab import Decision, Destination
+from triage.workbook import LoadedTables, load_workbook
 
 if TYPE_CHECKING:
     from triage.store import NewRelease, ReleaseStore
@@ -110,7 +113,7 @@ def check_paths(
     recorded: list[int] = []
     try:
         with staging as stage:
-            result, formats = _check(
+            result, formats, sheets = _check(
                 paths,
                 destination,
                 stage,
@@ -133,7 +136,7 @@ def check_paths(
                 if result.report.decision is Decision.WITHHOLD:  # nothing redacted is kept either
                     for copy in (stage / "documents").glob("*/redacted"):
                         shutil.rmtree(copy)
-                write_outputs(result, stage, formats)
+                write_outputs(result, stage, formats, sheets)
     except BaseException:
         _withdraw(recorded, registry_url)
         raise
@@ -156,9 +159,9 @@ def _check(
     density_path: Path | None,
     officials_path: Path | None,
     on_result: Callable[[CheckedRun], None] | None,
-) -> tuple[CheckResult, dict[str, str]]:
+) -> tuple[CheckResult, dict[str, str], dict[str, tuple[str, str]]]:
     """The check of :func:`check_paths`, documents' work files written to ``out_dir``; the
-    result and the format of each table."""
+    result, the format of each table and the workbook sheet (file, sheet) of each dataset."""
     rulebook = resolve_rulebook(destination, rulebook_path)
     answers = _answers(destination, context_path, questionnaire_path)
     names = [p.name for p in paths]
@@ -167,12 +170,17 @@ def _check(
         raise ConfigError(f"two inputs share the file name {duplicates[0]}; rename one")
     say = progress or (lambda _m: None)
     documents = [p for p in paths if is_document(p)]
-    datasets = []
+    datasets: list[Dataset] = []
+    sheets: dict[str, tuple[str, str]] = {}
+    file_problems: list[Problem] = []
     for path in paths:
         if path in documents:
             continue
         say(f"{path.name}: loading")
-        datasets.append(load_any(path, ctx.limits))
+        loaded = load_tables(path, ctx.limits)
+        datasets += loaded.datasets
+        sheets.update(loaded.sheets)
+        file_problems += loaded.problems
     buffers = rulebook.params.get("site_buffers_m")
     register = (
         load_register(sites_path, buffers=buffers if isinstance(buffers, dict) else None)
@@ -226,15 +234,15 @@ def _check(
             lambda: Engine(rulebook, ctx, text, progress, answers, sites=register, density=density),
         )
     result = _with_versions(result)
-    if extra_problems or key_problems:
-        result = _with_problems(result, [*extra_problems, *key_problems])
+    if extra_problems or key_problems or file_problems:
+        result = _with_problems(result, [*file_problems, *extra_problems, *key_problems])
     releasing = result.report.decision in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES)
     if record and store is not None and releasing:
         say("recording the release in the register")
         result = _record(result, datasets, store, ctx, text, answers)
     if on_result is not None:
         on_result(CheckedRun(result, tuple(datasets), ctx, text, answers))
-    return result, {d.name: d.format for d in datasets}
+    return result, {d.name: d.format for d in datasets}, sheets
 
 
 def _answers(
@@ -257,8 +265,23 @@ def _answers(
 _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
 
 
-def load_any(path: Path, limits: Limits) -> Dataset:
-    """Load tabular or geospatial input: GeoPackage and (zipped) Shapefiles through
+def load_tables(path: Path, limits: Limits) -> LoadedTables:
+    """Every table of one input file: each sheet of an XLSX workbook, with what its other
+    parts ask of the decision (:mod:`triage.workbook`), or the one table of any other file
+    (GeoPackage, Shapefile, CSV, JSON...); WKT columns become points either way."""
+    if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
+        return LoadedTables([_load_table(path, limits)], {}, [])
+    book = load_workbook(path, limits)
+    return dataclasses.replace(book, datasets=[_with_wkt(d) for d in book.datasets])
+
+
+def _with_wkt(dataset: Dataset) -> Dataset:
+    dataset, crs = add_wkt_points(dataset)
+    return dataset if crs is None else dataclasses.replace(dataset, crs=crs)
+
+
+def _load_table(path: Path, limits: Limits) -> Dataset:
+    """Load one non-workbook table: GeoPackage and (zipped) Shapefiles through
     ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns."""
     if path.suffix.lower() in _GEO_SUFFIXES:
         dataset, crs = load_geo(path, limits)
@@ -270,11 +293,7 @@ def load_any(path: Path, limits: Limits) -> Dataset:
             dataset, crs = load_geo(path, limits)
             return dataclasses.replace(dataset, crs=crs)
         raise
-    if dataset.format in ("csv", "xlsx"):
-        dataset, crs = add_wkt_points(dataset)
-        if crs is not None:
-            dataset = dataclasses.replace(dataset, crs=crs)
-    return dataset
+    return _with_wkt(dataset) if dataset.format == "csv" else dataset
 
 
 def _with_documents(
@@ -495,10 +514,18 @@ def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
     return settle(dataclasses.replace(result, report=report), forced)
 
 
-def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -> None:
-    """Write any released files, then report.json, report.md and report.html into ``out_dir``;
-    on ``refer`` the changed data proposed to the reviewer goes to ``out_dir/proposed/``
-    (formula-escaped like released data, and never released by triage itself)."""
+def write_outputs(
+    result: CheckResult,
+    out_dir: Path,
+    formats: dict[str, str],
+    sheets: Mapping[str, tuple[str, str]],
+) -> None:
+    """Write any released files, then report.md, report.html and report.json (last) into
+    ``out_dir``; on ``refer`` the changed data proposed to the reviewer goes to
+    ``out_dir/proposed/`` (formula-escaped like released data, and never released by triage
+    itself). Workbook
+    sheets (``sheets``: dataset name -> file and sheet) are written together as one new
+    workbook per file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for folder, frames, files in (
         ("released", result.released, result.released_files),
@@ -506,8 +533,7 @@ def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -
     ):
         if frames or files:
             (out_dir / folder).mkdir(exist_ok=True)
-        for name, frame in frames.items():
-            write_released(frame, out_dir / folder / name, formats[name])
+            write_tables(frames, formats, sheets, out_dir / folder)
         for name, path in files.items():
             shutil.copyfile(path, out_dir / folder / name)
     report = result.report
@@ -516,6 +542,27 @@ def write_outputs(result: CheckResult, out_dir: Path, formats: dict[str, str]) -
     (out_dir / "report.json").write_text(
         json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+def write_tables(
+    frames: Mapping[str, pd.DataFrame],
+    formats: Mapping[str, str],
+    sheets: Mapping[str, tuple[str, str]],
+    folder: Path,
+) -> list[Path]:
+    """Write tables (by dataset name) into ``folder``: each workbook's sheets as one new
+    workbook named after its file, every other table in its format; returns the paths."""
+    books: dict[str, dict[str, pd.DataFrame]] = {}
+    written: list[Path] = []
+    for name, frame in frames.items():
+        if name in sheets:
+            file_name, title = sheets[name]
+            books.setdefault(file_name, {})[title] = frame
+        else:
+            written.append(write_released(frame, folder / name, formats[name]))
+    for file_name, book in books.items():
+        written += write_workbook(book, folder / file_name)
+    return written
 
 
 def default_context(
