@@ -343,7 +343,10 @@ def _judge_contact(draft: _Draft, entity: Entity, header: str, values: list[str]
         note = f"{kinds['role']} of {n} sampled addresses are shared mailboxes (info@, foi@ ...)"
     else:
         digits = [re.sub(r"\D", "", v) for v in values]
-        mobiles = sum(1 for d in digits if d.startswith(("07", "447")))
+        # UK mobiles: 07..., +44 7..., or 7... with the leading 0 lost in a spreadsheet
+        mobiles = sum(
+            1 for d in digits if d.startswith(("07", "447")) or (len(d) == 10 and d[0] == "7")
+        )
         if mobiles > CONTACT_PERSON_SHARE * n:
             draft.evidence.append(f"{mobiles} of {n} sampled numbers are mobile numbers")
             return

@@ -30,6 +30,7 @@ DETECTORS: dict[str, str] = {
     "driving_licence": f"{_PKG}.driving_licence:DrivingLicenceDetector",
     "email": f"{_PKG}.email:EmailDetector",
     "phone": f"{_PKG}.phone:PhoneDetector",
+    "phone_bare": f"{_PKG}.phone:BarePhoneDetector",
     "ip_address": f"{_PKG}.ip_address:IpAddressDetector",
     "credit_card": f"{_PKG}.credit_card:CreditCardDetector",
     "iban": f"{_PKG}.iban:IbanDetector",

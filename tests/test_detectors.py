@@ -359,6 +359,32 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "0891 234 5678",
         ],
     ),
+    "phone_bare": (
+        [
+            "1617486414",  # 0161 748 6414 stored as a number
+            "7911123456",
+            "2079460018",
+            "799097271",  # a Swiss mobile written nationally without its 0
+            "465544564",
+            "441619291783",
+            "3512345678",
+            "447911123456",
+            "3314268530",
+            "123456789012",
+        ],
+        [
+            "12345678",
+            "1234567890123",
+            "9999999999",
+            "0000000000",
+            "+44 7911 123456",
+            "2021-03-01",
+            "16174864a4",
+            "",
+            "1617.486414",
+            "abcdefghij",
+        ],
+    ),
     "ip_address": (
         [
             "192.168.1.10",
@@ -656,7 +682,13 @@ def test_phone_fast_path_agrees_with_phonenumbers() -> None:
 
 def test_requires_header_flags() -> None:
     flagged = {d.id for d in all_detectors() if isinstance(d, BaseDetector) and d.requires_header}
-    assert flagged == {"uprn", "passport", "sort_code_bare", "vehicle_registration_legacy"}
+    assert flagged == {
+        "uprn",
+        "passport",
+        "sort_code_bare",
+        "vehicle_registration_legacy",
+        "phone_bare",
+    }
     for detector in all_detectors():
         assert isinstance(detector, BaseDetector)
         assert isinstance(detector.requires_header, bool)
@@ -776,3 +808,26 @@ def test_sort_code_context_has_single_words() -> None:
     context = get_detector("sort_code").context
     assert "sort" in context
     assert all(" " not in w for w in context if w in ("sort", "bank", "account"))
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "found"),
+    [
+        # leading 0 lost in a spreadsheet, other countries' national formats: phones by header
+        ("telephone", ["1617486414", "1619291783", "1619122122"], True),
+        ("PHONE_NUMBER", ["799097271", "465544564", "318273645"], True),
+        ("cell_number", ["7911123456", "7824556677", "7400123456"], True),
+        # the same digits under other headers are ids or counts
+        ("reference", ["1617486414", "1619291783", "1619122122"], False),
+        ("phone_calls", ["1617486414", "1619291783", "1619122122"], False),
+        # too short, too long, one digit repeated
+        ("phone", ["12345678", "1234567890123", "9999999999"], False),
+    ],
+)
+def test_bare_digit_phones_need_a_phone_header(header: str, values: list[str], found: bool) -> None:
+    from triage.classifiers.columns import classify_column
+    from triage.context import RunContext
+    from triage.vocab import Entity
+
+    col = classify_column(header, pd.Series(values * 4, dtype="str"), RunContext(), None)
+    assert (Entity.PHONE_NUMBER in col.entities) is found, col.evidence

@@ -9,7 +9,7 @@ from typing import ClassVar
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
-from triage.classifiers.detectors import BaseDetector
+from triage.classifiers.detectors import BaseDetector, all_same_digit
 from triage.vocab import Entity
 
 
@@ -61,6 +61,7 @@ class PhoneDetector(BaseDetector):
         r"(^|_)mob(_|$)",
         r"contact_?n(o|um)",
         r"fax",
+        r"(^|_)cell_?(phone|no|num|number)",
     )
     header_negatives: ClassVar[tuple[str, ...]] = (
         r"(?<!ac)count(?!r?y)",
@@ -89,3 +90,21 @@ class PhoneDetector(BaseDetector):
         except phonenumbers.NumberParseException:
             return False
         return bool(phonenumbers.is_valid_number(number))
+
+
+class BarePhoneDetector(PhoneDetector):
+    """Phone numbers written as bare digits under a phone header: a spreadsheet that stored
+    ``01617486414`` as a number drops the leading 0, and other countries' national formats
+    (``799097271``) carry none. 9 to 12 digits, not one digit repeated; the header decides."""
+
+    id: ClassVar[str] = "phone_bare"
+    pattern: ClassVar[str] = r"[1-9][0-9]{8,11}"
+    requires_header: ClassVar[bool] = True
+
+    def normalise(self, value: str) -> str:
+        """The digits."""
+        return re.sub(r"[^0-9]", "", value)
+
+    def validate(self, value: str) -> bool:
+        """9 to 12 digits, not all the same."""
+        return 9 <= len(value) <= 12 and not all_same_digit(value)
