@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 #: quasi-identifier kinds that only describe people
 PERSON_QI_KINDS = frozenset(
-    {"age", "sex", "date_of_birth", "ethnicity", "marital_status", "occupation"}
+    {"age", "sex", "date_of_birth", "ethnicity", "marital_status", "occupation", "nationality"}
 )
 #: entities that identify a person directly wherever they appear
 PERSON_ENTITIES = frozenset(
@@ -68,7 +68,9 @@ HEALTH_MIN_COUNT = 3
 NAME_MIN_SHARE = 0.6
 #: most distinct numeric codes a coded category column may have
 CODED_MAX_DISTINCT = 50
-CODED_QI_KINDS = ("sex", "ethnicity", "marital_status", "occupation")
+#: quasi-identifier kinds decided by values, never by a header alone
+VALUE_QI_KINDS = frozenset({"event_date", "postcode", "date_of_birth", "age"})
+CODED_QI_KINDS = ("sex", "ethnicity", "marital_status", "occupation", "nationality")
 #: NER share that confirms names under a generic "..._name" header
 GENERIC_NAME_MIN_NER = 0.5
 #: share of values corroborated by the name lexicons that confirms names (with NER support)
@@ -563,8 +565,11 @@ def _judge_column(
             f"{n} distinct values sampled"
         )
         return draft
-    qi = _header_kind(header, {k: v for k, v in voc.HEADER_QI.items() if k != "event_date"})
-    if qi is not None and qi not in ("postcode", "date_of_birth", "age"):
+    # kinds that values decide (postcodes, dates, ages) are not taken from a header alone;
+    # "place_of_birth_country" is a nationality, not a date of birth
+    by_header = {k: v for k, v in voc.HEADER_QI.items() if k not in VALUE_QI_KINDS}
+    qi = _header_kind(header, by_header)
+    if qi is not None:
         draft.role = ColumnRole.QUASI_IDENTIFIER
         draft.qi_kind = qi
         draft.sensitive_kind = "ethnicity" if qi == "ethnicity" else None

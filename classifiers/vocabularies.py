@@ -78,6 +78,9 @@ HEADER_QI: dict[str, str] = {
     rf"|referral|referred|incident|discharge|arrest|visit|appointment|reported){_E}",
     "marital_status": rf"{_B}(marital|marital_status|civil_status|civil_partnership|married"
     rf"|relationship_status){_E}",
+    "nationality": rf"{_B}(nationality|nationalities|citizenship|country_of_birth|birth_country"
+    rf"|place_of_birth\w*|country_of_origin|native_country|origin_country|native_language"
+    rf"|first_language|main_language|immigration_status){_E}",
 }
 
 HEADER_SENSITIVE: dict[str, str] = {

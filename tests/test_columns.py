@@ -579,3 +579,24 @@ def test_repeated_categories_are_not_free_text(
 ) -> None:
     col = classify_dataset(pd.DataFrame({"x": values}), RunContext(), pattern_only).columns["x"]
     assert (col.role == ColumnRole.FREE_TEXT) is free_text, col.evidence
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "nationality",
+        "NATIONALITY",
+        "country_of_birth",
+        "PLACE_OF_BIRTH_COUNTRY",
+        "native_country",
+        "first_language",
+        "citizenship",
+    ],
+)
+def test_nationality_and_birth_country_are_quasi_identifiers(
+    pattern_only: TextAnalyzer, header: str
+) -> None:
+    """Class 5 of real-data failures: country of birth and nationality were not QIs."""
+    values = ["British", "Polish", "Romanian", "Indian", "Irish"] * 8
+    col = classify_column(header, pd.Series(values, dtype="str"), RunContext(), pattern_only)
+    assert (col.role, col.qi_kind) == (ColumnRole.QUASI_IDENTIFIER, "nationality"), col.evidence

@@ -102,6 +102,7 @@ QI_KINDS: tuple[str, ...] = (
     "occupation",
     "event_date",
     "marital_status",
+    "nationality",
 )
 
 #: Kinds of sensitive attribute (UK GDPR Art. 9 special categories, Art. 10 offences and
