@@ -19,6 +19,7 @@ import pytest
 
 from triage.cli import main
 from triage.context import Limits
+from triage.geo_io import load_geo
 from triage.io import MAX_NESTED_LEAVES, load_dataset
 
 CANARY_EMAIL = "canary.person@example.com"
@@ -93,6 +94,20 @@ def _json_array_of_objects(path: Path) -> None:
     path.with_suffix(".json").write_text(json.dumps(records), encoding="utf-8")
 
 
+def _geojson_polygons(path: Path) -> None:
+    ring = [[-1.0, 51.0], [-0.9, 51.0], [-0.9, 51.1], [-1.0, 51.0]]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"id": i, "owner": {"emails": [_email(i)]}},
+        }
+        for i in range(ROWS)
+    ]
+    doc = {"type": "FeatureCollection", "features": features}
+    path.with_suffix(".geojson").write_text(json.dumps(doc), encoding="utf-8")
+
+
 def _too_wide(path: Path) -> None:
     wide = [_email(i) for i in range(MAX_NESTED_LEAVES + 1)]
     _ndjson(path, [{"id": i, "blob": wide if i == 0 else []} for i in range(ROWS)])
@@ -107,6 +122,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str | None]] = {
     "ndjson arrays": (_ndjson_arrays, "emails", "EMAIL_ADDRESS"),
     "ndjson objects": (_ndjson_objects, "person", "UK_NINO"),
     "json objects in arrays": (_json_array_of_objects, "patient", "UK_NHS"),
+    "geojson polygons with nested properties": (_geojson_polygons, "owner", "EMAIL_ADDRESS"),
     "ndjson too wide to flatten": (_too_wide, "blob", None),
 }
 
@@ -192,3 +208,10 @@ def test_leaves_of_mixed_and_colliding_values_each_get_a_column(tmp_path: Path) 
         [None, "3", None, "1", "true"],
     ]
     assert ds.left_out == ()
+
+
+def test_geojson_nested_properties_become_leaf_columns(tmp_path: Path) -> None:
+    _geojson_polygons(tmp_path / "g.geojson")
+    ds, _ = load_geo(tmp_path / "g.geojson")
+    assert {"id", "owner.emails[0]", "geometry_wkt"} <= set(ds.frame.columns)
+    assert ds.frame["owner.emails[0]"].iloc[0] == CANARY_EMAIL

@@ -630,8 +630,8 @@ def _arrow_leaf_text(value: Any) -> str | None:
 
 
 def _read_parquet(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
-    """A Parquet file's columns as strings, nested ones flattened (:func:`_flatten`); also
-    the nested columns left out."""
+    """A Parquet file's columns as strings, nested ones flattened (:func:`flatten_nested`);
+    also the nested columns left out."""
     try:
         pf = pq.ParquetFile(path)
         meta = pf.metadata
@@ -658,7 +658,7 @@ def _read_parquet(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
             labels.append(name)
             arrays.append(_arrow_to_strings(column))
             continue
-        leaves = _flatten(name, column.to_pylist(), _arrow_leaf_text)
+        leaves = flatten_nested(name, column.to_pylist(), _arrow_leaf_text)
         if leaves is None:
             left_out.append(name)
             continue
@@ -695,7 +695,7 @@ def _leaves(value: Any, path: tuple[str | int, ...], out: dict[tuple[str | int, 
         out[path] = value
 
 
-def _flatten(
+def flatten_nested(
     name: str, values: list[Any], text: Callable[[Any], str | None]
 ) -> list[tuple[str, list[str | None]]] | None:
     """The leaf columns of one nested column: ``name.field`` for an object key or struct
@@ -749,7 +749,7 @@ def _records_frame(
     path: Path, records: Iterable[Any], limits: Limits, what: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """JSON objects as a frame of string columns, one per key, a key holding arrays or
-    objects flattened into its leaves (:func:`_flatten`); also the keys left out."""
+    objects flattened into its leaves (:func:`flatten_nested`); also the keys left out."""
     order: dict[str, None] = {}
     rows: list[dict[str, Any]] = []
     for i, rec in enumerate(records, start=1):
@@ -774,7 +774,7 @@ def _records_frame(
             labels.append(key)
             columns.append([_json_text(v) for v in values])
             continue
-        leaves = _flatten(key, values, _json_text)
+        leaves = flatten_nested(key, values, _json_text)
         if leaves is None:
             left_out.append(key)
             continue
