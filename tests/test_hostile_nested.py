@@ -80,6 +80,11 @@ def _struct_of_list(path: Path) -> None:
     _parquet(path.with_suffix(".parquet"), {"person": pa.array(values)})
 
 
+def _json_typed_column(path: Path) -> None:
+    texts = [json.dumps({"who": {"email": _email(i)}}) for i in range(ROWS - 1)] + ["not json"]
+    _parquet(path.with_suffix(".parquet"), {"doc": pa.array(texts, pa.json_())})
+
+
 def _ndjson_arrays(path: Path) -> None:
     _ndjson(path, [{"id": i, "emails": [_email(i), None]} for i in range(ROWS)])
 
@@ -119,6 +124,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str | None]] = {
     "parquet map<string,string> with a NINO": (_map_with_nino, "attributes", "UK_NINO"),
     "parquet struct with an NHS number": (_struct_with_nhs, "patient", "UK_NHS"),
     "parquet struct of struct of list": (_struct_of_list, "person", "EMAIL_ADDRESS"),
+    "parquet JSON-typed column": (_json_typed_column, "doc", "EMAIL_ADDRESS"),
     "ndjson arrays": (_ndjson_arrays, "emails", "EMAIL_ADDRESS"),
     "ndjson objects": (_ndjson_objects, "person", "UK_NINO"),
     "json objects in arrays": (_json_array_of_objects, "patient", "UK_NHS"),

@@ -6,13 +6,13 @@ written in the file (``"007"`` keeps its zeros) or missing values. Errors are
 :class:`~triage.errors.DataInputError` with one line naming the file and the problem, never a
 cell value.
 
-Nested values (Parquet ``list`` / ``map`` / ``struct`` columns, JSON arrays and objects) are
-flattened at load into one string column per leaf: ``col.field`` for a struct field or object
-key, ``col[i]`` for a list item, ``col[i].key`` and ``col[i].value`` for a map entry (map keys
-are data, so they are checked as values, never made column names). Detectors therefore see
-every leaf, and data written for release (:func:`write_released`, from the checked frame)
-holds the leaf columns, never the nested original. A nested column with more than
-:data:`MAX_NESTED_LEAVES` leaf paths is left out of the frame and named in
+Nested values (Parquet ``list`` / ``map`` / ``struct`` and JSON-typed columns, JSON arrays and
+objects) are flattened at load into one string column per leaf: ``col.field`` for a struct
+field or object key, ``col[i]`` for a list item, ``col[i].key`` and ``col[i].value`` for a map
+entry (map keys are data, so they are checked as values, never made column names).
+Detectors therefore see every leaf, and data written for release (:func:`write_released`,
+from the checked frame) holds the leaf columns, never the nested original. A nested column
+with more than :data:`MAX_NESTED_LEAVES` leaf paths is left out of the frame and named in
 :attr:`~triage.dataset.Dataset.left_out`, which refers the submission
 (:func:`triage.runner.load_tables`).
 """
@@ -654,11 +654,12 @@ def _read_parquet(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
     arrays: list[pa.ChunkedArray | pa.Array] = []
     left_out: list[str] = []
     for name, column in zip(unique_names(table.column_names), table.columns, strict=True):
-        if not pa.types.is_nested(column.type):
+        nested = _arrow_nested(column)
+        if nested is None:
             labels.append(name)
             arrays.append(_arrow_to_strings(column))
             continue
-        leaves = flatten_nested(name, column.to_pylist(), _arrow_leaf_text)
+        leaves = flatten_nested(name, *nested)
         if leaves is None:
             left_out.append(name)
             continue
@@ -668,6 +669,24 @@ def _read_parquet(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
         raise _err(path, _ALL_LEFT_OUT)
     frame = pa.table(arrays, names=unique_names(labels)).to_pandas()
     return (frame.astype("str") if any(frame.dtypes != "str") else frame), left_out
+
+
+def _arrow_nested(
+    column: pa.ChunkedArray,
+) -> tuple[list[Any], Callable[[Any], str | None]] | None:
+    """A nested column's values as Python and the text of its leaves; None for a column of
+    scalars. Nested: lists, maps, structs and unions (also as an extension type's storage)
+    and JSON-typed columns (Parquet's JSON logical type), parsed."""
+    typ = column.type
+    if isinstance(typ, pa.JsonType):
+        texts = pa.chunked_array([c.storage for c in column.chunks], typ.storage_type)
+        return [None if t is None else _json_value(t) for t in texts.to_pylist()], _json_text
+    if isinstance(typ, pa.BaseExtensionType):
+        storage = pa.chunked_array([c.storage for c in column.chunks], typ.storage_type)
+        return _arrow_nested(storage)
+    if pa.types.is_nested(typ):
+        return column.to_pylist(), _arrow_leaf_text
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -734,6 +753,14 @@ class _Num(str):
 def _json_loads(text: str) -> Any:
     # Numbers keep their text exactly as written ("1.50" stays "1.50").
     return json.loads(text, parse_float=_Num, parse_int=_Num, parse_constant=_Num)
+
+
+def _json_value(text: str) -> Any:
+    """A JSON-typed cell parsed, or its text when it is not valid JSON."""
+    try:
+        return _json_loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return text
 
 
 def _json_text(value: object) -> str | None:
