@@ -216,6 +216,17 @@ def test_leaves_of_mixed_and_colliding_values_each_get_a_column(tmp_path: Path) 
     assert ds.left_out == ()
 
 
+def test_deeply_nested_leaf_is_a_column(tmp_path: Path) -> None:
+    deep: Any = CANARY_EMAIL
+    for _ in range(900):
+        deep = [deep]
+    path = tmp_path / "d.ndjson"
+    path.write_text(json.dumps({"id": 1, "deep": deep}) + "\n", encoding="utf-8")
+    ds = load_dataset(path, Limits())
+    assert list(ds.frame.columns) == ["id", "deep" + "[0]" * 900]
+    assert ds.frame.iloc[0, 1] == CANARY_EMAIL
+
+
 def test_geojson_nested_properties_become_leaf_columns(tmp_path: Path) -> None:
     _geojson_polygons(tmp_path / "g.geojson")
     ds, _ = load_geo(tmp_path / "g.geojson")

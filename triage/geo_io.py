@@ -95,15 +95,6 @@ def _leaf_text(v: Any) -> str | None:
     return str(v)
 
 
-def _plain(value: Any) -> Any:
-    """A nested attribute value (numpy arrays, dicts) as plain Python lists and dicts."""
-    if isinstance(value, np.ndarray | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def _attribute_columns(gdf: Any, geom_name: str) -> tuple[dict[str, pd.Series], list[str]]:
     """The attribute columns as strings, a nested one (GeoJSON arrays / objects) as its leaf
     columns (:func:`triage.io.flatten_nested`); also the nested columns left out."""
@@ -111,7 +102,10 @@ def _attribute_columns(gdf: Any, geom_name: str) -> tuple[dict[str, pd.Series], 
     columns: list[list[str | None]] = []
     left_out: list[str] = []
     for col in (str(c) for c in gdf.columns if c != geom_name):
-        values = [_plain(v) for v in gdf[col].to_numpy(dtype=object)]
+        # list fields come as numpy arrays, JSON objects and arrays as dicts and lists
+        values = [
+            v.tolist() if isinstance(v, np.ndarray) else v for v in gdf[col].to_numpy(dtype=object)
+        ]
         if not any(isinstance(v, dict | list) for v in values):
             labels.append(col)
             columns.append([_leaf_text(v) for v in values])

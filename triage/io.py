@@ -698,20 +698,23 @@ _ALL_LEFT_OUT = (
 )
 
 
-def _leaves(value: Any, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], Any]) -> None:
-    """Collect the non-missing scalar leaves of ``value`` into ``out`` by path: object keys
-    and struct fields by name, list items by position, a map entry (an Arrow ``(key,
-    value)`` pair) as its ``key`` and ``value``."""
-    if isinstance(value, tuple):
-        value = dict(zip(("key", "value"), value, strict=False))
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _leaves(item, (*path, str(key)), out)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _leaves(item, (*path, i), out)
-    elif value is not None:
-        out[path] = value
+def _leaves(value: Any) -> dict[tuple[str | int, ...], Any]:
+    """The non-missing scalar leaves of ``value`` by path, in order: object keys and struct
+    fields by name, list items by position, a map entry (an Arrow ``(key, value)`` pair) as
+    its ``key`` and ``value``. Iterative, so no nesting depth overflows the stack."""
+    out: dict[tuple[str | int, ...], Any] = {}
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, tuple):
+            item = dict(zip(("key", "value"), item, strict=False))
+        if isinstance(item, dict):
+            stack += reversed([((*path, str(k)), v) for k, v in item.items()])
+        elif isinstance(item, list):
+            stack += reversed([((*path, i), v) for i, v in enumerate(item)])
+        elif item is not None:
+            out[path] = item
+    return out
 
 
 def flatten_nested(
@@ -724,8 +727,7 @@ def flatten_nested(
     rows: list[dict[tuple[str | int, ...], Any]] = []
     paths: dict[tuple[str | int, ...], None] = {}
     for value in values:
-        leaves: dict[tuple[str | int, ...], Any] = {}
-        _leaves(value, (), leaves)
+        leaves = _leaves(value)
         rows.append(leaves)
         paths.update(dict.fromkeys(leaves))
         if len(paths) > MAX_NESTED_LEAVES:
