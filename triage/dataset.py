@@ -22,6 +22,8 @@ class Dataset:
     frame: pd.DataFrame
     #: EPSG code of the coordinates when the file declares one (GeoPackage, Shapefile, WKT)
     crs: int | None = None
+    #: nested columns of the file left out of ``frame``: too many leaves to flatten and check
+    left_out: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:

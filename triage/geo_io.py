@@ -8,8 +8,9 @@ declared CRS as an EPSG code (None when the file declares none: reported by
 Coordinates: EPSG:27700 stays ``easting``/``northing``; any other declared CRS is
 reprojected to WGS84 ``longitude``/``latitude`` (returned CRS 4326); without a CRS the raw
 ``x``/``y`` are written. Non-point geometries also keep a ``geometry_wkt`` column; their
-coordinates are a point on the surface. Errors are one-line :class:`DataInputError` naming
-the file.
+coordinates are a point on the surface. Nested attribute values (GeoJSON arrays and objects)
+become leaf columns as in :mod:`triage.io`. Errors are one-line :class:`DataInputError`
+naming the file.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import shapely  # type: ignore[import-untyped, unused-ignore]
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
+from triage.io import flatten_nested, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +84,43 @@ def _fmt(values: np.ndarray) -> list[str | None]:
     return [repr(float(v)) if math.isfinite(v) else None for v in values]
 
 
-def _text_column(series: pd.Series) -> pd.Series:
-    """Attribute values as strings, missing kept missing, integers without ``.0``."""
-    values = series.to_numpy(dtype=object)
-    out: list[str | None] = []
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
-            out.append(None)
-        elif isinstance(v, float) and v.is_integer():
-            out.append(str(int(v)))
-        elif hasattr(v, "isoformat"):
-            out.append(v.isoformat())
-        else:
-            out.append(str(v))
-    return pd.Series(pd.array(out, dtype="str"), index=series.index, name=series.name)
+def _leaf_text(v: Any) -> str | None:
+    """One attribute value as a string, missing kept missing, integers without ``.0``."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return str(v.isoformat())
+    return str(v)
+
+
+def _attribute_columns(gdf: Any, geom_name: str) -> tuple[dict[str, pd.Series], list[str]]:
+    """The attribute columns as strings, a nested one (GeoJSON arrays / objects) as its leaf
+    columns (:func:`triage.io.flatten_nested`); also the nested columns left out."""
+    labels: list[str] = []
+    columns: list[list[str | None]] = []
+    left_out: list[str] = []
+    for col in (str(c) for c in gdf.columns if c != geom_name):
+        # list fields come as numpy arrays, JSON objects and arrays as dicts and lists
+        values = [
+            v.tolist() if isinstance(v, np.ndarray) else v for v in gdf[col].to_numpy(dtype=object)
+        ]
+        if not any(isinstance(v, dict | list) for v in values):
+            labels.append(col)
+            columns.append([_leaf_text(v) for v in values])
+            continue
+        leaves = flatten_nested(col, values, _leaf_text)
+        if leaves is None:
+            left_out.append(col)
+            continue
+        labels += [label for label, _ in leaves]
+        columns += [vals for _, vals in leaves]
+    data = {
+        name: pd.Series(pd.array(vals, dtype="str"), index=gdf.index)
+        for name, vals in zip(unique_names(labels), columns, strict=True)
+    }
+    return data, left_out
 
 
 def geometry_columns(
@@ -167,12 +192,7 @@ def load_geo(
         crs = gdf.crs.to_epsg()
         if crs is None:
             raise _err(p, "declares a CRS without an EPSG code; reproject to EPSG:27700 or 4326")
-    geom_name = gdf.geometry.name
-    data: dict[str, pd.Series] = {}
-    for col in gdf.columns:
-        if col == geom_name:
-            continue
-        data[str(col)] = _text_column(gdf[col])
+    data, left_out = _attribute_columns(gdf, gdf.geometry.name)
     geo_cols, out_crs = geometry_columns(gdf.geometry.to_numpy(), crs)
     for key, vals in geo_cols.items():
         target = key if key not in data else f"geometry_{key}"
@@ -183,7 +203,8 @@ def load_geo(
     fmt = {".gpkg": "gpkg", ".shp": "shapefile", ".zip": "shapefile"}.get(
         p.suffix.lower(), "geojson"
     )
-    return Dataset(name=name or p.name, sha256=_sha256(p), format=fmt, frame=frame), out_crs
+    dataset = Dataset(name or p.name, _sha256(p), fmt, frame, left_out=tuple(left_out))
+    return dataset, out_crs
 
 
 def find_wkt_column(frame: pd.DataFrame, sample: int = 200) -> str | None:

@@ -5,6 +5,16 @@ Every loader returns a :class:`~triage.dataset.Dataset` whose columns hold strin
 written in the file (``"007"`` keeps its zeros) or missing values. Errors are
 :class:`~triage.errors.DataInputError` with one line naming the file and the problem, never a
 cell value.
+
+Nested values (Parquet ``list`` / ``map`` / ``struct`` and JSON-typed columns, JSON arrays and
+objects) are flattened at load into one string column per leaf: ``col.field`` for a struct
+field or object key, ``col[i]`` for a list item, ``col[i].key`` and ``col[i].value`` for a map
+entry (map keys are data, so they are checked as values, never made column names).
+Detectors therefore see every leaf, and data written for release (:func:`write_released`,
+from the checked frame) holds the leaf columns, never the nested original. A nested column
+with more than :data:`MAX_NESTED_LEAVES` leaf paths is left out of the frame and named in
+:attr:`~triage.dataset.Dataset.left_out`, which refers the submission
+(:func:`triage.runner.load_tables`).
 """
 
 from __future__ import annotations
@@ -61,6 +71,9 @@ _FORMAT_SUFFIX = {
     "ndjson": ".ndjson",
     "geojson": ".geojson",
 }
+
+#: Most leaf columns one nested column flattens into; a column with more is left out.
+MAX_NESTED_LEAVES = 256
 
 CSV_DELIMITERS = ",;\t|"
 _SAMPLE_BYTES = 64 * 1024
@@ -214,7 +227,9 @@ def load_dataset(
     Returns
     -------
     Dataset
-        Name, SHA-256 of the file bytes, format and a frame of strings / missing values.
+        Name, SHA-256 of the file bytes, format and a frame of strings / missing values; a
+        nested Parquet or JSON column as its leaf columns, or, with too many leaves, left out
+        and named in ``left_out``.
 
     Raises
     ------
@@ -224,6 +239,7 @@ def load_dataset(
     path = Path(path)
     fmt = _detect_format(path)
     check_file(path, limits)
+    left_out: list[str] = []
     if fmt == "csv":
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
@@ -233,13 +249,13 @@ def load_dataset(
         if fmt == "xlsx":
             frame = _read_xlsx(path, limits, sheet)
         elif fmt == "parquet":
-            frame = _read_parquet(path, limits)
+            frame, left_out = _read_parquet(path, limits)
         elif fmt == "ndjson":
-            frame = _read_ndjson(path, limits)
+            frame, left_out = _read_ndjson(path, limits)
         else:
-            frame, fmt = _read_json(path, limits, fmt)
+            frame, left_out, fmt = _read_json(path, limits, fmt)
     check_shape(path, frame, limits)
-    return Dataset(name=name or path.name, sha256=sha, format=fmt, frame=frame)
+    return Dataset(name or path.name, sha, fmt, frame, left_out=tuple(left_out))
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,33 +594,44 @@ def xlsx_rows_frame(records: list[list[str | None]]) -> pd.DataFrame | None:
 # --------------------------------------------------------------------------------------------
 
 
+def _float_text(value: float) -> str:
+    """A float as text: whole numbers without ``.0`` (``1.0`` -> ``1``), others by repr."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+
+
 def _arrow_to_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Cast a column to strings; nested values become compact JSON."""
+    """Cast a column of scalars to strings."""
     typ = column.type
     if pa.types.is_string(typ):
         return column
     if pa.types.is_large_string(typ) or pa.types.is_dictionary(typ) or pa.types.is_string_view(typ):
         return column.cast(pa.string())
-    if pa.types.is_boolean(typ):
-        values = [None if v is None else ("true" if v else "false") for v in column.to_pylist()]
-        return pa.chunked_array([pa.array(values, type=pa.string())])
-    if pa.types.is_floating(typ):
-        values = [
-            None if v is None else (str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v))
-            for v in column.to_pylist()
-        ]
+    if pa.types.is_boolean(typ) or pa.types.is_floating(typ):
+        values = [_arrow_leaf_text(v) for v in column.to_pylist()]
         return pa.chunked_array([pa.array(values, type=pa.string())])
     try:
         return column.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        values = [
-            None if v is None else json.dumps(v, default=str, separators=(",", ":"))
-            for v in column.to_pylist()
-        ]
+        values = [_arrow_leaf_text(v) for v in column.to_pylist()]
         return pa.chunked_array([pa.array(values, type=pa.string())])
 
 
-def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
+def _arrow_leaf_text(value: Any) -> str | None:
+    """One scalar Arrow value (as Python) as text, like :func:`_arrow_to_strings` casts it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _read_parquet(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    """A Parquet file's columns as strings, nested ones flattened (:func:`flatten_nested`);
+    also the nested columns left out."""
     try:
         pf = pq.ParquetFile(path)
         meta = pf.metadata
@@ -623,10 +650,95 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
         raise _err(path, "has no columns")
     if table.num_rows == 0:
         raise _err(path, "has columns but no data rows")
-    names = unique_names(table.column_names)
-    arrays = [_arrow_to_strings(table.column(i)) for i in range(table.num_columns)]
-    frame = pa.table(arrays, names=names).to_pandas()
-    return frame.astype("str") if any(frame.dtypes != "str") else frame
+    labels: list[str] = []
+    arrays: list[pa.ChunkedArray | pa.Array] = []
+    left_out: list[str] = []
+    for name, column in zip(unique_names(table.column_names), table.columns, strict=True):
+        nested = _arrow_nested(column)
+        if nested is None:
+            labels.append(name)
+            arrays.append(_arrow_to_strings(column))
+            continue
+        leaves = flatten_nested(name, *nested)
+        if leaves is None:
+            left_out.append(name)
+            continue
+        labels += [label for label, _ in leaves]
+        arrays += [pa.array(values, type=pa.string()) for _, values in leaves]
+    if not arrays:
+        raise _err(path, _ALL_LEFT_OUT)
+    frame = pa.table(arrays, names=unique_names(labels)).to_pandas()
+    return (frame.astype("str") if any(frame.dtypes != "str") else frame), left_out
+
+
+def _arrow_nested(
+    column: pa.ChunkedArray,
+) -> tuple[list[Any], Callable[[Any], str | None]] | None:
+    """A nested column's values as Python and the text of its leaves; None for a column of
+    scalars. Nested: lists, maps, structs and unions (also as an extension type's storage)
+    and JSON-typed columns (Parquet's JSON logical type), parsed."""
+    typ = column.type
+    if isinstance(typ, pa.JsonType):
+        texts = pa.chunked_array([c.storage for c in column.chunks], typ.storage_type)
+        return [None if t is None else _json_value(t) for t in texts.to_pylist()], _json_text
+    if isinstance(typ, pa.BaseExtensionType):
+        storage = pa.chunked_array([c.storage for c in column.chunks], typ.storage_type)
+        return _arrow_nested(storage)
+    if pa.types.is_nested(typ):
+        return column.to_pylist(), _arrow_leaf_text
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Nested values (Parquet list / map / struct, JSON arrays / objects)
+# --------------------------------------------------------------------------------------------
+
+_ALL_LEFT_OUT = (
+    f"every column is nested with more than {MAX_NESTED_LEAVES} leaves, too many to check"
+)
+
+
+def _leaves(value: Any) -> dict[tuple[str | int, ...], Any]:
+    """The non-missing scalar leaves of ``value`` by path, in order: object keys and struct
+    fields by name, list items by position, a map entry (an Arrow ``(key, value)`` pair) as
+    its ``key`` and ``value``. Iterative, so no nesting depth overflows the stack."""
+    out: dict[tuple[str | int, ...], Any] = {}
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, tuple):
+            item = dict(zip(("key", "value"), item, strict=False))
+        if isinstance(item, dict):
+            stack += reversed([((*path, str(k)), v) for k, v in item.items()])
+        elif isinstance(item, list):
+            stack += reversed([((*path, i), v) for i, v in enumerate(item)])
+        elif item is not None:
+            out[path] = item
+    return out
+
+
+def flatten_nested(
+    name: str, values: list[Any], text: Callable[[Any], str | None]
+) -> list[tuple[str, list[str | None]]] | None:
+    """The leaf columns of one nested column: ``name.field`` for an object key or struct
+    field, ``name[i]`` for a list item or map entry (``name[i].key``, ``name[i].value``),
+    ``name`` for a row's plain scalar; each as (label, one text or missing value per row).
+    None when the rows hold more than :data:`MAX_NESTED_LEAVES` distinct leaf paths."""
+    rows: list[dict[tuple[str | int, ...], Any]] = []
+    paths: dict[tuple[str | int, ...], None] = {}
+    for value in values:
+        leaves = _leaves(value)
+        rows.append(leaves)
+        paths.update(dict.fromkeys(leaves))
+        if len(paths) > MAX_NESTED_LEAVES:
+            return None
+    return [
+        (
+            name + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path),
+            [text(row.get(path)) for row in rows],
+        )
+        for path in paths
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -645,31 +757,28 @@ def _json_loads(text: str) -> Any:
     return json.loads(text, parse_float=_Num, parse_int=_Num, parse_constant=_Num)
 
 
-def _plain(value: Any) -> Any:
-    """Nested JSON with its numbers back as numbers, for re-serialising."""
-    if isinstance(value, _Num):
-        try:
-            return int(value)
-        except ValueError:
-            return float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _json_value(text: str) -> Any:
+    """A JSON-typed cell parsed, or its text when it is not valid JSON."""
+    try:
+        return _json_loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return text
 
 
 def _json_text(value: object) -> str | None:
+    """A scalar JSON value as text: numbers as written, ``true`` / ``false``, None missing."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
+    return str(value)
 
 
-def _records_frame(path: Path, records: Iterable[Any], limits: Limits, what: str) -> pd.DataFrame:
+def _records_frame(
+    path: Path, records: Iterable[Any], limits: Limits, what: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """JSON objects as a frame of string columns, one per key, a key holding arrays or
+    objects flattened into its leaves (:func:`flatten_nested`); also the keys left out."""
     order: dict[str, None] = {}
     rows: list[dict[str, Any]] = []
     for i, rec in enumerate(records, start=1):
@@ -685,10 +794,25 @@ def _records_frame(path: Path, records: Iterable[Any], limits: Limits, what: str
             raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
     if not rows:
         raise _err(path, "contains no records")
-    keys = list(order)
-    names = unique_names(keys)
-    data = {n: [_json_text(r.get(k)) for r in rows] for k, n in zip(keys, names, strict=True)}
-    return _string_frame(names, data)
+    labels: list[str] = []
+    columns: list[list[str | None]] = []
+    left_out: list[str] = []
+    for key in order:
+        values = [r.get(key) for r in rows]
+        if not any(isinstance(v, dict | list) for v in values):
+            labels.append(key)
+            columns.append([_json_text(v) for v in values])
+            continue
+        leaves = flatten_nested(key, values, _json_text)
+        if leaves is None:
+            left_out.append(key)
+            continue
+        labels += [label for label, _ in leaves]
+        columns += [col for _, col in leaves]
+    if not columns:
+        raise _err(path, _ALL_LEFT_OUT)
+    names = unique_names(labels)
+    return _string_frame(names, dict(zip(names, columns, strict=True))), left_out
 
 
 def _read_text_utf8(path: Path) -> str:
@@ -701,7 +825,7 @@ def _read_text_utf8(path: Path) -> str:
     return text.lstrip("\ufeff")
 
 
-def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, str]:
+def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, list[str], str]:
     text = _read_text_utf8(path)
     if not text.strip():
         raise _err(path, "file is empty (whitespace only)")
@@ -712,7 +836,7 @@ def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, str]
     except RecursionError:
         raise _err(path, "JSON is nested too deeply") from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
-        return _geojson_frame(path, doc, limits), "geojson"
+        return *_geojson_frame(path, doc, limits), "geojson"
     if fmt == "geojson":
         raise _err(path, "is not a GeoJSON FeatureCollection")
     if _is_data_package(path, doc):
@@ -722,13 +846,13 @@ def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, str]
             "name instead (their data is not in the descriptor)",
         )
     if isinstance(doc, list):
-        return _records_frame(path, doc, limits, "array item"), "json"
+        return *_records_frame(path, doc, limits, "array item"), "json"
     if isinstance(doc, dict):
         if isinstance(doc.get("data"), list):
-            return _records_frame(path, doc["data"], limits, "record"), "json"
+            return *_records_frame(path, doc["data"], limits, "record"), "json"
         lists = [v for v in doc.values() if isinstance(v, list)]
         if len(lists) == 1:
-            return _records_frame(path, lists[0], limits, "record"), "json"
+            return *_records_frame(path, lists[0], limits, "record"), "json"
     raise _err(
         path,
         "JSON must be an array of objects, or an object holding one array of objects "
@@ -749,7 +873,9 @@ def _is_data_package(path: Path, doc: Any) -> bool:
     )
 
 
-def _geojson_frame(path: Path, doc: dict[str, Any], limits: Limits) -> pd.DataFrame:
+def _geojson_frame(
+    path: Path, doc: dict[str, Any], limits: Limits
+) -> tuple[pd.DataFrame, list[str]]:
     features = doc.get("features")
     if not isinstance(features, list):
         raise _err(path, "GeoJSON FeatureCollection has no features list")
@@ -780,16 +906,16 @@ def _geojson_frame(path: Path, doc: dict[str, Any], limits: Limits) -> pd.DataFr
         rec["\x00lon"] = lon
         rec["\x00lat"] = lat
         records.append(rec)
-    frame = _records_frame(path, records, limits, "feature")
+    frame, left_out = _records_frame(path, records, limits, "feature")
     # Coordinates last, under their public names.
     rename = {"\x00lon": lon_key, "\x00lat": lat_key}
     cols = [c for c in frame.columns if c not in rename] + list(rename)
     frame = frame[cols]
     frame.columns = pd.Index(unique_names(rename.get(c, c) for c in cols))
-    return frame
+    return frame, left_out
 
 
-def _read_ndjson(path: Path, limits: Limits) -> pd.DataFrame:
+def _read_ndjson(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
     text = _read_text_utf8(path)
 
     def records() -> Iterator[Any]:

@@ -25,7 +25,13 @@ from triage.documents import is_document
 from triage.engine import CheckResult, Engine, Progress, settle
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
-from triage.io import EXTENSIONS, load_dataset, write_released, write_workbook
+from triage.io import (
+    EXTENSIONS,
+    MAX_NESTED_LEAVES,
+    load_dataset,
+    write_released,
+    write_workbook,
+)
 from triage.models import Problem, Report
 from triage.outputs import staged_outputs
 from triage.questionnaire import (
@@ -268,11 +274,29 @@ _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
 def load_tables(path: Path, limits: Limits) -> LoadedTables:
     """Every table of one input file: each sheet of an XLSX workbook, with what its other
     parts ask of the decision (:mod:`triage.workbook`), or the one table of any other file
-    (GeoPackage, Shapefile, CSV, JSON...); WKT columns become points either way."""
+    (GeoPackage, Shapefile, CSV, JSON...), a ``refer`` problem per nested column left out
+    unchecked (:mod:`triage.io`); WKT columns become points either way."""
     if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
-        return LoadedTables([_load_table(path, limits)], {}, [])
+        dataset = _load_table(path, limits)
+        return LoadedTables(
+            [dataset], {}, [_left_out_problem(dataset, c) for c in dataset.left_out]
+        )
     book = load_workbook(path, limits)
     return dataclasses.replace(book, datasets=[_with_wkt(d) for d in book.datasets])
+
+
+def _left_out_problem(dataset: Dataset, column: str) -> Problem:
+    """A ``refer`` problem naming a nested column left out of ``dataset`` unchecked."""
+    return Problem(
+        kind="nested_unchecked",
+        message=(
+            f"{dataset.name}: nested column {column!r} has more than {MAX_NESTED_LEAVES} "
+            "distinct leaves (fields, list positions, map entries), too many to check: it is "
+            "left out of the checked data, so of anything released, and a person must check it"
+        ),
+        dataset=dataset.name,
+        forces=Decision.REFER,
+    )
 
 
 def _with_wkt(dataset: Dataset) -> Dataset:
