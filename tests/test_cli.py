@@ -207,7 +207,7 @@ def test_third_party_with_key_pseudonymises_deterministically(
         ("header_only.csv", b"a,b,c\n", "no data"),
         ("binary.csv", bytes(range(256)) * 4, "binary.csv"),
         ("data.xyz", b"a,b\n1,2\n", "unsupported"),
-        ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "ragged.csv"),
+        ("ragged.csv", b"a,b\n1,2,3\n3,4,5,6\n", "ragged.csv"),
         # a Data Package descriptor is not a table (it was read as a 2-row table and released)
         (
             "datapackage.json",

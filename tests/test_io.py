@@ -309,12 +309,12 @@ def _zip_bomb(p: Path) -> None:
                 fh.write(chunk)
 
 
-def _ragged(p: Path) -> None:
-    p.write_text(f"a,b\n1,2\n3,4\n5,{SECRET},6\n")
+def _ragged(p: Path) -> None:  # more broken rows than good ones: refused, not repaired
+    p.write_text(f"a,b\n1,2\n3,4,x\n5,{SECRET},6\n")
 
 
 def _fewer(p: Path) -> None:
-    p.write_text(f"a,b,c\n1,2,3\n{SECRET},5\n")
+    p.write_text(f"a,b,c\n{SECRET},5\n6,7\n1,2,3\n")
 
 
 ERROR_CASES: list[tuple[str, str, object, str]] = [
@@ -323,8 +323,8 @@ ERROR_CASES: list[tuple[str, str, object, str]] = [
     ("empty", "e.csv", b"", "empty"),
     ("whitespace-only", "w.csv", b"  \n\n", "no header"),
     ("header-only", "h.csv", b"a,b\n", "no data rows"),
-    ("ragged-more", "r.csv", _ragged, "line 4 has 3 fields"),
-    ("ragged-fewer", "f.csv", _fewer, "line 3 has 2 fields"),
+    ("ragged-more", "r.csv", _ragged, "line 3 has 3 fields"),
+    ("ragged-fewer", "f.csv", _fewer, "line 2 has 2 fields"),
     ("bad-quote", "q.csv", f'a,b\n1,"{SECRET}\n2,3\n'.encode(), "quote"),
     ("binary-csv", "img.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
     ("unsupported", "d.sav", b"abc", "supported: "),
@@ -521,7 +521,7 @@ def test_csv_more_encodings_and_quotes(
 
 def test_ragged_line_number_after_quoted_newline(tmp_path: Path) -> None:
     p = tmp_path / "multi.csv"
-    p.write_text(f'a,b\n1,"two\nlines"\n2,3\n4,5,{SECRET}\n')
+    p.write_text(f'a,b\n1,"two\nlines"\n2,3\n4,5,{SECRET}\n6,7,8\n9,9,9\n')
     with pytest.raises(DataInputError) as exc:
         load_dataset(p, Limits())
     assert "line 5 has 3 fields" in _assert_clean_error(exc, "multi.csv")
@@ -580,3 +580,39 @@ def test_formula_cells_never_leave_plainly(tmp_path: Path, cells: list[str], esc
         assert code == 10 and report["decision"] == "release_with_changes"
         released = (tmp_path / "o" / "released" / "f.csv").read_text(encoding="utf-8")
         assert released.count("'") >= escaped and "\n=" not in released
+
+
+@pytest.mark.parametrize(
+    ("text", "rows", "repair"),
+    [
+        # class 6 of real-data failures: a title line above the header
+        ("Disclosure log 2024\nref,summary\n1,Bins\n2,Parking\n3,Trees\n", 3, "title line"),
+        ("FOI log\nExported 2024-01-02\nref,summary\n1,Bins\n2,Parking\n", 2, "2 title line"),
+        # a lost delimiter in a minority of rows: those rows are left out, the rest read
+        (f"a,b\n1,2\n3,4\n5 {SECRET}\n7,8\n", 3, "1 row(s)"),
+    ],
+)
+def test_messy_csv_is_read_and_repairs_said(
+    tmp_path: Path, text: str, rows: int, repair: str
+) -> None:
+    p = tmp_path / "messy.csv"
+    p.write_text(text)
+    dataset = load_dataset(p, Limits())
+    assert len(dataset.frame) == rows
+    assert any(repair in r for r in dataset.repairs), dataset.repairs
+    assert SECRET not in dataset.frame.to_csv()
+
+
+def test_broken_rows_are_never_released(tmp_path: Path) -> None:
+    import json
+
+    from triage.cli import main
+
+    p = tmp_path / "spend.csv"
+    p.write_text(f"id,supplier,amount\n1,Acme Ltd,3\n2,Bolt Ltd {SECRET} 4\n3,Cogs Ltd,5\n")
+    code = main(["check", str(p), "--destination", "open-data", "--out", str(tmp_path / "o")])
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    assert code == 10 and report["decision"] == "release_with_changes"
+    assert [x["kind"] for x in report["problems"]] == ["input_repaired"]
+    for released in (tmp_path / "o" / "released").iterdir():
+        assert SECRET not in released.read_text(encoding="utf-8")

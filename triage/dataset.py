@@ -24,6 +24,9 @@ class Dataset:
     crs: int | None = None
     #: nested columns of the file left out of ``frame``: too many leaves to flatten and check
     left_out: tuple[str, ...] = ()
+    #: what the reader did to read a messy file, in plain sentences (title lines above the
+    #: header skipped, broken rows left out): the released copy is what was read
+    repairs: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:

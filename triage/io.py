@@ -240,10 +240,11 @@ def load_dataset(
     fmt = _detect_format(path)
     check_file(path, limits)
     left_out: list[str] = []
+    repairs: list[str] = []
     if fmt == "csv":
         raw = path.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
-        frame = _read_csv_bytes(path, raw, limits)
+        frame, repairs = _read_csv_bytes(path, raw, limits)
     else:
         sha = file_sha256(path)
         if fmt == "xlsx":
@@ -255,7 +256,9 @@ def load_dataset(
         else:
             frame, left_out, fmt = _read_json(path, limits, fmt)
     check_shape(path, frame, limits)
-    return Dataset(name or path.name, sha, fmt, frame, left_out=tuple(left_out))
+    return Dataset(
+        name or path.name, sha, fmt, frame, left_out=tuple(left_out), repairs=tuple(repairs)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,7 +359,35 @@ def detect_delimiter(sample: str) -> str:
     return ","
 
 
-def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> pd.DataFrame:
+#: at most this many title lines above a header are skipped
+MAX_PREAMBLE_LINES = 10
+#: a file with more broken rows than this share is refused, not repaired
+MAX_BROKEN_SHARE = 0.5
+
+
+def _preamble(sample: str) -> int:
+    """How many title lines stand above the header: the fewest leading lines of at most one
+    non-empty field ("Disclosure log 2024", "Title,,,") to skip so that the first row has the
+    field count most rows have (at least two fields)."""
+    lines = sample.splitlines(keepends=True)
+    for skip in range(min(MAX_PREAMBLE_LINES, max(len(lines) - 2, 0)) + 1):
+        if skip and not _title_line(lines[skip - 1]):
+            return 0
+        rest = "".join(lines[skip:])
+        counts = _field_counts(rest, detect_delimiter(rest))
+        if len(counts) < 2 or counts[0] < 2:
+            continue
+        if sum(1 for c in counts if c == counts[0]) >= 0.8 * len(counts):
+            return skip
+    return 0
+
+
+def _title_line(line: str) -> bool:
+    """At most one non-empty field, whatever the delimiter."""
+    return all(sum(1 for f in line.split(d) if f.strip()) <= 1 for d in CSV_DELIMITERS)
+
+
+def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
     try:
         encoding = detect_encoding(raw)
     except ValueError:
@@ -371,6 +402,11 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> pd.DataFrame:
         raise _err(path, "does not look like a text file (binary content)")
     if not text.strip():
         raise _err(path, "file has no header row (only whitespace)")
+    repairs: list[str] = []
+    skip = _preamble(_sample_lines(text))
+    if skip:
+        text = "".join(text.splitlines(keepends=True)[skip:])
+        repairs.append(f"{skip} title line(s) above the header were skipped")
     sample = _sample_lines(text)
     delimiter = detect_delimiter(sample)
     try:
@@ -379,16 +415,22 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> pd.DataFrame:
         header = []
     if len(header) > limits.max_columns:
         raise _err(path, f"{len(header):,} columns, over the limit of {limits.max_columns:,}")
-    data = raw if encoding == "utf-8" else text.encode("utf-8")
+    data = raw if encoding == "utf-8" and not skip else text.encode("utf-8")
     frame = _read_csv_arrow(data, delimiter)
     if frame is None:
-        frame = _read_csv_python(path, text, delimiter, limits)
+        frame, broken = _read_csv_python(path, text, delimiter, limits)
+        if broken:
+            lines = ", ".join(f"{n:,}" for n in broken[:5]) + (", ..." if len(broken) > 5 else "")
+            repairs.append(
+                f"{len(broken):,} row(s) whose field count differs from the header's (lines "
+                f"{lines}) were left out: they are neither checked nor released"
+            )
     if frame.empty and len(frame.columns) == 0:
         raise _err(path, "file has no header row")
     if len(frame) == 0:
         raise _err(path, "has a header but no data rows")
     log.debug("read %s as csv (%s, delimiter %r)", path.name, encoding, delimiter)
-    return frame
+    return frame, repairs
 
 
 def _read_csv_arrow(data: bytes, delimiter: str) -> pd.DataFrame | None:
@@ -433,13 +475,19 @@ def _read_csv_arrow(data: bytes, delimiter: str) -> pd.DataFrame | None:
     return frame.astype("str") if any(frame.dtypes != "str") else frame
 
 
-def _read_csv_python(path: Path, text: str, delimiter: str, limits: Limits) -> pd.DataFrame:
-    """Slow, exact path: names the line of a ragged row or a quoting error."""
+def _read_csv_python(
+    path: Path, text: str, delimiter: str, limits: Limits
+) -> tuple[pd.DataFrame, list[int]]:
+    """Slow, exact path: rows whose field count differs from the header's are left out and
+    their first lines returned (more than half of them: the file is refused, naming the first);
+    a quoting error is refused with its line."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     columns: list[list[str | None]] = []
     width = 0
     start_line = 0
+    broken: list[int] = []
+    ragged = ""
     try:
         for row in reader:
             line = reader.line_num
@@ -454,15 +502,13 @@ def _read_csv_python(path: Path, text: str, delimiter: str, limits: Limits) -> p
                 continue
             first = start_line + 1
             start_line = line
-            if len(row) > width:
-                if any(v != "" for v in row[width:]):
-                    raise _err(
-                        path,
-                        f"line {first:,} has {len(row)} fields but the header has {width}",
-                    )
+            if len(row) > width and not any(v != "" for v in row[width:]):
                 row = row[:width]
-            elif len(row) < width:
-                raise _err(path, f"line {first:,} has {len(row)} fields but the header has {width}")
+            if len(row) != width:
+                broken.append(first)
+                if not ragged:
+                    ragged = f"line {first:,} has {len(row)} fields but the header has {width}"
+                continue
             for i, value in enumerate(row):
                 columns[i].append(value if value != "" else None)
             if len(columns[0]) > limits.max_rows:
@@ -473,8 +519,11 @@ def _read_csv_python(path: Path, text: str, delimiter: str, limits: Limits) -> p
         ) from None
     if header is None:
         raise _err(path, "file has no header row")
+    kept = len(columns[0]) if columns else 0
+    if broken and len(broken) > MAX_BROKEN_SHARE * (kept + len(broken)):
+        raise _err(path, f"{ragged} ({len(broken):,} of {kept + len(broken):,} rows are broken)")
     names = unique_names(header)
-    return _string_frame(names, dict(zip(names, columns, strict=True)))
+    return _string_frame(names, dict(zip(names, columns, strict=True))), broken
 
 
 # --------------------------------------------------------------------------------------------

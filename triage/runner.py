@@ -279,7 +279,12 @@ def load_tables(path: Path, limits: Limits) -> LoadedTables:
     if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
         dataset = _load_table(path, limits)
         return LoadedTables(
-            [dataset], {}, [_left_out_problem(dataset, c) for c in dataset.left_out]
+            [dataset],
+            {},
+            [
+                *(_left_out_problem(dataset, c) for c in dataset.left_out),
+                *(_repair_problem(dataset, r) for r in dataset.repairs),
+            ],
         )
     book = load_workbook(path, limits)
     return dataclasses.replace(book, datasets=[_with_wkt(d) for d in book.datasets])
@@ -296,6 +301,17 @@ def _left_out_problem(dataset: Dataset, column: str) -> Problem:
         ),
         dataset=dataset.name,
         forces=Decision.REFER,
+    )
+
+
+def _repair_problem(dataset: Dataset, repair: str) -> Problem:
+    """What the reader did to read a messy file: at least ``release_with_changes``, so what
+    is released is the checked copy, never the file as submitted."""
+    return Problem(
+        kind="input_repaired",
+        message=f"{dataset.name}: {repair}",
+        dataset=dataset.name,
+        forces=Decision.RELEASE_WITH_CHANGES,
     )
 
 

@@ -39,6 +39,8 @@ _MAGNITUDE_HINT = re.compile(
     r"price|sales|wage|profit|budget)",
     re.IGNORECASE,
 )
+#: record keys ("ref", "case_id"): numbers that name rows, never counts or dimensions
+_KEY_HEADER = re.compile(r"(?:^|[_\s])(?:id|ref|reference|urn|uprn|key)$", re.IGNORECASE)
 _CONTRIB_HINT = re.compile(r"(contributor|n_units|enterprises|businesses|units)", re.IGNORECASE)
 _NUM_CLEAN = re.compile(r"[,£$€\s]")
 
@@ -358,7 +360,11 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
     """
     if frame.shape[0] < 2 or frame.shape[1] < 2 or frame.shape[0] > MAX_TABLE_ROWS:
         return None
-    varying = [c for c in frame.columns if frame[c].nunique(dropna=False) > 1]
+    varying = [
+        c
+        for c in frame.columns
+        if frame[c].nunique(dropna=False) > 1 and not _KEY_HEADER.search(str(c))
+    ]
     numeric = [c for c in varying if _parse_numbers(frame[c]) is not None]
     categorical = _dimensions(frame, [c for c in varying if c not in numeric])
     if not numeric:
