@@ -298,8 +298,9 @@ def joined_k(
 ) -> int | None:
     """Exact k-anonymity of the joined table over the union of both datasets' QIs.
 
-    Records missing or unreadable on any linking column do not join. None when nothing joins
-    or neither dataset has a quasi-identifier or QI link.
+    Records missing or unreadable on any linking column do not join. Without a
+    quasi-identifier or QI link on either side, each shared key value is a class
+    (:func:`_key_k`). None when nothing joins.
     """
     if not pairs:
         return None
@@ -329,7 +330,7 @@ def joined_k(
     qa = [q for q in left.qis() if q not in same_res]
     qb = [q for q in right.qis() if q not in same_res_b]
     if not (qa or qb or qi_parts):
-        return None
+        return _key_k(full[:n_ok_a], full[n_ok_a:], _n_codes(full))
     ka, n_ka = combine_codes([_own_codes(left.columns[q]) for q in qa], na)
     kb, n_kb = combine_codes([_own_codes(right.columns[q]) for q in qb], nb)
     n_link = int(full.max()) + 1 if len(full) else 0
@@ -362,6 +363,22 @@ def joined_k(
         total,
     )
     return int(np.bincount(cls, weights=weight, minlength=n_cls).min())
+
+
+def _n_codes(codes: np.ndarray) -> int:
+    """Size of a dense code space (0 when empty)."""
+    return int(codes.max()) + 1 if len(codes) else 0
+
+
+def _key_k(link_a: np.ndarray, link_b: np.ndarray, n: int) -> int | None:
+    """k after a link through shared keys alone (no quasi-identifier on either side): each
+    shared key value is its own class, of ``n_left * n_right`` joined records; None when no
+    key value is shared."""
+    if n == 0:
+        return None
+    both = np.bincount(link_a, minlength=n) * np.bincount(link_b, minlength=n)
+    shared = both[both > 0]
+    return int(shared.min()) if len(shared) else None
 
 
 def _representatives(ids: np.ndarray, n: int) -> np.ndarray:
@@ -526,7 +543,12 @@ def assess_submission(
             kl = _k_alone(left)
             kr = _k_alone(right)
             k_after = joined_k(left, right, pairs)
-            flagged = _flag(k_after, kl, kr, k)
+            # through keys alone, a link matters when one side is about people: a household's
+            # charger grant joined to the charger's sessions shows when they are at home
+            about_people = bool(left.qis() or right.qis()) or (
+                left.classification.person_related or right.classification.person_related
+            )
+            flagged = about_people and _flag(k_after, kl, kr, k)
             risks = _extra_risks(left, right, pairs, flagged, k)
             out.append(
                 LinkAssessment(

@@ -379,7 +379,10 @@ def _link_kind(
     if col.role in (ColumnRole.NONE, ColumnRole.SENSITIVE_ATTRIBUTE):
         if vtype == "pseudonym":
             return "identifier"
-        idlike = distinct >= 20 and nonmissing > 0 and distinct / nonmissing >= 0.9
+        # a record key: nearly unique here, or named as a key ("charger_id") and repeated
+        # because an event-level dataset refers to the same keys many times
+        unique_here = nonmissing > 0 and distinct / nonmissing >= 0.9
+        idlike = distinct >= 20 and (unique_here or _ID_HEADER.search(col.name) is not None)
         if idlike and vtype in ("code", "integer") and not _is_sequence(uniques, vtype):
             return "identifier"
     return None
