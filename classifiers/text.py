@@ -246,6 +246,44 @@ def _phone_recognizer() -> EntityRecognizer:
     return _GbPhoneRecognizer(supported_regions=("GB",), name="GbPhoneRecognizer")
 
 
+#: a UK-shaped phone number a few words after a phone word ("can be reached on 07700 900123"):
+#: redacted even when it is not a live range (Ofcom's drama numbers, a mistyped digit)
+PHONE_IN_CONTEXT = re.compile(
+    r"(?i)\b(?:phone|telephone|tel|mobile|mob|call|ring|text|whatsapp|reached|number|contact)"
+    r"\b[^\d\n]{0,25}(?P<num>(?:\+44\s?\(?0?\)?\s?|\(?0)\d[\d\s()-]{7,14}\d)"
+)
+
+
+def _phone_in_context_recognizer() -> EntityRecognizer:
+    """UK-shaped numbers (10 or 11 digits with the 0, or +44 and 10) after a phone word."""
+    from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+    class _PhoneInContext(LocalRecognizer):
+        def load(self) -> None:
+            """Nothing to load: one regular expression."""
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: Any = None
+        ) -> list[RecognizerResult]:
+            """Phone-shaped numbers in phone context."""
+            out: list[RecognizerResult] = []
+            for m in PHONE_IN_CONTEXT.finditer(text):
+                digits = re.sub(r"\D", "", m.group("num"))
+                national = digits[2:] if digits.startswith("44") else digits.lstrip("0")
+                if len(national) == 10 and not all_same(national):
+                    out.append(RecognizerResult("PHONE_NUMBER", m.start("num"), m.end("num"), 0.6))
+            return out
+
+    return _PhoneInContext(
+        supported_entities=["PHONE_NUMBER"], name="TriagePhoneInContextRecognizer"
+    )
+
+
+def all_same(digits: str) -> bool:
+    """True for one repeated digit ("0000000000")."""
+    return len(set(digits)) <= 1
+
+
 #: house number + capitalised street name + common suffix (a street address in prose)
 STREET_ADDRESS_PATTERN = (
     r"\b\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'\-]+\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave"
@@ -380,6 +418,7 @@ def _build_registry(uk: list[EntityRecognizer]) -> Any:
     recognizers: list[EntityRecognizer] = [
         EmailRecognizer(),
         _phone_recognizer(),
+        _phone_in_context_recognizer(),
         IpRecognizer(),
         _card_recognizer(CreditCardRecognizer),
         IbanRecognizer(),

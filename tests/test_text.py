@@ -80,6 +80,37 @@ def test_people_in_text_are_still_found(
     assert any(surname in p for p in found.get(Entity.PERSON, [])), found
 
 
+# class 7 of real-data failures: phone-shaped numbers in phone context, live range or not
+@pytest.mark.parametrize(
+    ("sentence", "number"),
+    [
+        ("I can be reached on 07700 900123 after six.", "07700 900123"),
+        ("Please ring 07700 900 461 tomorrow.", "07700 900 461"),
+        ("My mobile is 0770 0900 124.", "0770 0900 124"),
+        ("Call me on +44 7700 900125 please.", "+44 7700 900125"),
+    ],
+)
+def test_phone_shaped_numbers_in_phone_context(
+    analyzer: TextAnalyzer, sentence: str, number: str
+) -> None:
+    [spans] = analyzer.analyze([sentence])
+    assert number in _found(spans, sentence).get(Entity.PHONE_NUMBER, [])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Invoice number 20240112 for 3 items.",  # too few digits for a phone
+        "Paid 07700 900123 units of energy.",  # no phone word: invalid range stays
+    ],
+)
+def test_numbers_outside_phone_context_are_not_phones(
+    analyzer: TextAnalyzer, sentence: str
+) -> None:
+    [spans] = analyzer.analyze([sentence])
+    assert Entity.PHONE_NUMBER not in _found(spans, sentence)
+
+
 def test_uk_phone_is_not_a_date(analyzer: TextAnalyzer) -> None:
     text = "Ring 020 7946 0958 after lunch."
     [spans] = analyzer.analyze([text])
