@@ -10,15 +10,18 @@ Flow::
 
 Redaction removes text, it does not cover it: TXT/MD are rewritten; DOCX paragraphs are
 rewritten node by node (body, tables, headers, footers, footnotes, comments), tracked
-deletions are dropped, core and app properties are cleared, and a final sweep over every XML
-part of the package replaces any remaining occurrence; PDF uses PyMuPDF redaction annotations
-applied to the page (text layer removed, image pixels under them blanked; on a page read by
-OCR the boxes are the words' boxes and no label text is added, so the page stays an image),
-other annotations, bookmarks and metadata are removed and the file is saved with garbage
-collection. Every output is read again (scanned pages by OCR again) and any redacted string
-still present is counted in ``ApplyResult.residual`` (the decision then fails closed); the
-images of a PDF with scanned pages are also read back one by one
-(``triage.doc_ocr.pixel_residual``), so pixels merely covered fail closed too.
+deletions are dropped, core and app properties are cleared, embedded objects, macros, fonts
+and the thumbnail are left out (``triage.doc_parts``), and a final sweep over every XML part of
+the package (attributes and link targets included) replaces any remaining occurrence; PDF
+uses PyMuPDF redaction annotations applied to the page (text layer removed, image pixels
+under them blanked; on a page read by OCR the boxes are the words' boxes and no label text is
+added, so the page stays an image), other annotations, attachments, bookmarks and metadata
+are removed, and so are form fields and links holding a redacted string; the file is saved
+with garbage collection. Every output is read again, whole (scanned pages by OCR again; every
+part, attribute, object and stream of a DOCX or PDF), and any redacted string still present
+is counted in ``ApplyResult.residual`` (the decision then fails closed); the images of a PDF
+with scanned pages are also read back one by one (``triage.doc_ocr.pixel_residual``), so
+pixels merely covered fail closed too.
 
 Labels are consistent within a document: one number per person (``[Person 1]``, surname-only
 mentions share their person's number), other entities get their exemption (``[s.40(2)]``,
@@ -40,6 +43,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from triage.doc_detect import (
     EXEMPTIONS,
@@ -49,6 +53,15 @@ from triage.doc_detect import (
     detect_document,
     exemption_title,
     normalise_name,
+)
+from triage.doc_parts import (
+    docx_removed,
+    docx_texts,
+    drop_referrers,
+    drop_relationships,
+    pdf_texts,
+    readable,
+    rels_source,
 )
 from triage.documents import (
     CORE_PROPERTIES,
@@ -380,8 +393,15 @@ def residual_count(texts: Sequence[str], values: Sequence[str]) -> int:
 
 
 def _residual(out: Path, values: list[str]) -> int:
-    """How many redacted strings can still be found in the output's text (re-read)."""
-    return residual_count(["\n".join(b.text for b in load_document(out).blocks)], values)
+    """How many redacted strings can still be found anywhere in the output: its blocks
+    (re-read) and, for DOCX and PDF, every text of the whole file (``triage.doc_parts``)."""
+    document = load_document(out)
+    texts = ["\n".join(b.text for b in document.blocks)]
+    if document.format == "docx":
+        texts += docx_texts(out)
+    elif document.format == "pdf":
+        texts += pdf_texts(out)
+    return residual_count(texts, values)
 
 
 def _apply_text(doc: Document, items: list[dict[str, Any]], out: Path) -> None:
@@ -440,35 +460,64 @@ def _apply_docx(
 
 
 def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
-    """Copy the DOCX package, dropping tracked deletions and app/custom properties values and
-    replacing any remaining redacted string in any XML text or attribute value."""
+    """Copy the DOCX package, leaving out the parts ``triage.doc_parts`` removes (and their
+    relationships and referrers), dropping tracked deletions and app/custom properties values
+    and replacing any remaining redacted string in any XML text or attribute value (link
+    targets percent-decoded first)."""
     from lxml import etree
 
     def clean(s: str) -> str:
         return sweep(s, labels)
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        removed = docx_removed(zin.namelist())
+        xml = {
+            i.filename: etree.fromstring(zin.read(i.filename))
+            for i in zin.infolist()
+            if i.filename.endswith((".xml", ".rels")) and i.filename not in removed
+        }
+        for name, root in list(xml.items()):
+            if name.endswith(".rels"):
+                ids = drop_relationships(root, name, removed)
+                if ids and rels_source(name) in xml:
+                    drop_referrers(xml[rels_source(name)], ids)
+        for override in list(xml["[Content_Types].xml"]):
+            if override.get("PartName", "").lstrip("/") in removed:
+                xml["[Content_Types].xml"].remove(override)
         for info in zin.infolist():
+            if info.filename in removed:
+                continue
             data = zin.read(info.filename)
-            if info.filename.endswith((".xml", ".rels")):
-                root = etree.fromstring(data)
-                for deleted in list(root.iter(W + "del")):
-                    parent = deleted.getparent()
-                    if parent is not None:
-                        parent.remove(deleted)
-                if info.filename in {"docProps/app.xml", "docProps/custom.xml"}:
-                    for el in root.iter():
-                        if etree.QName(el).localname in {"Company", "Manager", "lpwstr"}:
-                            el.text = ""
-                for el in root.iter():
-                    if isinstance(el.text, str) and el.text:
-                        el.text = clean(el.text)
-                    if isinstance(el.tail, str) and el.tail:
-                        el.tail = clean(el.tail)
-                    for key, value in el.attrib.items():
-                        el.set(key, clean(value))
-                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            if info.filename in xml:
+                data = _clean_part(info.filename, xml[info.filename], clean)
             zout.writestr(info, data)
+
+
+def _clean_part(name: str, root: Any, clean: Callable[[str], str]) -> bytes:
+    """One XML part with tracked deletions and property values gone and redacted strings
+    swept out of every text and attribute."""
+    from lxml import etree
+
+    for deleted in list(root.iter(W + "del")):
+        parent = deleted.getparent()
+        if parent is not None:
+            parent.remove(deleted)
+    if name in {"docProps/app.xml", "docProps/custom.xml"}:
+        for el in root.iter():
+            if etree.QName(el).localname in {"Company", "Manager", "lpwstr"}:
+                el.text = ""
+    for el in root.iter():
+        if isinstance(el.text, str) and el.text:
+            el.text = clean(el.text)
+        if isinstance(el.tail, str) and el.tail:
+            el.tail = clean(el.tail)
+        for key, value in el.attrib.items():
+            swept = clean(value)
+            if key == "Target" and el.get("TargetMode") == "External":
+                decoded = unquote(value)
+                swept = value if clean(decoded) == decoded else clean(decoded)
+            el.set(key, swept)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
 def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Problem]:
@@ -514,6 +563,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
                         )
                     )
             page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS)  # type: ignore[attr-defined]
+        _strip_pdf(pdf, [_fragment(doc, i) for i in items])
         pdf.set_metadata({})
         pdf.del_xml_metadata()
         pdf.set_toc([])
@@ -524,6 +574,21 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         scanned = [_fragment(doc, i) for i in items if int(i["block"]) in doc.ocr_pages]
         problems.extend(pixel_residual(out, scanned, doc.name))
     return problems
+
+
+def _strip_pdf(pdf: Any, values: list[str]) -> None:
+    """Remove every attachment, and each form field and link holding a redacted string."""
+    for name in pdf.embfile_names():
+        pdf.embfile_del(name)
+    for page in pdf:
+        for xref in [w.xref for w in page.widgets() or []]:
+            widget = page.load_widget(xref)
+            texts = [str(v) for v in (widget.field_name, widget.field_label, widget.field_value)]
+            if residual_count(texts, values):
+                page.delete_widget(widget)
+        for link in page.get_links():
+            if residual_count([readable(str(link.get("uri") or link.get("file") or ""))], values):
+                page.delete_link(link)
 
 
 # --- log and review -----------------------------------------------------------------------

@@ -1,0 +1,346 @@
+"""Every part of a DOCX or PDF beyond its paragraphs and pages: read, removed or named.
+
+DOCX (a zip of XML parts): besides the paragraphs ``triage.documents`` reads, every element
+text of every other XML node (field codes, deleted text, custom XML, charts, glossary) and every
+attribute that carries free text (image descriptions and titles, revision and comment authors
+and initials, field instructions, tooltips, document variables, content-control and form-field
+texts, user ids of the people part) is a ``hidden`` unit, and so is the target of every
+external relationship (hyperlinks: ``mailto:``, ``tel:``). Embedded objects, ActiveX
+controls, macros, embedded fonts, printer settings and the thumbnail are removed on redaction
+(the text of an embedded package is read first, so its identifiers are redacted everywhere);
+a problem says so and asks for at least ``release_with_changes``. Images and any other
+non-XML part cannot be checked: a problem naming them forces ``refer``.
+
+PDF: every metadata value, the XMP packet, bookmarks, link targets, annotations' texts, form
+fields (names, values, labels) and document-level attachments (read as documents where they
+are one) are ``hidden`` units. Attachments are removed on redaction, and a problem says so.
+
+The residual check walks the whole written file: :func:`docx_texts` (every XML text and
+attribute value of every part, the bytes of the others) and :func:`pdf_texts` (page text,
+annotations, widgets, links, metadata, XMP, bookmarks, attachments and every object and
+decompressed stream).
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from triage.models import Problem
+from triage.vocab import Decision
+
+#: DOCX parts left out of the redacted copy, by what they are
+DOCX_REMOVED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^word/embeddings/", re.I), "embedded objects"),
+    (re.compile(r"^word/activeX/", re.I), "ActiveX controls"),
+    (re.compile(r"(^|/)vbaProject\.bin$|^word/vbaData\.xml$", re.I), "macros"),
+    (re.compile(r"^word/fonts/", re.I), "embedded fonts"),
+    (re.compile(r"^word/printerSettings/", re.I), "printer settings"),
+    (re.compile(r"^docProps/thumbnail\.", re.I), "the thumbnail (a picture of the first page)"),
+    (re.compile(r"^word/[^/]*afchunk[^/]*$", re.I), "alternative-format chunks"),
+)
+#: DOCX parts that cannot be checked, by what they are
+DOCX_UNCHECKED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^word/media/", re.I), "images (their pixels are not read)"),
+)
+#: attributes (local names) that hold free text on any element
+TEXT_ATTRS = frozenset({"descr", "title", "author", "initials", "alt", "instr", "tooltip"})
+#: attributes that hold free text on the given elements: (element, attribute) local names
+ELEMENT_ATTRS = frozenset(
+    {("docPr", "name"), ("cNvPr", "name"), ("docVar", "name"), ("docVar", "val")}
+    | {("alias", "val"), ("tag", "val"), ("statusText", "val"), ("helpText", "val")}
+    | {("listEntry", "val"), ("presenceInfo", "userId"), ("person", "author")}
+)
+#: form-field children of ``w:ffData`` whose ``w:val`` is free text
+FORM_FIELD_ATTRS = frozenset({"name", "default"})
+_W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_WORTH = re.compile(r"[^\W\d_]{2}|\d{5}|@")
+_SHOWN = 5
+
+
+def _local(name: Any) -> str:
+    return str(name).rsplit("}", 1)[-1]
+
+
+def readable(value: str) -> str:
+    """A URL-ish value as a reader sees it: percent-decoding undone, ``mailto:`` spaced."""
+    return re.sub(r"^(mailto|tel|sms|callto):(?!//)", r"\1: ", unquote(value), flags=re.I)
+
+
+def _xml_units(root: Any, skip_text: bool, every_attr: bool) -> Iterator[tuple[str, str]]:
+    """``(what, text)`` of one XML part: element texts and free-text attribute values."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        name = _local(el.tag)
+        if el.text and el.text.strip() and not (skip_text and el.tag == _W_T):
+            yield ("field code" if name == "instrText" else "text", el.text)
+        parent = el.getparent()
+        in_form = parent is not None and _local(parent.tag) == "ffData"
+        for key, value in el.attrib.items():
+            attr = _local(key)
+            if (
+                every_attr
+                or attr in TEXT_ATTRS
+                or (name, attr) in ELEMENT_ATTRS
+                or (in_form and name in FORM_FIELD_ATTRS and attr == "val")
+            ):
+                yield (f"{name} {attr}", value)
+        if name == "Relationship" and el.get("TargetMode") == "External":
+            yield ("link target", readable(el.get("Target", "")))
+
+
+def _matches(name: str, table: tuple[tuple[re.Pattern[str], str], ...]) -> str | None:
+    return next((what for rx, what in table if rx.search(name)), None)
+
+
+def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """``(location, text)`` of every hidden unit of the DOCX at ``path`` and the problems its
+    removed and unchecked parts raise. ``text_parts`` are the zip names whose ``w:t`` text is
+    already read as paragraphs."""
+    from lxml import etree
+
+    units: list[tuple[str, str]] = []
+    removed: dict[str, list[str]] = {}
+    unchecked: dict[str, list[str]] = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            gone = _matches(name, DOCX_REMOVED)
+            if gone is not None:
+                removed.setdefault(gone, []).append(name)
+                units += [(f"{name} {w}", t) for w, t in _package_units(zf.read(name))]
+                continue
+            if not name.endswith((".xml", ".rels")):
+                what = _matches(name, DOCX_UNCHECKED) or "parts of unknown kind"
+                unchecked.setdefault(what, []).append(name)
+                continue
+            root = etree.fromstring(zf.read(name))
+            every = name.startswith("customXml/") or name.startswith("docProps/custom")
+            units += [(f"{name} {w}", t) for w, t in _xml_units(root, name in text_parts, every)]
+    problems = [
+        _problem(
+            "docx_part_removed",
+            f"{what} removed from the redacted copy",
+            names,
+            path.name,
+            Decision.RELEASE_WITH_CHANGES,
+        )
+        for what, names in sorted(removed.items())
+    ] + [
+        _problem(
+            "docx_part_not_checked",
+            f"{what} not checked: a person must look",
+            names,
+            path.name,
+            Decision.REFER,
+        )
+        for what, names in sorted(unchecked.items())
+    ]
+    return [(w, t) for w, t in units if _WORTH.search(t)], problems
+
+
+def _package_units(data: bytes) -> list[tuple[str, str]]:
+    """Every element text and attribute value of the XML parts of an embedded zip package."""
+    from lxml import etree
+
+    if not data.startswith(b"PK"):
+        return []
+    out: list[tuple[str, str]] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for name in zf.namelist():
+                if name.endswith((".xml", ".rels")):
+                    root = etree.fromstring(zf.read(name))
+                    out += [(f"{name} {w}", t) for w, t in _xml_units(root, False, True)]
+    except (zipfile.BadZipFile, etree.XMLSyntaxError):
+        return []
+    return out
+
+
+def _problem(kind: str, what: str, names: list[str], dataset: str, forces: Decision) -> Problem:
+    shown = ", ".join(names[:_SHOWN]) + (" ..." if len(names) > _SHOWN else "")
+    return Problem(kind=kind, message=f"{what}: {shown}", dataset=dataset, forces=forces)
+
+
+def docx_removed(names: list[str]) -> set[str]:
+    """The zip names of a DOCX that its redacted copy leaves out."""
+    return {n for n in names if _matches(n, DOCX_REMOVED) is not None}
+
+
+def rels_source(rels_name: str) -> str:
+    """The part a relationships part belongs to (``word/_rels/document.xml.rels`` ->
+    ``word/document.xml``; ``_rels/.rels`` -> the package, ``""``)."""
+    folder, base = posixpath.split(rels_name)
+    return posixpath.join(posixpath.dirname(folder), base.removesuffix(".rels"))
+
+
+def drop_relationships(root: Any, rels_name: str, removed: set[str]) -> set[str]:
+    """Remove from a relationships part the relationships to ``removed`` parts; their ids."""
+    source = rels_source(rels_name)
+    ids: set[str] = set()
+    for rel in list(root):
+        if rel.get("TargetMode") == "External":
+            continue
+        folder = posixpath.dirname(source)
+        target = posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
+        if target.lstrip("/") in removed:
+            ids.add(rel.get("Id", ""))
+            root.remove(rel)
+    return ids
+
+
+def drop_referrers(root: Any, ids: set[str]) -> None:
+    """Remove the elements that refer to relationship ``ids`` (an OLE object's whole
+    ``w:object``)."""
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or not any(
+            k.startswith("{" + _R_NS + "}") and v in ids for k, v in el.attrib.items()
+        ):
+            continue
+        target = el
+        while target is not None and _local(target.tag) not in {"object", "altChunk"}:
+            target = target.getparent()
+        target = el if target is None else target
+        parent = target.getparent()
+        if parent is not None:
+            parent.remove(target)
+
+
+def docx_texts(path: Path) -> list[str]:
+    """Every text of a written DOCX: each XML part's element texts and attribute values (URLs
+    percent-decoded too), the bytes of every other part decoded."""
+    from lxml import etree
+
+    texts: list[str] = []
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            data = zf.read(name)
+            texts.append(name)
+            if not name.endswith((".xml", ".rels")):
+                texts.append(data.decode("latin-1"))
+                continue
+            for el in etree.fromstring(data).iter():
+                texts += [el.text or "", el.tail or ""]
+                for value in el.attrib.values():
+                    texts += [value, readable(value)]
+    return [t for t in texts if t.strip()]
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def _pdf_widget_texts(page: Any) -> Iterator[tuple[str, str]]:
+    for widget in page.widgets() or []:
+        for what in ("field_name", "field_label", "field_value"):
+            value = getattr(widget, what, None)
+            if isinstance(value, str) and value.strip():
+                yield (f"form field {what.removeprefix('field_')}", value)
+        for choice in widget.choice_values or []:
+            yield ("form field choice", str(choice[0] if isinstance(choice, list) else choice))
+
+
+def pdf_page_units(page: Any) -> Iterator[tuple[str, str]]:
+    """``(what, text)`` of a page's annotations, form fields and link targets."""
+    for annot in page.annots() or []:
+        for key, value in (annot.info or {}).items():
+            if isinstance(value, str) and value.strip():
+                yield (f"annotation {key}", value)
+    yield from _pdf_widget_texts(page)
+    for link in page.get_links():
+        for key in ("uri", "file"):
+            if link.get(key):
+                yield ("link target", readable(str(link[key])))
+
+
+def pdf_document_units(pdf: Any) -> Iterator[tuple[str, str]]:
+    """``(what, text)`` of a PDF's metadata, XMP packet and bookmarks."""
+    for key, value in (pdf.metadata or {}).items():
+        if isinstance(value, str) and value.strip():
+            yield (f"metadata {key}", value)
+    for text in _xmp_texts(pdf.get_xml_metadata() or ""):
+        yield ("XMP metadata", text)
+    for entry in pdf.get_toc(simple=True):
+        yield ("bookmark", str(entry[1]))
+
+
+def _xmp_texts(xmp: str) -> list[str]:
+    texts = re.split(r"<[^>]*>", xmp) + re.findall(r'="([^"]*)"', xmp)
+    return [t for t in texts if t.strip()]
+
+
+def pdf_attachments(pdf: Any) -> Iterator[tuple[str, bytes, str]]:
+    """``(name, content, description)`` of every document-level attachment."""
+    for name in pdf.embfile_names():
+        info = pdf.embfile_info(name)
+        label = " ".join(str(info.get(k) or "") for k in ("filename", "ufilename", "desc"))
+        yield name, pdf.embfile_get(name), label
+
+
+def attachment_texts(name: str, content: bytes) -> list[tuple[str, str]]:
+    """``(what, text)`` of an attachment: its blocks when it is a document, else its bytes
+    decoded as text."""
+    from triage.documents import is_document, load_document
+    from triage.errors import DataInputError
+
+    suffix = Path(name).suffix.lower()
+    if is_document(name) and suffix not in {".txt", ".md"}:
+        with tempfile.TemporaryDirectory() as tmp:
+            file = Path(tmp) / f"attachment{suffix}"
+            file.write_bytes(content)
+            try:
+                return [(b.location, b.text) for b in load_document(file).blocks]
+            except DataInputError:
+                return []
+    text = content.decode("utf-8", errors="replace")
+    return [(f"line {i}", line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def pdf_texts(path: Path) -> list[str]:
+    """Every text of a written PDF: page text, annotations, form fields, links, metadata, XMP,
+    bookmarks, attachments, and every object and decompressed stream as bytes."""
+    import pymupdf
+
+    texts: list[str] = []
+    with pymupdf.open(str(path)) as pdf:
+        for page in pdf:
+            texts.append(page.get_text("text"))
+            texts += [t for _, t in pdf_page_units(page)]
+        texts += [t for _, t in pdf_document_units(pdf)]
+        for name, content, label in pdf_attachments(pdf):
+            texts += [name, label, content.decode("latin-1")]
+            texts += [t for _, t in attachment_texts(name, content)]
+        for xref in range(1, pdf.xref_length()):
+            texts.append(pdf.xref_object(xref, compressed=False))
+            if pdf.xref_is_stream(xref):
+                stream = pdf.xref_stream(xref) or b""
+                texts += [stream.decode("latin-1"), _utf16(stream)]
+    return [t for t in texts if t.strip()]
+
+
+def _utf16(data: bytes) -> str:
+    return data.decode("utf-16-be", errors="ignore") if data.startswith(b"\xfe\xff") else ""
+
+
+__all__ = [
+    "attachment_texts",
+    "docx_hidden",
+    "docx_removed",
+    "docx_texts",
+    "drop_referrers",
+    "drop_relationships",
+    "pdf_attachments",
+    "pdf_document_units",
+    "pdf_page_units",
+    "pdf_texts",
+    "readable",
+]
