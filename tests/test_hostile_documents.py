@@ -155,6 +155,25 @@ def _embedded_workbook(path: Path) -> None:
     )
 
 
+def _replace(member: str, old: bytes, new: bytes) -> Callable[[Path], None]:
+    """Replace ``old`` by ``new`` in one member of a saved DOCX."""
+
+    def change(path: Path) -> None:
+        with zipfile.ZipFile(path) as zf:
+            members = {n: zf.read(n) for n in zf.namelist()}
+        assert old in members[member]
+        members[member] = members[member].replace(old, new, 1)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for n, content in members.items():
+                zf.writestr(n, content)
+
+    return change
+
+
+_DOC_VARS = f'<w:docVars><w:docVar w:name="contact" w:val="{NAME} {EMAIL}"/></w:docVars>'
+_CUSTOM_XML = f'"APA"><b:Source><b:Tag>{NAME}</b:Tag><b:URL>{EMAIL}</b:URL></b:Source></b:Sources>'
+
+
 DocxChange = Callable[[docx.document.Document], None]
 #: case -> (change to the document, change to the saved file)
 DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] = {
@@ -167,6 +186,11 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
     "comment-author": (_comment, None),
     "people-part": (None, _people),
     "embedded-workbook": (None, _embedded_workbook),
+    "document-variable": (
+        None,
+        _replace("word/settings.xml", b"</w:settings>", _DOC_VARS.encode() + b"</w:settings>"),
+    ),
+    "custom-xml": (None, _replace("customXml/item1.xml", b'"APA"/>', _CUSTOM_XML.encode())),
 }
 
 
@@ -229,12 +253,23 @@ def _pdf_info(pdf: pymupdf.Document) -> None:
     pdf.set_metadata({"creator": f"{NAME} {EMAIL}", "producer": PHONE})
 
 
+def _pdf_link(pdf: pymupdf.Document) -> None:
+    rect = pymupdf.Rect(72, 60, 300, 80)
+    pdf[0].insert_link({"kind": pymupdf.LINK_URI, "from": rect, "uri": f"mailto:{EMAIL}"})
+
+
+def _pdf_file_annotation(pdf: pymupdf.Document) -> None:
+    pdf[0].add_file_annot((72, 400), f"{NAME}, {PHONE}, {EMAIL}\n".encode(), "notes.txt")
+
+
 PDF_CASES: dict[str, Callable[[pymupdf.Document], None]] = {
     "pdf-attachment": _pdf_attachment,
     "pdf-form-field": _pdf_widget,
     "pdf-annotation": _pdf_annotation,
     "pdf-xmp": _pdf_xmp,
     "pdf-info": _pdf_info,
+    "pdf-link": _pdf_link,
+    "pdf-file-annotation": _pdf_file_annotation,
 }
 
 
@@ -330,3 +365,44 @@ def test_removed_and_unchecked_parts_are_named(
     assert "word/embeddings/Microsoft_Excel_Worksheet.xlsx" in removed
     assert "word/media/image1.png" in kinds["image-descr"]["docx_part_not_checked"]
     assert kinds["image-descr"]["decision"] == "refer"
+
+
+def _docx_with_stray_copy(path: Path) -> Path:
+    d = docx.Document()
+    d.add_paragraph(f"{BODY} Write to {EMAIL} for details.")
+    d.save(str(path))
+    data = b"\x00\x01" + EMAIL.encode() + b"\x00"
+    _add_part(path, "word/extra.bin", data, "application/octet-stream", "urn:x-extra", "")
+    return path
+
+
+def _pdf_with_stray_copy(path: Path) -> Path:
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), f"Write to {EMAIL} for details.", fontsize=9)
+    pdf.xref_set_key(pdf.pdf_catalog(), "Extra", f"({EMAIL})")
+    pdf.save(str(path))
+    pdf.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "name"), [(_docx_with_stray_copy, "r.docx"), (_pdf_with_stray_copy, "r.pdf")]
+)
+def test_residual_walks_the_whole_written_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    name: str,
+) -> None:
+    """An identifier redacted in the text but left where the redactor does not write (an
+    unknown binary part, a stray catalog entry) is found in the written file: withheld."""
+    src = make(tmp_path / name)
+    out = tmp_path / "out"
+    code = main(["check", str(src), "--destination", "foi", "--out", str(out)])
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert (code, report["decision"]) == (30, "withhold")
+    assert "redaction_incomplete" in {p["kind"] for p in report["problems"]}
+    assert not _written(out)
+    if name.endswith(".docx"):
+        assert any("word/extra.bin" in p["message"] for p in report["problems"])

@@ -11,9 +11,10 @@ controls, macros, embedded fonts, printer settings and the thumbnail are removed
 a problem says so and asks for at least ``release_with_changes``. Images and any other
 non-XML part cannot be checked: a problem naming them forces ``refer``.
 
-PDF: every metadata value, the XMP packet, bookmarks, link targets, annotations' texts, form
-fields (names, values, labels) and document-level attachments (read as documents where they
-are one) are ``hidden`` units. Attachments are removed on redaction, and a problem says so.
+PDF: every metadata value, the XMP packet, bookmarks, link targets, annotations' texts and
+attached files, form fields (names, values, labels) and document-level attachments (read as
+documents where they are one) are ``hidden`` units. Attachments are removed on redaction,
+and a problem says so.
 
 The residual check walks the whole written file: :func:`docx_texts` (every XML text and
 attribute value of every part, the bytes of the others) and :func:`pdf_texts` (page text,
@@ -251,10 +252,16 @@ def _pdf_widget_texts(page: Any) -> Iterator[tuple[str, str]]:
 
 def pdf_page_units(page: Any) -> Iterator[tuple[str, str]]:
     """``(what, text)`` of a page's annotations, form fields and link targets."""
-    for annot in page.annots() or []:
+    for n, annot in enumerate(page.annots() or [], start=1):
         for key, value in (annot.info or {}).items():
             if isinstance(value, str) and value.strip():
-                yield (f"annotation {key}", value)
+                yield (f"annotation {n} {key}", value)
+        if annot.type[1] == "FileAttachment":
+            info = annot.file_info
+            name = str(info.get("filename") or "file")
+            yield (f"annotation {n} file name", f"{name} {info.get('description') or ''}")
+            for what, text in attachment_texts(name, annot.get_file()):
+                yield (f"annotation {n} file {what}", text)
     yield from _pdf_widget_texts(page)
     for link in page.get_links():
         for key in ("uri", "file"):

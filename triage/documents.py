@@ -48,6 +48,7 @@ from triage.doc_parts import (
     pdf_page_units,
 )
 from triage.errors import DataInputError
+from triage.masking import mask_value
 from triage.models import Problem
 from triage.vocab import Decision
 
@@ -358,24 +359,29 @@ def _load_pdf(doc: Document, raw: bytes) -> None:
             value = meta.get(key)
             if isinstance(value, str) and value.strip():
                 doc.blocks.append(Block(len(doc.blocks), f"metadata {key}", "metadata", value))
-        units = [(f"page {n} {w}", t) for n, p in enumerate(pdf, 1) for w, t in pdf_page_units(p)]
-        units += list(pdf_document_units(pdf))
-        names = []
-        for name, content, label in pdf_attachments(pdf):
-            names.append(name)
-            units += [(f"attachment {name} name", label)]
-            units += [(f"attachment {name} {w}", t) for w, t in attachment_texts(name, content)]
-        _add_hidden(doc, units)
-        if names:
-            doc.problems.append(
-                Problem(
-                    kind="pdf_attachment_removed",
-                    message=f"{len(names)} attachment(s) removed from the redacted copy: "
-                    + ", ".join(names[:5]),
-                    dataset=doc.name,
-                    forces=Decision.RELEASE_WITH_CHANGES,
-                )
+        _pdf_hidden(doc, pdf)
+
+
+def _pdf_hidden(doc: Document, pdf: Any) -> None:
+    """The PDF's hidden texts as blocks; its attachments named (masked) as to be removed."""
+    units = [(f"page {n} {w}", t) for n, p in enumerate(pdf, 1) for w, t in pdf_page_units(p)]
+    units += list(pdf_document_units(pdf))
+    names = []
+    for n, (name, content, label) in enumerate(pdf_attachments(pdf), start=1):
+        names.append(mask_value(name))
+        units += [(f"attachment {n} name", f"{name} {label}")]
+        units += [(f"attachment {n} {w}", t) for w, t in attachment_texts(name, content)]
+    _add_hidden(doc, units)
+    if names:
+        doc.problems.append(
+            Problem(
+                kind="pdf_attachment_removed",
+                message=f"{len(names)} attachment(s) removed from the redacted copy: "
+                + ", ".join(names[:5]),
+                dataset=doc.name,
+                forces=Decision.RELEASE_WITH_CHANGES,
             )
+        )
 
 
 # --- EML ----------------------------------------------------------------------------------
