@@ -262,6 +262,10 @@ def _pdf_file_annotation(pdf: pymupdf.Document) -> None:
     pdf[0].add_file_annot((72, 400), f"{NAME}, {PHONE}, {EMAIL}\n".encode(), "notes.txt")
 
 
+def _pdf_stray_string(pdf: pymupdf.Document) -> None:
+    pdf.xref_set_key(pdf.pdf_catalog(), "Extra", f"({NAME} {EMAIL})")
+
+
 PDF_CASES: dict[str, Callable[[pymupdf.Document], None]] = {
     "pdf-attachment": _pdf_attachment,
     "pdf-form-field": _pdf_widget,
@@ -270,6 +274,7 @@ PDF_CASES: dict[str, Callable[[pymupdf.Document], None]] = {
     "pdf-info": _pdf_info,
     "pdf-link": _pdf_link,
     "pdf-file-annotation": _pdf_file_annotation,
+    "pdf-stray-string": _pdf_stray_string,
 }
 
 
@@ -379,7 +384,10 @@ def _docx_with_stray_copy(path: Path) -> Path:
 def _pdf_with_stray_copy(path: Path) -> Path:
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), f"Write to {EMAIL} for details.", fontsize=9)
-    pdf.xref_set_key(pdf.pdf_catalog(), "Extra", f"({EMAIL})")
+    xref = pdf.get_new_xref()
+    pdf.update_object(xref, "<< /Type /Extra >>")
+    pdf.update_stream(xref, b"\x00\x01" + EMAIL.encode())
+    pdf.xref_set_key(pdf.pdf_catalog(), "Extra", f"{xref} 0 R")
     pdf.save(str(path))
     pdf.close()
     return path
@@ -395,7 +403,7 @@ def test_residual_walks_the_whole_written_file(
     name: str,
 ) -> None:
     """An identifier redacted in the text but left where the redactor does not write (an
-    unknown binary part, a stray catalog entry) is found in the written file: withheld."""
+    unknown binary part, a custom stream) is found in the written file: withheld."""
     src = make(tmp_path / name)
     out = tmp_path / "out"
     code = main(["check", str(src), "--destination", "foi", "--out", str(out)])

@@ -29,7 +29,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -326,12 +326,73 @@ def pdf_texts(path: Path) -> list[str]:
         for name, content, label in pdf_attachments(pdf):
             texts += [name, label, content.decode("latin-1")]
             texts += [t for _, t in attachment_texts(name, content)]
+        texts += [t for _, t in pdf_object_units(pdf)]
         for xref in range(1, pdf.xref_length()):
             texts.append(pdf.xref_object(xref, compressed=False))
             if pdf.xref_is_stream(xref):
                 stream = pdf.xref_stream(xref) or b""
                 texts += [stream.decode("latin-1"), _utf16(stream)]
     return [t for t in texts if t.strip()]
+
+
+_PDF_STRING = re.compile(
+    rb"\((?:\\.|[^\\()]|\((?:\\.|[^\\()])*\))*\)|<(?:FEFF|feff)[0-9A-Fa-f\s]*>", re.S
+)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+#: streams read as text: none of these (page contents, fonts, images, object and xref streams)
+_BINARY_STREAM = re.compile(r"/Subtype\s*/Image|/FontFile|/Length[123]\b|/Type\s*/(ObjStm|XRef)")
+
+
+def _pdf_string(token: bytes) -> str:
+    """A PDF string literal or UTF-16 hex string, decoded."""
+    if token.startswith(b"<"):
+        raw = bytes.fromhex(re.sub(rb"\s", b"", token[1:-1]).decode())
+    else:
+        raw = re.sub(
+            rb"\\([0-7]{1,3}|.)",
+            lambda m: (
+                bytes([int(m[1], 8) & 255]) if m[1][:1].isdigit() else _ESCAPES.get(m[1], m[1])
+            ),
+            token[1:-1],
+            flags=re.S,
+        )
+    return _utf16(raw) if raw.startswith(b"\xfe\xff") else raw.decode("latin-1")
+
+
+def pdf_object_units(pdf: Any) -> Iterator[tuple[str, str]]:
+    """``(what, text)`` of every string of every PDF object and of every stream that is
+    neither page content nor a font or image (XFA forms, scripts, XML): what no other reader
+    sees (stray catalog entries, custom keys)."""
+    contents = {x for page in pdf for x in page.get_contents()}
+    for xref in range(1, pdf.xref_length()):
+        obj = pdf.xref_object(xref, compressed=False)
+        texts = _strings(obj.encode("latin-1", "replace"))
+        yield from ((f"object {xref} string", t) for t in texts if _WORTH.search(t))
+        if pdf.xref_is_stream(xref) and xref not in contents and not _BINARY_STREAM.search(obj):
+            stream = pdf.xref_stream(xref) or b""
+            if re.search(r"/Subtype\s*/Form", obj):  # drawing operators: their strings only
+                lines = _strings(stream)
+            else:
+                lines = (_utf16(stream) or stream.decode("utf-8", errors="replace")).splitlines()
+            yield from ((f"object {xref} stream", t) for t in lines if _WORTH.search(t))
+
+
+def sweep_pdf_objects(pdf: Any, holds: Callable[[str], bool]) -> None:
+    """Blank every string of every PDF object for which ``holds`` is true (a redacted value
+    left in a stray or custom key)."""
+
+    def blank(m: re.Match[bytes]) -> bytes:
+        return b"()" if holds(_pdf_string(m[0])) else m[0]
+
+    for xref in range(1, pdf.xref_length()):
+        obj = pdf.xref_object(xref, compressed=False).encode("latin-1", "replace")
+        new = _PDF_STRING.sub(blank, obj)
+        if new != obj:
+            pdf.update_object(xref, new.decode("latin-1"))
+
+
+def _strings(data: bytes) -> list[str]:
+    return [_pdf_string(t) for t in _PDF_STRING.findall(data)]
 
 
 def _utf16(data: bytes) -> str:
@@ -347,7 +408,10 @@ __all__ = [
     "drop_relationships",
     "pdf_attachments",
     "pdf_document_units",
+    "pdf_object_units",
     "pdf_page_units",
     "pdf_texts",
     "readable",
+    "rels_source",
+    "sweep_pdf_objects",
 ]

@@ -62,6 +62,7 @@ from triage.doc_parts import (
     pdf_texts,
     readable,
     rels_source,
+    sweep_pdf_objects,
 )
 from triage.documents import (
     CORE_PROPERTIES,
@@ -577,7 +578,8 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
 
 
 def _strip_pdf(pdf: Any, values: list[str]) -> None:
-    """Remove every attachment, and each form field and link holding a redacted string."""
+    """Remove every attachment, each form field and link holding a redacted string, and blank
+    any object string holding one."""
     for name in pdf.embfile_names():
         pdf.embfile_del(name)
     for page in pdf:
@@ -589,6 +591,7 @@ def _strip_pdf(pdf: Any, values: list[str]) -> None:
         for link in page.get_links():
             if residual_count([readable(str(link.get("uri") or link.get("file") or ""))], values):
                 page.delete_link(link)
+    sweep_pdf_objects(pdf, lambda text: bool(residual_count([text], values)))
 
 
 # --- log and review -----------------------------------------------------------------------

@@ -45,6 +45,7 @@ from triage.doc_parts import (
     docx_hidden,
     pdf_attachments,
     pdf_document_units,
+    pdf_object_units,
     pdf_page_units,
 )
 from triage.errors import DataInputError
@@ -366,6 +367,7 @@ def _pdf_hidden(doc: Document, pdf: Any) -> None:
     """The PDF's hidden texts as blocks; its attachments named (masked) as to be removed."""
     units = [(f"page {n} {w}", t) for n, p in enumerate(pdf, 1) for w, t in pdf_page_units(p)]
     units += list(pdf_document_units(pdf))
+    units += list(pdf_object_units(pdf))
     names = []
     for n, (name, content, label) in enumerate(pdf_attachments(pdf), start=1):
         names.append(mask_value(name))
