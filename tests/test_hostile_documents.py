@@ -190,6 +190,18 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
         None,
         _replace("word/settings.xml", b"</w:settings>", _DOC_VARS.encode() + b"</w:settings>"),
     ),
+    "xml-comment": (
+        None,
+        _replace("word/document.xml", b"<w:body>", f"<w:body><!-- {NAME} {EMAIL} -->".encode()),
+    ),
+    "foreign-attribute": (
+        None,
+        _replace(
+            "word/document.xml",
+            b"<w:body>",
+            f'<w:body xmlns:x="urn:x" x:note="{NAME} {EMAIL}">'.encode(),
+        ),
+    ),
     "custom-xml": (None, _replace("customXml/item1.xml", b'"APA"/>', _CUSTOM_XML.encode())),
 }
 

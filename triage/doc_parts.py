@@ -64,6 +64,17 @@ FORM_FIELD_ATTRS = frozenset({"name", "default"})
 _W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+#: namespaces whose attributes Office defines (anything else is read)
+_OFFICE_NS = (
+    "http://schemas.openxmlformats.org/",
+    "http://schemas.microsoft.com/office/",
+    "urn:schemas-microsoft-com:",
+    "http://purl.org/dc/",
+    "http://www.w3.org/2001/XMLSchema-instance",
+)
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+#: parts of data (custom XML, custom properties): every attribute is read
+_DATA_PARTS = re.compile(r"customXml/item\d*\.xml$|docProps/custom\.xml$", re.I)
 _WORTH = re.compile(r"[^\W\d_]{2}|\d{5}|@")
 _SHOWN = 5
 
@@ -77,10 +88,21 @@ def readable(value: str) -> str:
     return re.sub(r"^(mailto|tel|sms|callto):(?!//)", r"\1: ", unquote(value), flags=re.I)
 
 
+def _foreign(key: str, tag: str) -> bool:
+    """True for an attribute outside the Office namespaces (its own, or its element's when it
+    has none): a value Word does not define, so possibly anything."""
+    ns = (key if key.startswith("{") else tag).partition("}")[0].lstrip("{")
+    return not ns.startswith(_OFFICE_NS) and ns != _XML_NS
+
+
 def _xml_units(root: Any, skip_text: bool, every_attr: bool) -> Iterator[tuple[str, str]]:
-    """``(what, text)`` of one XML part: element texts and free-text attribute values."""
+    """``(what, text)`` of one XML part: element texts and tails, XML comments and free-text
+    attribute values."""
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        if el.tail and el.tail.strip():
+            yield ("text", el.tail)
+        if not isinstance(el.tag, str):  # a comment or processing instruction
+            yield ("XML comment", el.text or "")
             continue
         name = _local(el.tag)
         if el.text and el.text.strip() and not (skip_text and el.tag == _W_T):
@@ -94,6 +116,7 @@ def _xml_units(root: Any, skip_text: bool, every_attr: bool) -> Iterator[tuple[s
                 or attr in TEXT_ATTRS
                 or (name, attr) in ELEMENT_ATTRS
                 or (in_form and name in FORM_FIELD_ATTRS and attr == "val")
+                or _foreign(key, el.tag)
             ):
                 yield (f"{name} {attr}", value)
         if name == "Relationship" and el.get("TargetMode") == "External":
@@ -126,7 +149,7 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
                 unchecked.setdefault(what, []).append(name)
                 continue
             root = etree.fromstring(zf.read(name))
-            every = name.startswith("customXml/") or name.startswith("docProps/custom")
+            every = bool(_DATA_PARTS.match(name))
             units += [(f"{name} {w}", t) for w, t in _xml_units(root, name in text_parts, every)]
     problems = [
         _problem(
