@@ -278,6 +278,10 @@ def _pdf_stray_string(pdf: pymupdf.Document) -> None:
     pdf.xref_set_key(pdf.pdf_catalog(), "Extra", f"({NAME} {EMAIL})")
 
 
+def _pdf_offpage_text(pdf: pymupdf.Document) -> None:
+    pdf[0].insert_text((-900, -900), f"{NAME} {EMAIL}", fontsize=9)
+
+
 PDF_CASES: dict[str, Callable[[pymupdf.Document], None]] = {
     "pdf-attachment": _pdf_attachment,
     "pdf-form-field": _pdf_widget,
@@ -287,6 +291,7 @@ PDF_CASES: dict[str, Callable[[pymupdf.Document], None]] = {
     "pdf-link": _pdf_link,
     "pdf-file-annotation": _pdf_file_annotation,
     "pdf-stray-string": _pdf_stray_string,
+    "pdf-offpage-text": _pdf_offpage_text,
 }
 
 

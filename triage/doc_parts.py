@@ -274,7 +274,16 @@ def _pdf_widget_texts(page: Any) -> Iterator[tuple[str, str]]:
 
 
 def pdf_page_units(page: Any) -> Iterator[tuple[str, str]]:
-    """``(what, text)`` of a page's annotations, form fields and link targets."""
+    """``(what, text)`` of a page's text outside its visible area, annotations, form fields and
+    link targets."""
+    import pymupdf
+
+    flags = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_MEDIABOX_CLIP
+    whole = page.get_text("text", flags=flags, clip=pymupdf.INFINITE_RECT())
+    visible = set(page.get_text("text").splitlines())
+    for line in whole.splitlines():
+        if line.strip() and line not in visible:
+            yield ("text outside the page", line)
     for n, annot in enumerate(page.annots() or [], start=1):
         for key, value in (annot.info or {}).items():
             if isinstance(value, str) and value.strip():

@@ -564,6 +564,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
                         )
                     )
             page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS)  # type: ignore[attr-defined]
+        _redact_off_page(pdf, [_fragment(doc, i) for i in items])
         _strip_pdf(pdf, [_fragment(doc, i) for i in items])
         pdf.set_metadata({})
         pdf.del_xml_metadata()
@@ -575,6 +576,26 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         scanned = [_fragment(doc, i) for i in items if int(i["block"]) in doc.ocr_pages]
         problems.extend(pixel_residual(out, scanned, doc.name))
     return problems
+
+
+def _redact_off_page(pdf: Any, values: list[str]) -> None:
+    """Redact each redacted string drawn outside its page's visible area (text a reader never
+    sees but a text extractor does)."""
+    import pymupdf
+
+    flags = pymupdf.TEXTFLAGS_SEARCH & ~pymupdf.TEXT_MEDIABOX_CLIP
+    pieces = {p.strip() for v in values for p in v.split("\n") if p.strip()}
+    for page in pdf:
+        rects = [
+            r
+            for piece in pieces
+            for r in page.search_for(piece, clip=pymupdf.INFINITE_RECT(), flags=flags)
+            if not r.intersects(page.rect)
+        ]
+        for rect in rects:
+            page.add_redact_annot(rect)
+        if rects:
+            page.apply_redactions()
 
 
 def _strip_pdf(pdf: Any, values: list[str]) -> None:
