@@ -142,10 +142,10 @@ def _workbook() -> bytes:
     return buf.getvalue()
 
 
-def _embedded_workbook(path: Path) -> None:
+def _embedded_workbook(path: Path, part: str = "Microsoft_Excel_Worksheet.xlsx") -> None:
     _add_part(
         path,
-        "word/embeddings/Microsoft_Excel_Worksheet.xlsx",
+        f"word/embeddings/{part}",
         _workbook(),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "http://schemas.openxmlformats.org/officeDocument/2006/relationships/package",
@@ -186,6 +186,7 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
     "comment-author": (_comment, None),
     "people-part": (None, _people),
     "embedded-workbook": (None, _embedded_workbook),
+    "embedded-workbook-named": (None, lambda p: _embedded_workbook(p, "Jane_Canary_list.xlsx")),
     "document-variable": (
         None,
         _replace("word/settings.xml", b"</w:settings>", _DOC_VARS.encode() + b"</w:settings>"),
@@ -367,7 +368,7 @@ def test_hidden_personal_data_is_never_released(
         _assert_clean(file)
     for name in ("report.json", "report.md"):
         text = (out / name).read_text(encoding="utf-8")
-        assert EMAIL not in text and NAME not in text
+        assert EMAIL not in text and NAME not in text and "Jane_Canary" not in text
 
 
 def test_removed_and_unchecked_parts_are_named(
@@ -394,7 +395,7 @@ def _docx_with_stray_copy(path: Path) -> Path:
     d.add_paragraph(f"{BODY} Write to {EMAIL} for details.")
     d.save(str(path))
     data = b"\x00\x01" + EMAIL.encode() + b"\x00"
-    _add_part(path, "word/extra.bin", data, "application/octet-stream", "urn:x-extra", "")
+    _add_part(path, "word/custom9.bin", data, "application/octet-stream", "urn:x-extra", "")
     return path
 
 
@@ -430,4 +431,4 @@ def test_residual_walks_the_whole_written_file(
     assert "redaction_incomplete" in {p["kind"] for p in report["problems"]}
     assert not _written(out)
     if name.endswith(".docx"):
-        assert any("word/extra.bin" in p["message"] for p in report["problems"])
+        assert any("word/custom9.bin" in p["message"] for p in report["problems"])

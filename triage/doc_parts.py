@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from triage.masking import mask_value
 from triage.models import Problem
 from triage.vocab import Decision
 
@@ -75,6 +76,19 @@ _OFFICE_NS = (
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 #: parts of data (custom XML, custom properties): every attribute is read
 _DATA_PARTS = re.compile(r"customXml/item\d*\.xml$|docProps/custom\.xml$", re.I)
+#: words of the part names Office writes (any other part name is masked in reports)
+_OFFICE_NAMES = (
+    "document styles styleswitheffects settings websettings fonttable numbering theme "
+    "header footer footnotes endnotes comments commentsextended commentsids "
+    "commentsextensible people item itemprops core app custom thumbnail image media "
+    "oleobject package microsoft excel word powerpoint worksheet presentation chart macro "
+    "enabled binary activex font printersettings vbaproject vbadata colors style drawing "
+    "data layout quickstyle glossary afchunk content types rels xml bin png jpeg jpg gif "
+    "emf wmf tif tiff bmp svg xlsx xlsm xls docx docm doc pptx odttf sheet workbook "
+    "sharedstrings calcchain worksheets embeddings docprops customxml fonts charts "
+    "diagrams xl ppt drawings"
+)
+_OFFICE_WORDS = frozenset(_OFFICE_NAMES.split())
 _WORTH = re.compile(r"[^\W\d_]{2}|\d{5}|@")
 _SHOWN = 5
 
@@ -139,10 +153,13 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             name = info.filename
+            shown = shown_part(name)
+            if shown != name:  # a part named by hand: its name is read too
+                units.append((f"{shown} part name", re.sub(r"[_/.]+", " ", name)))
             gone = _matches(name, DOCX_REMOVED)
             if gone is not None:
                 removed.setdefault(gone, []).append(name)
-                units += [(f"{name} {w}", t) for w, t in _package_units(zf.read(name))]
+                units += [(f"{shown} {w}", t) for w, t in _package_units(zf.read(name))]
                 continue
             if not name.endswith((".xml", ".rels")):
                 what = _matches(name, DOCX_UNCHECKED) or "parts of unknown kind"
@@ -150,7 +167,7 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
                 continue
             root = etree.fromstring(zf.read(name))
             every = bool(_DATA_PARTS.match(name))
-            units += [(f"{name} {w}", t) for w, t in _xml_units(root, name in text_parts, every)]
+            units += [(f"{shown} {w}", t) for w, t in _xml_units(root, name in text_parts, every)]
     problems = [
         _problem(
             "docx_part_removed",
@@ -185,13 +202,26 @@ def _package_units(data: bytes) -> list[tuple[str, str]]:
             for name in zf.namelist():
                 if name.endswith((".xml", ".rels")):
                     root = etree.fromstring(zf.read(name))
-                    out += [(f"{name} {w}", t) for w, t in _xml_units(root, False, True)]
+                    units = _xml_units(root, False, True)
+                    out += [(f"{shown_part(name)} {w}", t) for w, t in units]
     except (zipfile.BadZipFile, etree.XMLSyntaxError):
         return []
     return out
 
 
+def shown_part(name: str) -> str:
+    """A part name fit for a report: each folder and file name as is when every word of it is
+    one Office writes (``word/media/image1.png``), else masked (it may name a person)."""
+    segments = []
+    for segment in name.split("/"):
+        words = [w for w in re.split(r"[^A-Za-z]+", segment) if w]
+        known = all(w.lower() in _OFFICE_WORDS for w in words)
+        segments.append(segment if known else mask_value(segment))
+    return "/".join(segments)
+
+
 def _problem(kind: str, what: str, names: list[str], dataset: str, forces: Decision) -> Problem:
+    names = [shown_part(n) for n in names]
     shown = ", ".join(names[:_SHOWN]) + (" ..." if len(names) > _SHOWN else "")
     return Problem(kind=kind, message=f"{what}: {shown}", dataset=dataset, forces=forces)
 
@@ -445,5 +475,6 @@ __all__ = [
     "pdf_texts",
     "readable",
     "rels_source",
+    "shown_part",
     "sweep_pdf_objects",
 ]
