@@ -174,6 +174,22 @@ _DOC_VARS = f'<w:docVars><w:docVar w:name="contact" w:val="{NAME} {EMAIL}"/></w:
 _CUSTOM_XML = f'"APA"><b:Source><b:Tag>{NAME}</b:Tag><b:URL>{EMAIL}</b:URL></b:Source></b:Sources>'
 
 
+def _external_entity(path: Path) -> None:
+    """A document part declaring an entity that would read a local file holding the canary."""
+    secret = path.parent / "secret.txt"
+    secret.write_text(f"{NAME} {EMAIL}", encoding="utf-8")
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    body = members["word/document.xml"].split(b"?>", 1)[1]
+    doctype = f'<!DOCTYPE w:document [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+    members["word/document.xml"] = doctype.encode() + body.replace(
+        b"<w:body>", b"<w:body><w:p><w:r><w:t>&x;</w:t></w:r></w:p>", 1
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, content in members.items():
+            zf.writestr(n, content)
+
+
 DocxChange = Callable[[docx.document.Document], None]
 #: case -> (change to the document, change to the saved file)
 DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] = {
@@ -432,3 +448,21 @@ def test_residual_walks_the_whole_written_file(
     assert not _written(out)
     if name.endswith(".docx"):
         assert any("word/custom9.bin" in p["message"] for p in report["problems"])
+
+
+def test_a_part_declaring_entities_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OOXML parts have no DTD: one that declares an entity reading a local file is refused
+    (exit 2), and nothing is written for release."""
+    d = docx.Document()
+    d.add_paragraph(BODY)
+    src = tmp_path / "response.docx"
+    d.save(str(src))
+    _external_entity(src)
+    out = tmp_path / "out"
+    code = main(["check", str(src), "--destination", "foi", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "declares a DTD" in err
+    assert not _written(out)
+    assert NAME not in err and EMAIL not in err

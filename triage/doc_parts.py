@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from triage.errors import DataInputError
 from triage.masking import mask_value
 from triage.models import Problem
 from triage.vocab import Decision
@@ -93,6 +94,14 @@ _WORTH = re.compile(r"[^\W\d_]{2}|\d{5}|@")
 _SHOWN = 5
 
 
+def xml_root(data: bytes) -> Any:
+    """The lxml root of an XML part, parsed without resolving entities or fetching anything."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.fromstring(data, parser)
+
+
 def _local(name: Any) -> str:
     return str(name).rsplit("}", 1)[-1]
 
@@ -145,7 +154,6 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
     """``(location, text)`` of every hidden unit of the DOCX at ``path`` and the problems its
     removed and unchecked parts raise. ``text_parts`` are the zip names whose ``w:t`` text is
     already read as paragraphs."""
-    from lxml import etree
 
     units: list[tuple[str, str]] = []
     removed: dict[str, list[str]] = {}
@@ -165,7 +173,9 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
                 what = _matches(name, DOCX_UNCHECKED) or "parts of unknown kind"
                 unchecked.setdefault(what, []).append(name)
                 continue
-            root = etree.fromstring(zf.read(name))
+            root = xml_root(zf.read(name))
+            if root.getroottree().docinfo.doctype:  # OOXML has none: entities, external reads
+                raise DataInputError(f"{path.name}: {shown} declares a DTD; refused")
             every = bool(_DATA_PARTS.match(name))
             units += [(f"{shown} {w}", t) for w, t in _xml_units(root, name in text_parts, every)]
     problems = [
@@ -201,7 +211,7 @@ def _package_units(data: bytes) -> list[tuple[str, str]]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for name in zf.namelist():
                 if name.endswith((".xml", ".rels")):
-                    root = etree.fromstring(zf.read(name))
+                    root = xml_root(zf.read(name))
                     units = _xml_units(root, False, True)
                     out += [(f"{shown_part(name)} {w}", t) for w, t in units]
     except (zipfile.BadZipFile, etree.XMLSyntaxError):
@@ -273,7 +283,6 @@ def drop_referrers(root: Any, ids: set[str]) -> None:
 def docx_texts(path: Path) -> list[str]:
     """Every text of a written DOCX: each XML part's element texts and attribute values (URLs
     percent-decoded too), the bytes of every other part decoded."""
-    from lxml import etree
 
     texts: list[str] = []
     with zipfile.ZipFile(path) as zf:
@@ -283,7 +292,7 @@ def docx_texts(path: Path) -> list[str]:
             if not name.endswith((".xml", ".rels")):
                 texts.append(data.decode("latin-1"))
                 continue
-            for el in etree.fromstring(data).iter():
+            for el in xml_root(data).iter():
                 texts += [el.text or "", el.tail or ""]
                 for value in el.attrib.values():
                     texts += [value, readable(value)]
@@ -359,7 +368,6 @@ def attachment_texts(name: str, content: bytes) -> list[tuple[str, str]]:
     """``(what, text)`` of an attachment: its blocks when it is a document, else its bytes
     decoded as text."""
     from triage.documents import is_document, load_document
-    from triage.errors import DataInputError
 
     suffix = Path(name).suffix.lower()
     if is_document(name) and suffix not in {".txt", ".md"}:
@@ -477,4 +485,5 @@ __all__ = [
     "rels_source",
     "shown_part",
     "sweep_pdf_objects",
+    "xml_root",
 ]

@@ -63,6 +63,7 @@ from triage.doc_parts import (
     readable,
     rels_source,
     sweep_pdf_objects,
+    xml_root,
 )
 from triage.documents import (
     CORE_PROPERTIES,
@@ -465,7 +466,6 @@ def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
     relationships and referrers), dropping tracked deletions and app/custom properties values
     and replacing any remaining redacted string in any XML text or attribute value (link
     targets percent-decoded first)."""
-    from lxml import etree
 
     def clean(s: str) -> str:
         return sweep(s, labels)
@@ -473,7 +473,7 @@ def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         removed = docx_removed(zin.namelist())
         xml = {
-            i.filename: etree.fromstring(zin.read(i.filename))
+            i.filename: xml_root(zin.read(i.filename))
             for i in zin.infolist()
             if i.filename.endswith((".xml", ".rels")) and i.filename not in removed
         }
