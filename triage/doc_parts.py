@@ -64,7 +64,6 @@ ELEMENT_ATTRS = frozenset(
 #: form-field children of ``w:ffData`` whose ``w:val`` is free text
 FORM_FIELD_ATTRS = frozenset({"name", "default"})
 _W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
-_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #: namespaces whose attributes Office defines (anything else is read)
 _OFFICE_NS = (
@@ -154,7 +153,6 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
     """``(location, text)`` of every hidden unit of the DOCX at ``path`` and the problems its
     removed and unchecked parts raise. ``text_parts`` are the zip names whose ``w:t`` text is
     already read as paragraphs."""
-
     units: list[tuple[str, str]] = []
     removed: dict[str, list[str]] = {}
     unchecked: dict[str, list[str]] = {}
@@ -283,7 +281,6 @@ def drop_referrers(root: Any, ids: set[str]) -> None:
 def docx_texts(path: Path) -> list[str]:
     """Every text of a written DOCX: each XML part's element texts and attribute values (URLs
     percent-decoded too), the bytes of every other part decoded."""
-
     texts: list[str] = []
     with zipfile.ZipFile(path) as zf:
         for name in zf.namelist():
@@ -416,7 +413,8 @@ _BINARY_STREAM = re.compile(r"/Subtype\s*/Image|/FontFile|/Length[123]\b|/Type\s
 def _pdf_string(token: bytes) -> str:
     """A PDF string literal or UTF-16 hex string, decoded."""
     if token.startswith(b"<"):
-        raw = bytes.fromhex(re.sub(rb"\s", b"", token[1:-1]).decode())
+        digits = re.sub(rb"\s", b"", token[1:-1]).decode()
+        raw = bytes.fromhex(digits + "0" * (len(digits) % 2))  # an odd last digit: 0 follows
     else:
         raw = re.sub(
             rb"\\([0-7]{1,3}|.)",
@@ -466,7 +464,7 @@ def _strings(data: bytes) -> list[str]:
 
 
 def _utf16(data: bytes) -> str:
-    return data.decode("utf-16-be", errors="ignore") if data.startswith(b"\xfe\xff") else ""
+    return data.decode("utf-16", errors="ignore") if data.startswith(b"\xfe\xff") else ""
 
 
 __all__ = [
