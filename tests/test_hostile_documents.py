@@ -190,6 +190,11 @@ def _external_entity(path: Path) -> None:
             zf.writestr(n, content)
 
 
+def _zip_comment(path: Path) -> None:
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.comment = f"{NAME} {EMAIL}".encode()
+
+
 DocxChange = Callable[[docx.document.Document], None]
 #: case -> (change to the document, change to the saved file)
 DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] = {
@@ -219,6 +224,7 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
             f'<w:body xmlns:x="urn:x" x:note="{NAME} {EMAIL}">'.encode(),
         ),
     ),
+    "zip-comment": (None, _zip_comment),
     "custom-xml": (None, _replace("customXml/item1.xml", b'"APA"/>', _CUSTOM_XML.encode())),
 }
 
@@ -299,25 +305,45 @@ def _pdf_offpage_text(pdf: pymupdf.Document) -> None:
     pdf[0].insert_text((-900, -900), f"{NAME} {EMAIL}", fontsize=9)
 
 
-PDF_CASES: dict[str, Callable[[pymupdf.Document], None]] = {
-    "pdf-attachment": _pdf_attachment,
-    "pdf-form-field": _pdf_widget,
-    "pdf-annotation": _pdf_annotation,
-    "pdf-xmp": _pdf_xmp,
-    "pdf-info": _pdf_info,
-    "pdf-link": _pdf_link,
-    "pdf-file-annotation": _pdf_file_annotation,
-    "pdf-stray-string": _pdf_stray_string,
-    "pdf-offpage-text": _pdf_offpage_text,
+def _pdf_canary_text(pdf: pymupdf.Document) -> None:
+    pdf[0].insert_text((72, 100), f"{NAME} {EMAIL}", fontsize=9)
+
+
+def _incremental_redaction(path: Path) -> None:
+    """Redact the canary by an incremental update: the first revision still holds it."""
+    pdf = pymupdf.open(str(path))
+    for rect in pdf[0].search_for(f"{NAME} {EMAIL}"):
+        pdf[0].add_redact_annot(rect)
+    pdf[0].apply_redactions()
+    pdf.saveIncr()
+    pdf.close()
+
+
+PdfChange = Callable[[pymupdf.Document], None]
+#: case -> (change to the document, change to the saved file)
+PDF_CASES: dict[str, tuple[PdfChange, Callable[[Path], None] | None]] = {
+    "pdf-attachment": (_pdf_attachment, None),
+    "pdf-form-field": (_pdf_widget, None),
+    "pdf-annotation": (_pdf_annotation, None),
+    "pdf-xmp": (_pdf_xmp, None),
+    "pdf-info": (_pdf_info, None),
+    "pdf-link": (_pdf_link, None),
+    "pdf-file-annotation": (_pdf_file_annotation, None),
+    "pdf-stray-string": (_pdf_stray_string, None),
+    "pdf-offpage-text": (_pdf_offpage_text, None),
+    "pdf-earlier-revision": (_pdf_canary_text, _incremental_redaction),
 }
 
 
 def _make_pdf(path: Path, case: str) -> Path:
+    change_doc, change_file = PDF_CASES[case]
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), BODY, fontsize=9)
-    PDF_CASES[case](pdf)
+    change_doc(pdf)
     pdf.save(str(path))
     pdf.close()
+    if change_file is not None:
+        change_file(path)
     return path
 
 

@@ -157,6 +157,7 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
     removed: dict[str, list[str]] = {}
     unchecked: dict[str, list[str]] = {}
     with zipfile.ZipFile(path) as zf:
+        units.append(("zip comment", zf.comment.decode("utf-8", errors="replace")))
         for info in zf.infolist():
             name = info.filename
             shown = shown_part(name)

@@ -374,6 +374,16 @@ def _pdf_hidden(doc: Document, pdf: Any) -> None:
         units += [(f"attachment {n} name", f"{name} {label}")]
         units += [(f"attachment {n} {w}", t) for w, t in attachment_texts(name, content)]
     _add_hidden(doc, units)
+    if pdf.version_count > 1:  # incremental updates: what earlier revisions held is not read
+        doc.problems.append(
+            Problem(
+                kind="pdf_revisions_removed",
+                message=f"{pdf.version_count - 1} earlier revision(s) of the file (incremental "
+                "updates) are left out of the redacted copy, saved anew",
+                dataset=doc.name,
+                forces=Decision.RELEASE_WITH_CHANGES,
+            )
+        )
     if names:
         doc.problems.append(
             Problem(
