@@ -190,6 +190,16 @@ def _external_entity(path: Path) -> None:
             zf.writestr(n, content)
 
 
+def _append(data: bytes) -> Callable[[Path], None]:
+    """Append bytes after the end of a saved file (outside its structure)."""
+
+    def change(path: Path) -> None:
+        with path.open("ab") as fh:
+            fh.write(data)
+
+    return change
+
+
 def _zip_comment(path: Path) -> None:
     with zipfile.ZipFile(path, "a") as zf:
         zf.comment = f"{NAME} {EMAIL}".encode()
@@ -225,6 +235,7 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
         ),
     ),
     "zip-comment": (None, _zip_comment),
+    "bytes-after-zip": (None, _append(f"\n{NAME} {EMAIL}\n".encode())),
     "custom-xml": (None, _replace("customXml/item1.xml", b'"APA"/>', _CUSTOM_XML.encode())),
 }
 
@@ -332,6 +343,7 @@ PDF_CASES: dict[str, tuple[PdfChange, Callable[[Path], None] | None]] = {
     "pdf-stray-string": (_pdf_stray_string, None),
     "pdf-offpage-text": (_pdf_offpage_text, None),
     "pdf-earlier-revision": (_pdf_canary_text, _incremental_redaction),
+    "pdf-bytes-after-eof": (lambda pdf: None, _append(f"\n{NAME} {EMAIL}\n".encode())),
 }
 
 

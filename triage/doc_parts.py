@@ -199,6 +199,31 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
     return [(w, t) for w, t in units if _WORTH.search(t)], problems
 
 
+def stray_bytes(raw: bytes, fmt: str) -> bytes:
+    """The bytes of a DOCX or PDF outside its structure: before the first zip part or after
+    the zip directory (and comment); before ``%PDF`` or after the last ``%%EOF``."""
+    if fmt == "pdf":
+        start, end = raw.find(b"%PDF"), raw.rfind(b"%%EOF")
+        tail = raw[end + 5 :] if end >= 0 else b""
+        return raw[: max(start, 0)] + (b"" if tail.strip(b"\r\n\x00 ") == b"" else tail)
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        first = min((i.header_offset for i in zf.infolist()), default=0)
+        eocd = raw.rfind(b"PK\x05\x06")
+        end = eocd + 22 + len(zf.comment) if eocd >= 0 else len(raw)
+    return raw[:first] + raw[end:]
+
+
+def stray_problem(data: bytes, dataset: str) -> Problem:
+    """The problem stray bytes raise: left out of the copy written anew."""
+    return Problem(
+        kind="stray_bytes_removed",
+        message=f"{len(data)} byte(s) outside the file's structure are left out of the "
+        "redacted copy",
+        dataset=dataset,
+        forces=Decision.RELEASE_WITH_CHANGES,
+    )
+
+
 def _package_units(data: bytes) -> list[tuple[str, str]]:
     """Every element text and attribute value of the XML parts of an embedded zip package."""
     from lxml import etree
@@ -483,6 +508,8 @@ __all__ = [
     "readable",
     "rels_source",
     "shown_part",
+    "stray_bytes",
+    "stray_problem",
     "sweep_pdf_objects",
     "xml_root",
 ]

@@ -47,6 +47,8 @@ from triage.doc_parts import (
     pdf_document_units,
     pdf_object_units,
     pdf_page_units,
+    stray_bytes,
+    stray_problem,
 )
 from triage.errors import DataInputError
 from triage.masking import mask_value
@@ -180,11 +182,22 @@ def load_document(path: str | Path) -> Document:
             _load_pdf(doc, raw)
         else:
             _load_eml(doc, raw)
+        if fmt in {"docx", "pdf"}:  # after the paragraphs: their blocks come first
+            _stray(doc, raw)
     except DataInputError:
         raise
     except Exception as exc:  # parser faults: name the file and error type only
         raise DataInputError(f"{p.name}: cannot read {fmt} ({type(exc).__name__})") from exc
     return doc
+
+
+def _stray(doc: Document, raw: bytes) -> None:
+    """Bytes outside a DOCX's or PDF's structure as ``hidden`` blocks, and a problem."""
+    data = stray_bytes(raw, doc.format)
+    if data:
+        lines = data.decode("latin-1").splitlines()
+        _add_hidden(doc, [("bytes outside the file", line) for line in lines if line.strip()])
+        doc.problems.append(stray_problem(data, doc.name))
 
 
 def _decode(raw: bytes) -> str:
