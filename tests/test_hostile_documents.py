@@ -205,6 +205,16 @@ def _zip_comment(path: Path) -> None:
         zf.comment = f"{NAME} {EMAIL}".encode()
 
 
+def _member_comment(path: Path) -> None:
+    with zipfile.ZipFile(path) as zf:
+        members = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename == "word/document.xml":
+                info.comment = f"{NAME} {EMAIL}".encode()
+            zf.writestr(info, data)
+
+
 DocxChange = Callable[[docx.document.Document], None]
 #: case -> (change to the document, change to the saved file)
 DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] = {
@@ -235,6 +245,7 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
         ),
     ),
     "zip-comment": (None, _zip_comment),
+    "zip-member-comment": (None, _member_comment),
     "bytes-after-zip": (None, _append(f"\n{NAME} {EMAIL}\n".encode())),
     "custom-xml": (None, _replace("customXml/item1.xml", b'"APA"/>', _CUSTOM_XML.encode())),
 }
@@ -392,6 +403,7 @@ def _assert_clean(file: Path) -> None:
     data = file.read_bytes()
     if file.suffix == ".docx":
         texts = {n: v.decode("latin-1") for n, v in _zip_texts(data).items()}
+        texts["raw"] = data.decode("latin-1")  # zip comments and anything between parts
     else:
         texts = {f"text {i}": t for i, t in enumerate(_pdf_texts(data))}
         texts["raw"] = data.decode("latin-1")

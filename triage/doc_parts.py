@@ -163,6 +163,7 @@ def docx_hidden(path: Path, text_parts: set[str]) -> tuple[list[tuple[str, str]]
             shown = shown_part(name)
             if shown != name:  # a part named by hand: its name is read too
                 units.append((f"{shown} part name", re.sub(r"[_/.]+", " ", name)))
+            units.append((f"{shown} zip comment", info.comment.decode("utf-8", "replace")))
             gone = _matches(name, DOCX_REMOVED)
             if gone is not None:
                 removed.setdefault(gone, []).append(name)

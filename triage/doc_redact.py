@@ -491,7 +491,12 @@ def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
             data = zin.read(info.filename)
             if info.filename in xml:
                 data = _clean_part(info.filename, xml[info.filename], clean)
+            info.comment, info.extra = b"", b""  # zip member comments and extra fields
             zout.writestr(info, data)
+
+
+#: app and custom property elements whose text is cleared
+_CLEARED = frozenset({"Company", "Manager", "lpwstr"})
 
 
 def _clean_part(name: str, root: Any, clean: Callable[[str], str]) -> bytes:
@@ -505,7 +510,7 @@ def _clean_part(name: str, root: Any, clean: Callable[[str], str]) -> bytes:
             parent.remove(deleted)
     if name in {"docProps/app.xml", "docProps/custom.xml"}:
         for el in root.iter():
-            if etree.QName(el).localname in {"Company", "Manager", "lpwstr"}:
+            if isinstance(el.tag, str) and etree.QName(el).localname in _CLEARED:
                 el.text = ""
     for el in root.iter():
         if isinstance(el.text, str) and el.text:
