@@ -219,7 +219,9 @@ def test_redacted_eml_holds_no_trace(
     out = tmp_path / "out" / "redacted" / "complaint.eml"
     _assert_no_trace(out)
     assert report.decision == "release_with_changes", report.decision_reason
-    assert not report.problems
+    # only the attached DOCX's thumbnail (python-docx's template), removed and said
+    assert [p.kind for p in report.problems] == ["docx_part_removed"]
+    assert "docProps/thumbnail.jpeg" in report.problems[0].message
     msg = email.message_from_bytes(out.read_bytes(), policy=POLICY)
     # consistent labels: the sender is [Person 1] everywhere, the Cc person [Person 2]
     assert msg["From"].addresses[0].display_name == "[Person 1]"

@@ -105,7 +105,8 @@ def test_example_docx_redacted_without_trace(
     # the document's rule, then the tabular engine's on its table (as the redacted copy holds it)
     assert [r.rule for r in report.rules_fired] == ["doc-redact-exempt", "no-personal-data"]
     assert [d.name for d in report.datasets] == ["foi_response.docx", "foi_response_table1"]
-    assert not report.problems
+    assert [p.kind for p in report.problems] == ["docx_part_removed"]  # the thumbnail
+    assert "docProps/thumbnail.jpeg" not in _docx_parts(out)
 
 
 def test_docx_tracked_deletions_and_app_properties_are_removed(

@@ -10,15 +10,18 @@ Flow::
 
 Redaction removes text, it does not cover it: TXT/MD are rewritten; DOCX paragraphs are
 rewritten node by node (body, tables, headers, footers, footnotes, comments), tracked
-deletions are dropped, core and app properties are cleared, and a final sweep over every XML
-part of the package replaces any remaining occurrence; PDF uses PyMuPDF redaction annotations
-applied to the page (text layer removed, image pixels under them blanked; on a page read by
-OCR the boxes are the words' boxes and no label text is added, so the page stays an image),
-other annotations, bookmarks and metadata are removed and the file is saved with garbage
-collection. Every output is read again (scanned pages by OCR again) and any redacted string
-still present is counted in ``ApplyResult.residual`` (the decision then fails closed); the
-images of a PDF with scanned pages are also read back one by one
-(``triage.doc_ocr.pixel_residual``), so pixels merely covered fail closed too.
+deletions are dropped, core and app properties are cleared, embedded objects, macros, fonts
+and the thumbnail are left out (``triage.doc_parts``), and a final sweep over every XML part of
+the package (attributes and link targets included) replaces any remaining occurrence; PDF
+uses PyMuPDF redaction annotations applied to the page (text layer removed, image pixels
+under them blanked; on a page read by OCR the boxes are the words' boxes and no label text is
+added, so the page stays an image), other annotations, attachments, bookmarks and metadata
+are removed, and so are form fields and links holding a redacted string; the file is saved
+with garbage collection. Every output is read again, whole (scanned pages by OCR again; every
+part, attribute, object and stream of a DOCX or PDF), and any redacted string still present
+is counted in ``ApplyResult.residual`` (the decision then fails closed); the images of a PDF
+with scanned pages are also read back one by one (``triage.doc_ocr.pixel_residual``), so
+pixels merely covered fail closed too.
 
 Labels are consistent within a document: one number per person (``[Person 1]``, surname-only
 mentions share their person's number), other entities get their exemption (``[s.40(2)]``,
@@ -40,6 +43,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from triage.doc_detect import (
     EXEMPTIONS,
@@ -49,6 +53,17 @@ from triage.doc_detect import (
     detect_document,
     exemption_title,
     normalise_name,
+)
+from triage.doc_parts import (
+    docx_removed,
+    docx_texts,
+    drop_referrers,
+    drop_relationships,
+    pdf_texts,
+    readable,
+    rels_source,
+    sweep_pdf_objects,
+    xml_root,
 )
 from triage.documents import (
     CORE_PROPERTIES,
@@ -380,8 +395,15 @@ def residual_count(texts: Sequence[str], values: Sequence[str]) -> int:
 
 
 def _residual(out: Path, values: list[str]) -> int:
-    """How many redacted strings can still be found in the output's text (re-read)."""
-    return residual_count(["\n".join(b.text for b in load_document(out).blocks)], values)
+    """How many redacted strings can still be found anywhere in the output: its blocks
+    (re-read) and, for DOCX and PDF, every text of the whole file (``triage.doc_parts``)."""
+    document = load_document(out)
+    texts = ["\n".join(b.text for b in document.blocks)]
+    if document.format == "docx":
+        texts += docx_texts(out)
+    elif document.format == "pdf":
+        texts += pdf_texts(out)
+    return residual_count(texts, values)
 
 
 def _apply_text(doc: Document, items: list[dict[str, Any]], out: Path) -> None:
@@ -440,35 +462,68 @@ def _apply_docx(
 
 
 def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
-    """Copy the DOCX package, dropping tracked deletions and app/custom properties values and
-    replacing any remaining redacted string in any XML text or attribute value."""
-    from lxml import etree
+    """Copy the DOCX package, leaving out the parts ``triage.doc_parts`` removes (and their
+    relationships and referrers), dropping tracked deletions and app/custom properties values
+    and replacing any remaining redacted string in any XML text or attribute value (link
+    targets percent-decoded first)."""
 
     def clean(s: str) -> str:
         return sweep(s, labels)
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        removed = docx_removed(zin.namelist())
+        xml = {
+            i.filename: xml_root(zin.read(i.filename))
+            for i in zin.infolist()
+            if i.filename.endswith((".xml", ".rels")) and i.filename not in removed
+        }
+        for name, root in list(xml.items()):
+            if name.endswith(".rels"):
+                ids = drop_relationships(root, name, removed)
+                if ids and rels_source(name) in xml:
+                    drop_referrers(xml[rels_source(name)], ids)
+        for override in list(xml["[Content_Types].xml"]):
+            if override.get("PartName", "").lstrip("/") in removed:
+                xml["[Content_Types].xml"].remove(override)
         for info in zin.infolist():
+            if info.filename in removed:
+                continue
             data = zin.read(info.filename)
-            if info.filename.endswith((".xml", ".rels")):
-                root = etree.fromstring(data)
-                for deleted in list(root.iter(W + "del")):
-                    parent = deleted.getparent()
-                    if parent is not None:
-                        parent.remove(deleted)
-                if info.filename in {"docProps/app.xml", "docProps/custom.xml"}:
-                    for el in root.iter():
-                        if etree.QName(el).localname in {"Company", "Manager", "lpwstr"}:
-                            el.text = ""
-                for el in root.iter():
-                    if isinstance(el.text, str) and el.text:
-                        el.text = clean(el.text)
-                    if isinstance(el.tail, str) and el.tail:
-                        el.tail = clean(el.tail)
-                    for key, value in el.attrib.items():
-                        el.set(key, clean(value))
-                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            if info.filename in xml:
+                data = _clean_part(info.filename, xml[info.filename], clean)
+            info.comment, info.extra = b"", b""  # zip member comments and extra fields
             zout.writestr(info, data)
+
+
+#: app and custom property elements whose text is cleared
+_CLEARED = frozenset({"Company", "Manager", "lpwstr"})
+
+
+def _clean_part(name: str, root: Any, clean: Callable[[str], str]) -> bytes:
+    """One XML part with tracked deletions and property values gone and redacted strings
+    swept out of every text and attribute."""
+    from lxml import etree
+
+    for deleted in list(root.iter(W + "del")):
+        parent = deleted.getparent()
+        if parent is not None:
+            parent.remove(deleted)
+    if name in {"docProps/app.xml", "docProps/custom.xml"}:
+        for el in root.iter():
+            if isinstance(el.tag, str) and etree.QName(el).localname in _CLEARED:
+                el.text = ""
+    for el in root.iter():
+        if isinstance(el.text, str) and el.text:
+            el.text = clean(el.text)
+        if isinstance(el.tail, str) and el.tail:
+            el.tail = clean(el.tail)
+        for key, value in el.attrib.items():
+            swept = clean(value)
+            if key == "Target" and el.get("TargetMode") == "External":
+                decoded = unquote(value)
+                swept = value if clean(decoded) == decoded else clean(decoded)
+            el.set(key, swept)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
 def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Problem]:
@@ -514,6 +569,8 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
                         )
                     )
             page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS)  # type: ignore[attr-defined]
+        _redact_off_page(pdf, [_fragment(doc, i) for i in items])
+        _strip_pdf(pdf, [_fragment(doc, i) for i in items])
         pdf.set_metadata({})
         pdf.del_xml_metadata()
         pdf.set_toc([])
@@ -524,6 +581,43 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         scanned = [_fragment(doc, i) for i in items if int(i["block"]) in doc.ocr_pages]
         problems.extend(pixel_residual(out, scanned, doc.name))
     return problems
+
+
+def _redact_off_page(pdf: Any, values: list[str]) -> None:
+    """Redact each redacted string drawn outside its page's visible area (text a reader never
+    sees but a text extractor does)."""
+    import pymupdf
+
+    flags = pymupdf.TEXTFLAGS_SEARCH & ~pymupdf.TEXT_MEDIABOX_CLIP
+    pieces = {p.strip() for v in values for p in v.split("\n") if p.strip()}
+    for page in pdf:
+        rects = [
+            r
+            for piece in pieces
+            for r in page.search_for(piece, clip=pymupdf.INFINITE_RECT(), flags=flags)
+            if not r.intersects(page.rect)
+        ]
+        for rect in rects:
+            page.add_redact_annot(rect)
+        if rects:
+            page.apply_redactions()
+
+
+def _strip_pdf(pdf: Any, values: list[str]) -> None:
+    """Remove every attachment, each form field and link holding a redacted string, and blank
+    any object string holding one."""
+    for name in pdf.embfile_names():
+        pdf.embfile_del(name)
+    for page in pdf:
+        for xref in [w.xref for w in page.widgets() or []]:
+            widget = page.load_widget(xref)
+            texts = [str(v) for v in (widget.field_name, widget.field_label, widget.field_value)]
+            if residual_count(texts, values):
+                page.delete_widget(widget)
+        for link in page.get_links():
+            if residual_count([readable(str(link.get("uri") or link.get("file") or ""))], values):
+                page.delete_link(link)
+    sweep_pdf_objects(pdf, lambda text: bool(residual_count([text], values)))
 
 
 # --- log and review -----------------------------------------------------------------------

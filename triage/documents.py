@@ -8,8 +8,11 @@ at the same characters when the file is read again.
 
 DOCX: every ``w:p`` of the body (tables included), headers, footers, footnotes, endnotes and
 comments is one block; its text is the concatenation of its ``w:t`` nodes (no tabs or breaks),
-so redaction can rewrite those nodes. Core properties are ``metadata`` blocks. Tables are also
-returned as string DataFrames for the tabular path.
+so redaction can rewrite those nodes. Core properties are ``metadata`` blocks. Every other text
+of the package (alt text, field codes, link targets, revision and comment authors, the people
+part, custom XML, embedded packages...) is a ``hidden`` block, and removed or unchecked parts
+are problems (``triage.doc_parts``). Tables are also returned as string DataFrames for the
+tabular path.
 
 PDF: one block per page (PyMuPDF, imported lazily: AGPL, the optional ``pdf`` extra). A page
 without a text layer but with images is read by OCR (``triage.doc_ocr``, Debian's tesseract):
@@ -17,6 +20,8 @@ its block is located ``"page N (OCR)"``, its words and boxes are kept in
 ``Document.ocr_pages`` for redaction, and a ``pdf_page_ocr`` note (forces nothing) or, on
 shaky OCR, a ``pdf_page_ocr_low_confidence`` problem (forces ``refer``) records it. Without
 tesseract the page is a ``pdf_page_needs_ocr`` problem (forces ``refer``), unchecked.
+Metadata, XMP, bookmarks, annotations, form fields, links and attachments are ``hidden``
+blocks; attachments are removed on redaction, which a ``pdf_attachment_removed`` problem says.
 
 EML (``triage.doc_eml``): address headers (one block per display name and per address),
 Subject, every text/plain and text/html part, attachment names and attached documents as
@@ -35,8 +40,20 @@ from typing import Any
 import pandas as pd
 
 from triage.doc_ocr import OcrPage, read_scanned_page
+from triage.doc_parts import (
+    attachment_texts,
+    docx_hidden,
+    pdf_attachments,
+    pdf_document_units,
+    pdf_object_units,
+    pdf_page_units,
+    stray_bytes,
+    stray_problem,
+)
 from triage.errors import DataInputError
+from triage.masking import mask_value
 from triage.models import Problem
+from triage.vocab import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +104,9 @@ class Block:
     kind
         ``paragraph``, ``page``, ``header``, ``footer``, ``comment``, ``note``, ``metadata``,
         ``email_header``, ``email_name``, ``email_address``, ``contact_phone``,
-        ``contact_place``, ``contact_date`` (calendar and vCard parts) or ``attachment``.
+        ``contact_place``, ``contact_date`` (calendar and vCard parts), ``attachment`` or
+        ``hidden`` (alt text, field codes, link targets, authors, attachments: see
+        ``triage.doc_parts``).
     text
         The text itself.
     """
@@ -163,11 +182,22 @@ def load_document(path: str | Path) -> Document:
             _load_pdf(doc, raw)
         else:
             _load_eml(doc, raw)
+        if fmt in {"docx", "pdf"}:  # after the paragraphs: their blocks come first
+            _stray(doc, raw)
     except DataInputError:
         raise
     except Exception as exc:  # parser faults: name the file and error type only
         raise DataInputError(f"{p.name}: cannot read {fmt} ({type(exc).__name__})") from exc
     return doc
+
+
+def _stray(doc: Document, raw: bytes) -> None:
+    """Bytes outside a DOCX's or PDF's structure as ``hidden`` blocks, and a problem."""
+    data = stray_bytes(raw, doc.format)
+    if data:
+        lines = data.decode("latin-1").splitlines()
+        _add_hidden(doc, [("bytes outside the file", line) for line in lines if line.strip()])
+        doc.problems.append(stray_problem(data, doc.name))
 
 
 def _decode(raw: bytes) -> str:
@@ -282,10 +312,23 @@ def _load_docx(doc: Document) -> None:
         value = getattr(core, prop, None)
         if isinstance(value, str) and value.strip():
             doc.blocks.append(Block(len(doc.blocks), f"metadata {prop}", "metadata", value))
+    text_parts = {str(part.partname).lstrip("/") for _, part in docx_text_parts(document)}
+    units, problems = docx_hidden(doc.path, text_parts)
+    _add_hidden(doc, units)
+    doc.problems.extend(problems)
     for i, table in enumerate(document.tables, start=1):
         frame = docx_table_frame(table)
         if frame is not None:
             doc.tables[f"{doc.path.stem}_table{i}"] = frame
+
+
+def _add_hidden(doc: Document, units: list[tuple[str, str]]) -> None:
+    """Append each hidden unit whose text no block holds yet, as a ``hidden`` block."""
+    seen = {b.text for b in doc.blocks}
+    for location, text in units:
+        if text not in seen:
+            seen.add(text)
+            doc.blocks.append(Block(len(doc.blocks), location, "hidden", text))
 
 
 def docx_table_frame(table: Any) -> pd.DataFrame | None:
@@ -330,6 +373,40 @@ def _load_pdf(doc: Document, raw: bytes) -> None:
             value = meta.get(key)
             if isinstance(value, str) and value.strip():
                 doc.blocks.append(Block(len(doc.blocks), f"metadata {key}", "metadata", value))
+        _pdf_hidden(doc, pdf)
+
+
+def _pdf_hidden(doc: Document, pdf: Any) -> None:
+    """The PDF's hidden texts as blocks; its attachments named (masked) as to be removed."""
+    units = [(f"page {n} {w}", t) for n, p in enumerate(pdf, 1) for w, t in pdf_page_units(p)]
+    units += list(pdf_document_units(pdf))
+    units += list(pdf_object_units(pdf))
+    names = []
+    for n, (name, content, label) in enumerate(pdf_attachments(pdf), start=1):
+        names.append(mask_value(name))
+        units += [(f"attachment {n} name", f"{name} {label}")]
+        units += [(f"attachment {n} {w}", t) for w, t in attachment_texts(name, content)]
+    _add_hidden(doc, units)
+    if pdf.version_count > 1:  # incremental updates: what earlier revisions held is not read
+        doc.problems.append(
+            Problem(
+                kind="pdf_revisions_removed",
+                message=f"{pdf.version_count - 1} earlier revision(s) of the file (incremental "
+                "updates) are left out of the redacted copy, saved anew",
+                dataset=doc.name,
+                forces=Decision.RELEASE_WITH_CHANGES,
+            )
+        )
+    if names:
+        doc.problems.append(
+            Problem(
+                kind="pdf_attachment_removed",
+                message=f"{len(names)} attachment(s) removed from the redacted copy: "
+                + ", ".join(names[:5]),
+                dataset=doc.name,
+                forces=Decision.RELEASE_WITH_CHANGES,
+            )
+        )
 
 
 # --- EML ----------------------------------------------------------------------------------
