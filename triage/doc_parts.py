@@ -454,6 +454,18 @@ def _pdf_string(token: bytes) -> str:
     return _utf16(raw) if raw.startswith(b"\xfe\xff") else raw.decode("latin-1")
 
 
+#: printable runs read out of a binary stream (what ``strings`` would show)
+_TEXT_RUN = re.compile(r"[\x20-\x7e]{6,}")
+
+
+def _binary(data: bytes) -> bool:
+    """More than a tenth of the bytes are neither printable ASCII nor whitespace."""
+    if not data or data.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return False
+    odd = sum(1 for b in data[:4096] if b < 9 or 13 < b < 32 or b > 126)
+    return odd > 0.1 * min(len(data), 4096)
+
+
 def pdf_object_units(pdf: Any) -> Iterator[tuple[str, str]]:
     """``(what, text)`` of every string of every PDF object and of every stream that is
     neither page content nor a font or image (XFA forms, scripts, XML): what no other reader
@@ -467,6 +479,8 @@ def pdf_object_units(pdf: Any) -> Iterator[tuple[str, str]]:
             stream = pdf.xref_stream(xref) or b""
             if re.search(r"/Subtype\s*/Form", obj):  # drawing operators: their strings only
                 lines = _strings(stream)
+            elif _binary(stream):  # an ICC profile, a function, packed data: its text runs
+                lines = _TEXT_RUN.findall(stream.decode("latin-1"))
             else:
                 lines = (_utf16(stream) or stream.decode("utf-8", errors="replace")).splitlines()
             yield from ((f"object {xref} stream", t) for t in lines if _WORTH.search(t))
