@@ -19,6 +19,7 @@ import numpy as np
 
 from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
+from triage.classifiers.detectors import all_same_digit
 from triage.classifiers.nlp import load_spacy
 from triage.context import NlpSettings
 from triage.errors import ConfigError
@@ -270,18 +271,13 @@ def _phone_in_context_recognizer() -> EntityRecognizer:
             for m in PHONE_IN_CONTEXT.finditer(text):
                 digits = re.sub(r"\D", "", m.group("num"))
                 national = digits[2:] if digits.startswith("44") else digits.lstrip("0")
-                if len(national) == 10 and not all_same(national):
+                if len(national) == 10 and not all_same_digit(national):
                     out.append(RecognizerResult("PHONE_NUMBER", m.start("num"), m.end("num"), 0.6))
             return out
 
     return _PhoneInContext(
         supported_entities=["PHONE_NUMBER"], name="TriagePhoneInContextRecognizer"
     )
-
-
-def all_same(digits: str) -> bool:
-    """True for one repeated digit ("0000000000")."""
-    return len(set(digits)) <= 1
 
 
 #: house number + capitalised street name + common suffix (a street address in prose)

@@ -29,7 +29,7 @@ import shapely  # type: ignore[import-untyped, unused-ignore]
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
-from triage.io import flatten_nested, unique_names
+from triage.io import leaf_columns, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -97,25 +97,19 @@ def _leaf_text(v: Any) -> str | None:
 
 def _attribute_columns(gdf: Any, geom_name: str) -> tuple[dict[str, pd.Series], list[str]]:
     """The attribute columns as strings, a nested one (GeoJSON arrays / objects) as its leaf
-    columns (:func:`triage.io.flatten_nested`); also the nested columns left out."""
-    labels: list[str] = []
-    columns: list[list[str | None]] = []
-    left_out: list[str] = []
-    for col in (str(c) for c in gdf.columns if c != geom_name):
-        # list fields come as numpy arrays, JSON objects and arrays as dicts and lists
-        values = [
-            v.tolist() if isinstance(v, np.ndarray) else v for v in gdf[col].to_numpy(dtype=object)
-        ]
-        if not any(isinstance(v, dict | list) for v in values):
-            labels.append(col)
-            columns.append([_leaf_text(v) for v in values])
-            continue
-        leaves = flatten_nested(col, values, _leaf_text)
-        if leaves is None:
-            left_out.append(col)
-            continue
-        labels += [label for label, _ in leaves]
-        columns += [vals for _, vals in leaves]
+    columns (:func:`triage.io.leaf_columns`); also the nested columns left out."""
+    # list fields come as numpy arrays, JSON objects and arrays as dicts and lists
+    named = (
+        (
+            col,
+            [
+                v.tolist() if isinstance(v, np.ndarray) else v
+                for v in gdf[col].to_numpy(dtype=object)
+            ],
+        )
+        for col in (str(c) for c in gdf.columns if c != geom_name)
+    )
+    labels, columns, left_out = leaf_columns(named, _leaf_text)
     data = {
         name: pd.Series(pd.array(vals, dtype="str"), index=gdf.index)
         for name, vals in zip(unique_names(labels), columns, strict=True)

@@ -790,6 +790,28 @@ def flatten_nested(
     ]
 
 
+def leaf_columns(
+    named: Iterable[tuple[str, list[Any]]], text: Callable[[Any], str | None]
+) -> tuple[list[str], list[list[str | None]], list[str]]:
+    """(labels, columns, left out) of named value lists: a plain column as its texts, a nested
+    one as its leaf columns (:func:`flatten_nested`), one with too many leaves left out."""
+    labels: list[str] = []
+    columns: list[list[str | None]] = []
+    left_out: list[str] = []
+    for name, values in named:
+        if not any(isinstance(v, dict | list) for v in values):
+            labels.append(name)
+            columns.append([text(v) for v in values])
+            continue
+        leaves = flatten_nested(name, values, text)
+        if leaves is None:
+            left_out.append(name)
+            continue
+        labels += [label for label, _ in leaves]
+        columns += [vals for _, vals in leaves]
+    return labels, columns, left_out
+
+
 # --------------------------------------------------------------------------------------------
 # JSON, NDJSON, GeoJSON
 # --------------------------------------------------------------------------------------------
@@ -843,21 +865,9 @@ def _records_frame(
             raise _err(path, f"more than {limits.max_rows:,} rows, over the limit")
     if not rows:
         raise _err(path, "contains no records")
-    labels: list[str] = []
-    columns: list[list[str | None]] = []
-    left_out: list[str] = []
-    for key in order:
-        values = [r.get(key) for r in rows]
-        if not any(isinstance(v, dict | list) for v in values):
-            labels.append(key)
-            columns.append([_json_text(v) for v in values])
-            continue
-        leaves = flatten_nested(key, values, _json_text)
-        if leaves is None:
-            left_out.append(key)
-            continue
-        labels += [label for label, _ in leaves]
-        columns += [col for _, col in leaves]
+    labels, columns, left_out = leaf_columns(
+        ((key, [r.get(key) for r in rows]) for key in order), _json_text
+    )
     if not columns:
         raise _err(path, _ALL_LEFT_OUT)
     names = unique_names(labels)
