@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from triage.formulas import escape_formulas, formula_cells
+from triage.formulas import escape_series
 from triage.redaction.base import Transform, TransformContext, TransformParams, TransformResult
 
 
@@ -30,9 +30,9 @@ class EscapeFormulas(Transform[EscapeFormulasParams]):
         notes: dict[str, str] = {}
         changed = 0
         for col in dict.fromkeys(columns):
-            n = int(formula_cells(frame[col]).sum())
+            escaped, n = escape_series(frame[col])
             if n:
-                out[col] = escape_formulas(frame[[col]])[col]
+                out[col] = escaped
                 notes[col] = f"{n} formula cell(s) escaped with a leading '"
                 changed += n
         return TransformResult(

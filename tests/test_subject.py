@@ -116,14 +116,13 @@ CTX = RunContext(nlp=NlpSettings(model=None))
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _check(name: str, frame: pd.DataFrame, record_subject: str | None = None):
-    answers = None
-    if record_subject is not None:
-        path = ROOT / "examples" / "context" / "open-data.yaml"
-        text = path.read_text(encoding="utf-8") + f"  record_subject: {record_subject}\n"
-        tmp = Path(pytest.importorskip("tempfile").mkdtemp()) / "answers.yaml"
-        tmp.write_text(text, encoding="utf-8")
-        answers = load_answers(tmp, builtin_questionnaire(), Destination.OPEN_DATA)
+def _answers(tmp: Path, record_subject: str):
+    text = (ROOT / "examples" / "context" / "open-data.yaml").read_text(encoding="utf-8")
+    (tmp / "answers.yaml").write_text(text + f"  record_subject: {record_subject}\n", "utf-8")
+    return load_answers(tmp / "answers.yaml", builtin_questionnaire(), Destination.OPEN_DATA)
+
+
+def _check(name: str, frame: pd.DataFrame, answers=None):
     rb = builtin_rulebook(Destination.OPEN_DATA)
     dataset = Dataset(name=name, sha256="0" * 64, format="csv", frame=frame)
     return Engine(rb, CTX, None, answers=answers).check([dataset]).report
@@ -159,6 +158,7 @@ def test_unsure_refers_naming_the_question() -> None:
     ("answer", "decision"),
     [("people", Decision.RELEASE_WITH_CHANGES), ("places_or_assets", Decision.RELEASE)],
 )
-def test_the_answer_settles_unknown_points(answer: str, decision: Decision) -> None:
-    report = _check("points.csv", _frame(ref=[str(i) for i in range(N)]), answer)
+def test_the_answer_settles_unknown_points(tmp_path: Path, answer: str, decision: Decision) -> None:
+    frame = _frame(ref=[str(i) for i in range(N)])
+    report = _check("points.csv", frame, _answers(tmp_path, answer))
     assert report.decision is decision, _fired(report)

@@ -34,20 +34,32 @@ def escape_formula(value: str) -> str:
 
 
 def formula_cells(series: pd.Series) -> np.ndarray:
-    """Boolean mask of the cells of ``series`` a spreadsheet would run as formulas."""
+    """Boolean mask of the cells of ``series`` a spreadsheet would run as formulas.
+
+    The number test runs only on the cells that start like a formula (few, on a hot path)."""
     text = series.astype("str") if series.dtype != "str" else series
-    risky = text.str.contains(_FORMULA_PATTERN, regex=True, na=False) & ~text.str.fullmatch(
-        NUMBER_RE, na=False
-    )
-    return risky.to_numpy(dtype=bool) & series.notna().to_numpy(dtype=bool)
+    risky = text.str.contains(_FORMULA_PATTERN, regex=True, na=False).to_numpy(dtype=bool)
+    risky = risky & series.notna().to_numpy(dtype=bool)
+    if risky.any():
+        idx = np.flatnonzero(risky)
+        numbers = text.iloc[idx].str.fullmatch(NUMBER_RE, na=False).to_numpy(dtype=bool)
+        risky[idx[numbers]] = False
+    return risky
+
+
+def escape_series(series: pd.Series) -> tuple[pd.Series, int]:
+    """``series`` as strings with its formula cells escaped, and how many were."""
+    text = series.astype("str") if series.dtype != "str" else series
+    risky = formula_cells(text)
+    n = int(risky.sum())
+    return (text.where(~risky, "'" + text) if n else text), n
 
 
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` (as strings) with :func:`escape_formula` applied to every cell."""
     out = frame.astype("str") if any(frame.dtypes != "str") else frame.copy()
     for col in out.columns:
-        risky = formula_cells(out[col])
-        if risky.any():
-            s = out[col]
-            out[col] = s.where(~risky, "'" + s)
+        escaped, n = escape_series(out[col])
+        if n:
+            out[col] = escaped
     return out

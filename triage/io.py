@@ -365,21 +365,22 @@ MAX_PREAMBLE_LINES = 10
 MAX_BROKEN_SHARE = 0.5
 
 
-def _preamble(sample: str) -> int:
+def _preamble(sample: str) -> tuple[int, str]:
     """How many title lines stand above the header: the fewest leading lines of at most one
     non-empty field ("Disclosure log 2024", "Title,,,") to skip so that the first row has the
-    field count most rows have (at least two fields)."""
+    field count most rows have (at least two fields); and the delimiter of the whole sample."""
     lines = sample.splitlines(keepends=True)
+    delimiter = detect_delimiter(sample)
     for skip in range(min(MAX_PREAMBLE_LINES, max(len(lines) - 2, 0)) + 1):
         if skip and not _title_line(lines[skip - 1]):
-            return 0
+            return 0, delimiter
         rest = "".join(lines[skip:])
-        counts = _field_counts(rest, detect_delimiter(rest))
+        counts = _field_counts(rest, delimiter if skip == 0 else detect_delimiter(rest))
         if len(counts) < 2 or counts[0] < 2:
             continue
         if sum(1 for c in counts if c == counts[0]) >= 0.8 * len(counts):
-            return skip
-    return 0
+            return skip, delimiter
+    return 0, delimiter
 
 
 def _title_line(line: str) -> bool:
@@ -403,12 +404,13 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFram
     if not text.strip():
         raise _err(path, "file has no header row (only whitespace)")
     repairs: list[str] = []
-    skip = _preamble(_sample_lines(text))
+    sample = _sample_lines(text)
+    skip, delimiter = _preamble(sample)
     if skip:
         text = "".join(text.splitlines(keepends=True)[skip:])
         repairs.append(f"{skip} title line(s) above the header were skipped")
-    sample = _sample_lines(text)
-    delimiter = detect_delimiter(sample)
+        sample = _sample_lines(text)
+        delimiter = detect_delimiter(sample)
     try:
         header = next(r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r)
     except (StopIteration, csv.Error):

@@ -363,7 +363,8 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
     keys = [c for c in frame.columns if _KEY_HEADER.search(str(c))]
     if any(frame[c].notna().all() and frame[c].is_unique for c in keys):
         return None  # a key per row names records: microdata, not cells of a table
-    varying = [c for c in frame.columns if frame[c].nunique(dropna=False) > 1 and c not in keys]
+    distinct = {c: frame[c].nunique(dropna=False) for c in frame.columns}
+    varying = [c for c in frame.columns if distinct[c] > 1 and c not in keys]
     numeric = [c for c in varying if _parse_numbers(frame[c]) is not None]
     categorical = _dimensions(frame, [c for c in varying if c not in numeric])
     if not numeric:
