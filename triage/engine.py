@@ -65,6 +65,7 @@ from triage.table_suppression import (
 )
 from triage.tables import Table, recognise_table
 from triage.utility import utility_report
+from triage.versions import Superseded, VersionComparison, compare_versions
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ class Engine:
         registered: Mapping[str, Mapping[str, Any]] | None = None,
         load_registered: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] | None = None,
         registered_use_cases: Mapping[str, str | None] | None = None,
+        superseded: Mapping[str, Superseded] | None = None,
     ) -> None:
         self.rulebook = rulebook
         self.sites = sites
@@ -195,6 +197,7 @@ class Engine:
         self.registered = dict(registered or {})
         self.load_registered = load_registered
         self.registered_use_cases = dict(registered_use_cases or {})
+        self.superseded = dict(superseded or {})
         self.answers = answers
         self.context: dict[str, Any] = (
             dict(answers.values)
@@ -481,11 +484,13 @@ class Engine:
         classification: DatasetClassification,
         links: list[LinkAssessment],
         others: list[SubmissionDataset],
+        version: VersionComparison | None = None,
     ) -> _Outcome:
         """Measure, decide and (where the rules ask) treat and re-check one classified dataset.
 
         ``links`` are this dataset's mosaic links (within the submission and to registered
-        releases); ``others`` the submission's other datasets, for the re-check's linkage.
+        releases); ``others`` the submission's other datasets, for the re-check's linkage;
+        ``version`` its comparison with the release it supersedes.
         """
         name = dataset.name
         mosaic = self._mosaic_facts(links)
@@ -508,10 +513,10 @@ class Engine:
             columns,
             qis,
             sensitive,
-            list(self.context_problems),
+            [*self.context_problems, *(version.problems() if version else [])],
             mosaic,
             dataset.crs,
-            _mosaic_findings(name, links),
+            _mosaic_findings(name, links) + (version.findings() if version else []),
         )
         findings, firings, problems = list(before.findings), list(before.firings), before.problems
         decision = before.outcome or Decision.most_restrictive(
@@ -762,6 +767,13 @@ class Engine:
         subs = [SubmissionDataset(d.name, d.frame, classifications[d.name]) for d in datasets]
         self.progress("looking for mosaic links")
         per_dataset = {sd.name: self._links_of(sd, [o for o in subs if o is not sd]) for sd in subs}
+        versions = {
+            sd.name: compare_versions(
+                sd, self.superseded[sd.name], self.ctx.pseudonym_key, self.k_target
+            )
+            for sd in subs
+            if sd.name in self.superseded
+        }
         all_links: list[LinkAssessment] = []
         for links in per_dataset.values():
             for link in links:
@@ -773,6 +785,7 @@ class Engine:
                 classifications[d.name],
                 per_dataset[d.name],
                 [o for o in subs if o.name != d.name],
+                versions.get(d.name),
             )
             for d in datasets
         ]
@@ -795,6 +808,7 @@ class Engine:
             rules_fired=firings,
             mosaic=[link.to_mosaic_link() for link in all_links],
             mosaic_evidence=[link.to_json_dict() for link in all_links],
+            versions=[v.to_json_dict() for v in versions.values()],
             problems=problems,
             decision_reason=reason,
             conditions=list(dict.fromkeys(c for f in firings for c in f.conditions)),

@@ -159,6 +159,8 @@ class Report(_Frozen):
     mosaic: list[MosaicLink] = Field(default_factory=list)
     #: per link: column pairs with overlap estimates, the risks found and the remedies
     mosaic_evidence: list[dict[str, Any]] = Field(default_factory=list)
+    #: per dataset that supersedes a registered release: how the versions differ
+    versions: list[dict[str, Any]] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     decision_reason: str = ""
     conditions: list[str] = Field(default_factory=list)

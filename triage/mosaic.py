@@ -11,10 +11,11 @@ resolutions (compared at the coarser one).
 *k after linkage* (within a submission, exact): join the two frames on all linking pairs
 (inner join of canonical values), and take the smallest equivalence class of the joined
 table over the union of both datasets' quasi-identifiers (a linked QI pair counts once; the
-finer side of a geography pair keeps its own column). With a many-to-many join every pair of
-records agreeing on the linking columns is a row of the joined table, so a class's size is the
-sum of ``n_left * n_right`` over its link values: the confusion an attacker who knows all
-QIs of a person in both releases faces. Computed on grouped counts, never materialised.
+finer side of a geography pair keeps its own column). k counts people, not joined records: a
+many-to-many join makes every pair of records agreeing on the linking columns a row, but a
+class holds at most as many people as the side with fewer records in it (one household's
+charger grant joined to its 100 charging sessions is one household), so a class's size is the
+smaller of its two sides' record counts. Computed on grouped counts, never materialised.
 
 *k after linkage* (against a fingerprint, an upper bound): for each linking pair, and for the
 fingerprint's whole QI combination when all of its QIs are linked, the keyed class hashes
@@ -296,7 +297,9 @@ def _k_alone(ds: SubmissionDataset) -> int | None:
 def joined_k(
     left: SubmissionDataset, right: SubmissionDataset, pairs: Sequence[ColumnPair]
 ) -> int | None:
-    """Exact k-anonymity of the joined table over the union of both datasets' QIs.
+    """Exact k-anonymity of the joined table over the union of both datasets' QIs, counted in
+    people: a joined class holds at most as many people as either side has records in it
+    (not the product of the two, which counts joined records).
 
     Records missing or unreadable on any linking column do not join. Without a
     quasi-identifier or QI link on either side, each shared key value is a class
@@ -353,7 +356,6 @@ def joined_k(
     ia = np.repeat(np.arange(n_ga), reps)
     offset = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
     ib = order_b[start_b[link_ga[ia]] + offset]
-    weight = cnt_a[ia].astype(np.float64) * cnt_b[ib].astype(np.float64)
     cls, n_cls = combine_codes(
         [
             (lqi[:n_ok_a][rep_a][ia], max(n_lqi, 1)),
@@ -362,7 +364,11 @@ def joined_k(
         ],
         total,
     )
-    return int(np.bincount(cls, weights=weight, minlength=n_cls).min())
+    # people, not joined records: a class holds at most as many people as either side has
+    # records in it (one household's charger grant joined to its 100 sessions is one household)
+    people_a = np.bincount(cls, weights=cnt_a[ia].astype(np.float64), minlength=n_cls)
+    people_b = np.bincount(cls, weights=cnt_b[ib].astype(np.float64), minlength=n_cls)
+    return int(np.minimum(people_a, people_b).min())
 
 
 def _n_codes(codes: np.ndarray) -> int:
@@ -372,12 +378,12 @@ def _n_codes(codes: np.ndarray) -> int:
 
 def _key_k(link_a: np.ndarray, link_b: np.ndarray, n: int) -> int | None:
     """k after a link through shared keys alone (no quasi-identifier on either side): each
-    shared key value is its own class, of ``n_left * n_right`` joined records; None when no
-    key value is shared."""
+    shared key value is its own class, holding at most as many people as the side with fewer
+    records under that key; None when no key value is shared."""
     if n == 0:
         return None
-    both = np.bincount(link_a, minlength=n) * np.bincount(link_b, minlength=n)
-    shared = both[both > 0]
+    people = np.minimum(np.bincount(link_a, minlength=n), np.bincount(link_b, minlength=n))
+    shared = people[people > 0]
     return int(shared.min()) if len(shared) else None
 
 

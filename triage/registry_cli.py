@@ -113,6 +113,7 @@ def build_release(
     rulebook_name: str | None = None,
     rulebook_version: str | None = None,
     rulebook_sha256: str | None = None,
+    supersedes_id: int | None = None,
 ) -> NewRelease:
     """A :class:`~triage.store.NewRelease` for ``frame`` (the data as released)."""
     return NewRelease(
@@ -129,6 +130,7 @@ def build_release(
         rulebook_name=rulebook_name,
         rulebook_version=rulebook_version,
         rulebook_sha256=rulebook_sha256,
+        supersedes_id=supersedes_id,
     )
 
 
@@ -146,14 +148,23 @@ def add(
     clock: Clock = utc_now,
     user: str | None = None,
     environ: Mapping[str, str] | None = None,
+    supersedes: str | None = None,
 ) -> int:
     """Record the file at ``path`` as already released under ``name``; returns the release id.
 
     The file is loaded, classified (with ``nlp_model``, or pattern-only when None) and
     fingerprinted; only the fingerprint, roles and hashes are stored, never the data.
+    ``supersedes`` names the release this one is a new version of (its newest entry).
     """
     if not name.strip():
         raise ConfigError("a release needs a non-empty --name")
+    supersedes_id: int | None = None
+    if supersedes is not None:
+        with ReleaseStore.open(registry_url, environ) as store:
+            earlier = store.latest_named(supersedes)
+        if earlier is None:
+            raise ConfigError(f"no release named {supersedes!r} in the register to supersede")
+        supersedes_id = earlier.id
     ctx = RunContext(pseudonym_key=key, limits=limits or Limits(), nlp=NlpSettings(nlp_model))
     dataset = _one_table(Path(path), ctx.limits)
     text = TextAnalyzer.create(ctx.nlp)
@@ -169,6 +180,7 @@ def add(
         destination=destination,
         recipient=recipient,
         purpose=purpose,
+        supersedes_id=supersedes_id,
     )
     with ReleaseStore.open(registry_url, environ) as store:
         return store.add(release)
@@ -282,10 +294,12 @@ def build_releases(
     created_by: str,
     recipient: str | None = None,
     purpose: str | None = None,
+    supersedes: Mapping[str, int] | None = None,
 ) -> list[NewRelease]:
     """The releases to record for datasets ``name -> (frame as released, sha256 of the
     released bytes or the input, classification of that frame)``, in that order: what
-    ``check --record`` adds to the register and the service commits with a decision."""
+    ``check --record`` adds to the register and the service commits with a decision.
+    ``supersedes`` maps a dataset to the release id it is a new version of."""
     return [
         build_release(
             name=name,
@@ -301,6 +315,7 @@ def build_releases(
             rulebook_name=rulebook_name,
             rulebook_version=rulebook_version,
             rulebook_sha256=rulebook_sha256,
+            supersedes_id=(supersedes or {}).get(name),
         )
         for name, (frame, sha, classification) in released.items()
     ]

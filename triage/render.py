@@ -243,6 +243,29 @@ def _md(value: object) -> str:
     return text
 
 
+def _version_sentences(report: Report) -> list[str]:
+    """One plain sentence per dataset that supersedes a registered release."""
+    out = []
+    for v in report.versions:
+        head = (
+            f"{v['dataset']} is a new version of {v['supersedes']} "
+            f"({v['rows_before']} rows before, {v['rows_after']} now), compared with it "
+            "instead of linked"
+        )
+        if not v["comparable"]:
+            why = v["not_comparable_because"]
+            out.append(f"{head}; the difference could not be judged: {why}.")
+        elif not v["classes_compared"]:
+            out.append(f"{head}; neither version has groups of people to difference.")
+        else:
+            out.append(
+                f"{head}: {v['classes_compared']} groups over "
+                f"{', '.join(v['quasi_identifiers'])} compared, {v['small_changes']} changed "
+                f"by fewer than {v['k']} people."
+            )
+    return out
+
+
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     lines = [
         "| " + " | ".join(_md(h) for h in headers) + " |",
@@ -403,6 +426,9 @@ def render_markdown(report: Report) -> str:
         )
     else:
         out.append("No linkable datasets found.")
+    if report.versions:
+        out += ["", "### New versions of registered releases", ""]
+        out += [f"- {sentence}" for sentence in _version_sentences(report)]
     out += ["", "## Problems", ""]
     if report.problems:
         out += _md_table(
@@ -990,6 +1016,10 @@ def render_html(report: Report, maps: Mapping[str, str] | None = None) -> str:
         )
     else:
         out.append('<p class="muted">No linkable datasets found.</p>')
+    if report.versions:
+        out += ["<h3>New versions of registered releases</h3>", "<ul>"]
+        out += [f"<li>{_e(sentence)}</li>" for sentence in _version_sentences(report)]
+        out.append("</ul>")
     out.append("</section>")
 
     out += _html_record(report)

@@ -44,6 +44,7 @@ from triage.questionnaire import (
 from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.sites import load_points, load_register
+from triage.versions import Superseded
 from triage.vocab import Decision, Destination
 from triage.workbook import LoadedTables, load_workbook
 
@@ -101,6 +102,7 @@ def check_paths(
     density_path: Path | None = None,
     officials_path: Path | None = None,
     on_result: Callable[[CheckedRun], None] | None = None,
+    supersedes: Sequence[str] = (),
 ) -> Report:
     """Load ``paths`` as one submission, check them and, if ``out_dir``, write the outputs.
 
@@ -110,6 +112,9 @@ def check_paths(
     the default register file, when it exists); with ``record`` a releasable result is
     recorded there. ``on_result`` is called with the finished check (before the outputs are
     written; what it raises stops the run), e.g. to build :func:`register_entries`.
+    ``supersedes`` names registered releases this submission is a new version of
+    (``NAME``, or ``FILE=NAME`` with several datasets): compared, not linked
+    (:mod:`triage.versions`).
 
     The outputs are written whole or not at all (:func:`triage.outputs.staged_outputs`): if
     the run fails, ``out_dir`` holds no report, neither this run's nor the previous one's,
@@ -135,6 +140,7 @@ def check_paths(
                 density_path,
                 officials_path,
                 on_result,
+                supersedes,
             )
             recorded = result.report.run.recorded_release_ids if result.report.run else []
             if stage is not None:
@@ -165,6 +171,7 @@ def _check(
     density_path: Path | None,
     officials_path: Path | None,
     on_result: Callable[[CheckedRun], None] | None,
+    supersedes: Sequence[str] = (),
 ) -> tuple[CheckResult, dict[str, str], dict[str, tuple[str, str]]]:
     """The check of :func:`check_paths`, documents' work files written to ``out_dir``; the
     result, the format of each table and the workbook sheet (file, sheet) of each dataset."""
@@ -194,13 +201,17 @@ def _check(
         else None
     )
     density = load_points(density_path) if density_path is not None else None
-    store = _open_registry(registry_url, required=record)
+    store = _open_registry(registry_url, required=record or bool(supersedes))
+    superseded = _superseded(store, supersedes, [d.name for d in datasets])
+    earlier_names = {s.name for s in superseded.values()}
     registered: dict[str, dict[str, Any]] = {}
     ids: dict[str, int] = {}
     use_cases: dict[str, str | None] = {}
     if store is not None:
         say("reading the register of published releases")
         for rec in store.active_records(summaries=True):
+            if rec.name in earlier_names:  # an earlier version: compared, not linked
+                continue
             label = f"{rec.name} (release {rec.id})"
             registered[label], ids[label] = rec.fingerprint, rec.id
             use_cases[label] = rec.purpose
@@ -223,6 +234,7 @@ def _check(
         registered=registered,
         load_registered=load_full,
         registered_use_cases=use_cases,
+        superseded=superseded,
     )
     result = engine.check(datasets)
     if documents:
@@ -249,6 +261,40 @@ def _check(
     if on_result is not None:
         on_result(CheckedRun(result, tuple(datasets), ctx, text, answers))
     return result, {d.name: d.format for d in datasets}, sheets
+
+
+def _superseded(
+    store: ReleaseStore | None, specs: Sequence[str], names: list[str]
+) -> dict[str, Superseded]:
+    """The release each dataset supersedes, from ``NAME`` (one dataset, or the dataset of
+    that name) or ``FILE=NAME`` specs; the newest release of that name in the register.
+
+    Raises
+    ------
+    ConfigError
+        A spec names no dataset or no registered release, or is ambiguous.
+    """
+    out: dict[str, Superseded] = {}
+    for spec in specs:
+        left, sep, right = spec.partition("=")
+        if sep and left in names:
+            dataset, name = left, right
+        elif len(names) == 1 or spec in names:
+            dataset, name = (names[0] if len(names) == 1 else spec), spec
+        else:
+            raise ConfigError(
+                f"--supersedes {spec}: with several datasets write FILE=NAME "
+                f"(the datasets are {', '.join(names)})"
+            )
+        if not name.strip():
+            raise ConfigError("--supersedes needs the name of a registered release")
+        if dataset in out:
+            raise ConfigError(f"--supersedes names two earlier releases for {dataset}")
+        earlier = store.latest_named(name) if store is not None else None
+        if earlier is None:
+            raise ConfigError(f"--supersedes: no release named {name!r} in the register")
+        out[dataset] = Superseded(earlier.name, earlier.id, earlier.fingerprint)
+    return out
 
 
 def _answers(
@@ -457,6 +503,7 @@ def register_entries(
         created_by=created_by,
         recipient=_text_answer(context.get("recipient_name")),
         purpose=_text_answer(context.get("use_case")),
+        supersedes={str(v["dataset"]): int(v["release_id"]) for v in report.versions},
     )
 
 

@@ -44,7 +44,11 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the register's database URL.
 REGISTRY_ENV = "TRIAGE_REGISTRY"
 #: Migration modules, oldest first; each has ``revision``, ``down_revision`` and ``upgrade(op)``.
-MIGRATIONS: tuple[str, ...] = ("triage.store_migrations_0001", "triage.store_migrations_0002")
+MIGRATIONS: tuple[str, ...] = (
+    "triage.store_migrations_0001",
+    "triage.store_migrations_0002",
+    "triage.store_migrations_0003",
+)
 #: SQLite: how long a writer waits for the write lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x7472_6961_6765  # "triage": pg_advisory_xact_lock key
@@ -108,6 +112,7 @@ releases = sa.Table(
     sa.Column("removed_at", UTCDateTime(), nullable=True, index=True),
     sa.Column("removed_by", sa.String(255), nullable=True),
     sa.Column("removal_reason", sa.Text(), nullable=True),
+    sa.Column("supersedes_id", sa.Integer(), nullable=True),
 )
 
 # Alembic's standard version table (so the ``alembic`` tool recognises the revision).
@@ -163,6 +168,7 @@ class NewRelease:
     rulebook_version: str | None = None
     rulebook_sha256: str | None = None
     fingerprint_summary: dict[str, Any] | None = None
+    supersedes_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,7 @@ class ReleaseSummary:
     removed_at: dt.datetime | None
     removed_by: str | None
     removal_reason: str | None
+    supersedes_id: int | None
 
     @property
     def removed(self) -> bool:
@@ -442,6 +449,7 @@ def insert_release(
         ),
         "created_by": release.created_by,
         "created_at": created_at or release.released_at,
+        "supersedes_id": release.supersedes_id,
     }
     result = conn.execute(releases.insert().values(**values).returning(releases.c.id))
     return int(result.scalar_one())
@@ -597,6 +605,19 @@ class ReleaseStore:
         )
         with self._tx(write=False) as conn, _no_gc():
             return [_record(r, complete=not summaries) for r in conn.execute(query).mappings()]
+
+    def latest_named(self, name: str) -> ReleaseRecord | None:
+        """The newest release not removed that is named ``name`` (with its full fingerprint),
+        or None: the version a new release of ``name`` supersedes."""
+        query = (
+            sa.select(*_SUMMARY_COLUMNS, releases.c.fingerprint)
+            .where(releases.c.name == name, releases.c.removed_at.is_(None))
+            .order_by(releases.c.id.desc())
+            .limit(1)
+        )
+        with self._tx(write=False) as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _record(row._mapping)
 
     def fingerprints(self, release_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Full fingerprints of the given releases (removed ones too), by id; unknown ids are
