@@ -9,7 +9,11 @@ alone for its destination with the shipped triage answers, and scored on:
 - harmless columns kept: of the columns that a release must keep unchanged, the share that
   reach the released data unchanged (a dataset referred or withheld keeps none of them);
 - critical failures: ``release`` of a dataset whose release as it stands is a breach;
-- column F1: columns triage calls direct identifiers against the truth's personal columns.
+- column F1: columns triage calls direct identifiers against the truth's personal columns;
+- k claims that hold: of the released person-level files that claim a k
+  (``risk.after.k_anonymity``), the share whose released data has at least that k over the
+  truth's quasi-identifiers (those the released file still holds; a missing or suppressed
+  value is a value of its own).
 
 ``--split tune`` may be looked at while changing detectors or rules; ``--split holdout`` is the
 figure to report. ``--check`` exits 1 when the targets (decisions right >= 0.9, harmless
@@ -52,6 +56,8 @@ class Outcome:
     fp: int
     fn: int
     rules: tuple[str, ...]
+    #: (claimed k, k over the truth's quasi-identifiers in the released data), if claimed
+    claim: tuple[int, int] | None = None
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -76,8 +82,29 @@ def _kept(original: pd.DataFrame, released: Path | None, columns: list[str]) -> 
     return kept
 
 
-def score(name: str, truth: dict[str, Any], report: dict[str, Any], out: Path) -> Outcome:
-    """Score one dataset's report against its truth."""
+def _claim(
+    dataset: dict[str, Any], released: Path | None, qis: list[str]
+) -> tuple[int, int] | None:
+    """The released data's claimed k and its k over ``qis`` (None without a claim)."""
+    after = (dataset.get("risk") or {}).get("after") or {}
+    claimed = after.get("k_anonymity")
+    if claimed is None or not qis or released is None or not released.is_file():
+        return None
+    out = _read(released)
+    held = [q for q in qis if q in out.columns]
+    if not held or out.empty:
+        return None
+    return int(claimed), int(out.groupby(held, dropna=False).size().min())
+
+
+def score(
+    name: str,
+    truth: dict[str, Any],
+    report: dict[str, Any],
+    out: Path,
+    qis: Sequence[str] = (),
+) -> Outcome:
+    """Score one dataset's report against its truth (``qis``: its quasi-identifiers)."""
     path = REAL / "data" / name
     original = _read(path)
     decision = report["decision"]
@@ -105,6 +132,7 @@ def score(name: str, truth: dict[str, Any], report: dict[str, Any], out: Path) -
         fp=len(predicted - actual),
         fn=len(actual - predicted),
         rules=tuple(r["rule"] for r in report.get("rules_fired", [])),
+        claim=_claim(dataset, released if decision == "release_with_changes" else None, list(qis)),
     )
 
 
@@ -113,7 +141,8 @@ def run(split: str, out_root: Path) -> list[Outcome]:
     from triage.runner import check_paths, default_context, read_key
     from triage.vocab import Destination
 
-    truths = yaml.safe_load((REAL / "truth.yaml").read_text(encoding="utf-8"))["datasets"]
+    truth_file = yaml.safe_load((REAL / "truth.yaml").read_text(encoding="utf-8"))
+    truths, qis = truth_file["datasets"], truth_file.get("quasi_identifiers", {})
     ctx = default_context(key=read_key() or b"evaluation-key-not-secret-0123456789")
     outcomes = []
     for name, truth in sorted(truths.items()):
@@ -132,7 +161,7 @@ def run(split: str, out_root: Path) -> list[Outcome]:
             report = json.loads((out / "report.json").read_text(encoding="utf-8"))
         except Exception as exc:  # an error is a decision that is never release
             report = {"decision": f"error: {type(exc).__name__}", "datasets": []}
-        outcomes.append(score(name, truth, report, out))
+        outcomes.append(score(name, truth, report, out, qis.get(name, ())))
     return outcomes
 
 
@@ -143,6 +172,7 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
     tp = sum(o.tp for o in outcomes)
     fp = sum(o.fp for o in outcomes)
     fn = sum(o.fn for o in outcomes)
+    claims = [o.claim for o in outcomes if o.claim is not None]
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -154,6 +184,9 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
         "column_precision": precision,
         "column_recall": recall,
         "column_f1": f1,
+        "k_claims": len(claims),
+        "k_claims_hold": sum(k_true >= k_claimed for k_claimed, k_true in claims)
+        / (len(claims) or 1),
     }
 
 
@@ -172,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{o.name:<24} {o.decision:<22} {flag:<4} {o.harmless_kept:>2}/{o.harmless_total:<4}"
             f"  {', '.join(o.rules)}"
         )
+        if o.claim is not None:
+            print(f"{'':<24} claims k={o.claim[0]}; k over its quasi-identifiers: {o.claim[1]}")
     figures = summary(outcomes)
     print(json.dumps(figures, indent=2))
     missed = (

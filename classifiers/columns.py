@@ -139,7 +139,8 @@ class _Draft:
     sampled: int = 0
     qi_kind: str | None = None
     sensitive_kind: str | None = None
-    #: "ip" | "uprn" | "address" | "postcode" | "area" | "date" | "contact" | None
+    #: "ip" | "uprn" | "address" | "postcode" | "postal_code" | "area" | "date" | "contact"
+    #: | "attribute" (a contextual quasi-identifier of kind ``qi_kind``) | None
     basis: str | None = None
     #: this column alone shows the dataset is about people
     person: bool = False
@@ -147,7 +148,7 @@ class _Draft:
     def finish(self, person_related: bool) -> ColumnClassification:
         role, qi_kind = self.role, self.qi_kind
         if self.basis is not None:
-            role, qi_kind, note = _contextual_role(self.basis, person_related)
+            role, qi_kind, note = _contextual_role(self.basis, person_related, self.qi_kind)
             self.evidence.append(note)
         entities = tuple(sorted(set(self.entities), key=lambda e: e.value))
         return ColumnClassification(
@@ -164,8 +165,15 @@ class _Draft:
         )
 
 
-def _contextual_role(basis: str, person_related: bool) -> tuple[ColumnRole, str | None, str]:
+def _contextual_role(
+    basis: str, person_related: bool, kind: str | None = None
+) -> tuple[ColumnRole, str | None, str]:
     about = "the dataset is about people" if person_related else "no person data in the dataset"
+    if basis == "attribute":
+        what = (kind or "attribute").replace("_", " ")
+        if person_related:
+            return ColumnRole.QUASI_IDENTIFIER, kind, f"{what}: quasi-identifier because {about}"
+        return ColumnRole.NONE, None, f"{what}: no role because {about}"
     if basis == "ip":
         role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.NONE
         return role, None, f"IP addresses: {role.value} because {about}"
@@ -176,7 +184,7 @@ def _contextual_role(basis: str, person_related: bool) -> tuple[ColumnRole, str 
     if basis in ("uprn", "address"):
         role = ColumnRole.DIRECT_IDENTIFIER if person_related else ColumnRole.LOCATION
         return role, None, f"{basis}: {role.value} because {about}"
-    if basis in ("postcode", "area"):
+    if basis in ("postcode", "postal_code", "area"):
         if person_related:
             return ColumnRole.QUASI_IDENTIFIER, basis, f"{basis}: quasi-identifier because {about}"
         return ColumnRole.LOCATION, None, f"{basis}: location because {about}"
@@ -576,6 +584,8 @@ def _judge_column(
         draft.person = qi in PERSON_QI_KINDS
         draft.evidence.append(f"header {draft.name!r} names a quasi-identifier ({qi})")
         return draft
+    if _judge_context(draft, header, f"{n} distinct values sampled"):
+        return draft
 
     # 10. person names
     _judge_names(draft, header, strings, len(series), ctx, text, problems)
@@ -648,6 +658,15 @@ def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: 
                 "values are years"
             )
             return True
+    if numeric_share >= 0.9 and voc.header_matches(voc.HEADER_QI["postcode"], header):
+        codes = int(_fullmatch(strings, voc.POSTAL_CODE_VALUE).sum())
+        if codes / n >= NAME_MIN_SHARE:
+            draft.evidence.append(
+                f"header {draft.name!r} names postal codes and {codes} of {n} sampled distinct "
+                "values are numeric postal codes"
+            )
+            draft.basis = "postal_code"
+            return True
     if numeric_share < 0.9 or n > CODED_MAX_DISTINCT:
         return False
     # a few numeric codes under a person-attribute header (sex 1/2, disability 0/1 ...)
@@ -671,7 +690,19 @@ def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: 
             f"header {draft.name!r} names a quasi-identifier ({qi}) coded as {n} distinct numbers"
         )
         return True
-    return False
+    return _judge_context(draft, header, f"coded as {n} distinct numbers")
+
+
+def _judge_context(draft: _Draft, header: str, values: str) -> bool:
+    """An attribute that is a quasi-identifier only in data about people (the school, clinic,
+    household, town or language of someone: :data:`~voc.HEADER_CONTEXT_QI`)."""
+    kind = _header_kind(header, voc.HEADER_CONTEXT_QI)
+    if kind is None:
+        return False
+    draft.basis = "attribute"
+    draft.qi_kind = voc.CONTEXT_QI_KIND.get(kind, kind)
+    draft.evidence.append(f"header {draft.name!r} names {kind.replace('_', ' ')}; {values}")
+    return True
 
 
 def _judge_names(

@@ -17,10 +17,12 @@ __all__ = [
     "AGGREGATE_HEADER",
     "AREA_CODE_VALUE",
     "BIRTH_HEADER",
+    "CONTEXT_QI_KIND",
     "DATE_HEADER",
     "DATE_VALUE",
     "FORENAMES",
     "GENERIC_STATE_VALUES",
+    "HEADER_CONTEXT_QI",
     "HEADER_QI",
     "HEADER_SENSITIVE",
     "NAME_HEADER",
@@ -31,6 +33,7 @@ __all__ = [
     "ORGANISATION_HEADER",
     "PERSONAL_CONTACT_HEADER",
     "PLACE_WORDS",
+    "POSTAL_CODE_VALUE",
     "SMALL_WORDS",
     "STREET_SUFFIXES",
     "TITLES",
@@ -82,6 +85,30 @@ HEADER_QI: dict[str, str] = {
     rf"|place_of_birth\w*|country_of_origin|native_country|origin_country|native_language"
     rf"|first_language|main_language|immigration_status){_E}",
 }
+
+#: header words of attributes that are quasi-identifiers only in data about people (the
+#: school or clinic someone attends, their household, town or language; in a list of schools
+#: or clinics the same words describe places): kind -> pattern
+HEADER_CONTEXT_QI: dict[str, str] = {
+    "education": rf"{_B}(education|education_level|educational_attainment|highest_qualification"
+    rf"|qualification|qualifications|school_year|year_group|key_stage|school|school_name"
+    rf"|school_attended|college|university){_E}",
+    "employment": rf"{_B}(workclass|work_class|employment_status|economic_activity"
+    rf"|economic_status|employment_type|working_status|work_status|hours_per_week){_E}",
+    "household": rf"{_B}(relationship|relationship_to_head|household_size|household_type"
+    rf"|household_composition|household_members|tenure|housing_tenure|living_arrangements"
+    rf"|lives_alone|living_alone|dependants|dependents){_E}",
+    "service_place": rf"{_B}(clinic|clinic_name|clinic_location|hospital|hospital_name"
+    rf"|hospital_site|care_home|venue|pickup|pickup_location|pickup_point|dropoff|drop_off"
+    rf"|destination|service_location){_E}",
+    "residence": rf"{_B}(town|city|current_town|town_of_residence|place_of_residence|residence"
+    rf"|municipality|village|home_town|hometown){_E}",
+    "language": rf"{_B}(language|languages|spoken_language|preferred_language|home_language){_E}",
+}
+#: the QI kind of a contextual attribute where it is not the attribute's own name
+CONTEXT_QI_KIND: dict[str, str] = {"residence": "area", "language": "nationality"}
+#: a postal code written as digits (ZIP codes, most European postcodes)
+POSTAL_CODE_VALUE = r"\d{4,5}(?:-\d{4})?"
 
 HEADER_SENSITIVE: dict[str, str] = {
     "health": rf"{_B}(health|diagnosis|diagnoses|condition|conditions|medical|medication"

@@ -457,6 +457,22 @@ def _postcode_level(index: int) -> LevelFn:
     return fn
 
 
+def _masked_digits_level(digits: int) -> LevelFn:
+    """Postal codes written as digits with their last ``digits`` digits masked
+    ("82667" -> "826**"), as ARX's ZIP code hierarchies do."""
+
+    def fn(values: np.ndarray) -> np.ndarray:
+        text = _as_str(values).str.strip()
+        head = text.str.slice(0, 5).str.slice(0, -digits)
+        return (
+            (head + SUPPRESSED * digits)
+            .where(text.str.len() > digits, SUPPRESSED)
+            .to_numpy(dtype=object)
+        )
+
+    return fn
+
+
 # --------------------------------------------------------------------------- ethnicity
 
 _ETHNIC_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -542,6 +558,18 @@ def _build(kind: str) -> Hierarchy:
             (_postcode_level(0), _postcode_level(1), _postcode_level(2)),
             ("original", "postcode sector", "postcode district", "postcode area", "suppressed"),
         )
+    if kind == "postal_code":
+        return Hierarchy(
+            "postal_code",
+            tuple(_masked_digits_level(d) for d in (1, 2, 3)),
+            (
+                "original",
+                "last digit masked",
+                "last 2 digits masked",
+                "last 3 digits masked",
+                "suppressed",
+            ),
+        )
     if kind == "ethnicity":
         return Hierarchy(
             "ethnicity", (_ethnicity_level,), ("original", "ONS 5 top-level groups", "suppressed")
@@ -554,7 +582,15 @@ def _build(kind: str) -> Hierarchy:
 _CACHE: dict[str, Hierarchy] = {}
 
 #: QI kinds with a hierarchy of their own (all others: original, then "*")
-HIERARCHY_KINDS = ("age", "event_date", "date_of_birth", "postcode", "ethnicity", "numeric")
+HIERARCHY_KINDS = (
+    "age",
+    "event_date",
+    "date_of_birth",
+    "postcode",
+    "postal_code",
+    "ethnicity",
+    "numeric",
+)
 
 
 def hierarchy_for(qi_kind: str | None) -> Hierarchy:

@@ -24,7 +24,12 @@ from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
 from triage.context import RunContext
 from triage.dataset import Dataset
 from triage.facts import build_facts
-from triage.findings import classification_findings, formula_findings, risk_findings
+from triage.findings import (
+    classification_findings,
+    formula_findings,
+    qi_review,
+    risk_findings,
+)
 from triage.map_svg import render_map
 from triage.models import (
     ColumnReport,
@@ -570,6 +575,11 @@ class Engine:
                         )
                     if not proposing:  # a proposal never changes the decision
                         decision, reason = after_decision, after_reason
+                    useless = _useless_treatment(name, len(dataset.frame), treated, notes, qis)
+                    if useless is not None:
+                        problems.append(useless)
+                        if decision is Decision.RELEASE_WITH_CHANGES:
+                            decision, reason = Decision.REFER, useless.message
                     if decision is not Decision.RELEASE_WITH_CHANGES:
                         treated = None
         column_reports = {
@@ -582,7 +592,7 @@ class Engine:
             sha256=dataset.sha256,
             rows=dataset.rows,
             columns=column_reports,
-            risk=DatasetRisk(before=before.metrics),
+            risk=DatasetRisk(before=before.metrics, considered=qi_review(classification, is_table)),
             format=dataset.format,
         )
         return _Outcome(
@@ -873,7 +883,7 @@ def settle(result: CheckResult, decision: Decision) -> CheckResult:
             continue
         c = result.candidates.get(ds.name)
         update: dict[str, Any] = {
-            "risk": DatasetRisk(before=ds.risk.before),
+            "risk": DatasetRisk(before=ds.risk.before, considered=ds.risk.considered),
             "released": None,
             "rows_released": None,
             "kept": [],
@@ -885,13 +895,13 @@ def settle(result: CheckResult, decision: Decision) -> CheckResult:
         if ds.name in released or ds.name in released_files:
             update["released"] = f"released/{ds.name}"
             if c is not None:
-                update["risk"] = DatasetRisk(before=ds.risk.before, after=c.risk)
+                update["risk"] = update["risk"].model_copy(update={"after": c.risk})
                 update["rows_released"] = len(c.frame)
                 update["kept"], update["utility"] = c.released_kept, c.utility
         elif ds.name in proposed or ds.name in proposed_files:
             update["proposed"] = f"proposed/{ds.name}"
             if c is not None:
-                update["risk"] = DatasetRisk(before=ds.risk.before, proposed=c.risk)
+                update["risk"] = update["risk"].model_copy(update={"proposed": c.risk})
                 update["rows_proposed"] = len(c.frame)
                 proposal = Proposal(
                     changed=True, recheck=c.recheck, kept=c.proposed_kept, utility=c.utility
@@ -1146,6 +1156,28 @@ def _recheck_note(after: _Stage) -> str:
     kinds = sorted({p.kind for p in after.problems})
     return f"re-check of the changed data: rules fired: {rules}" + (
         f"; problems: {', '.join(kinds)}" if kinds else ""
+    )
+
+
+def _useless_treatment(
+    name: str, rows: int, treated: pd.DataFrame, notes: dict[str, str], qis: list[str]
+) -> Problem | None:
+    """A ``treatment_keeps_little`` problem (forces refer) when the changes k-anonymity needs
+    would remove every record or more records than the suppression budget allows: such a
+    release keeps little of use, and a person should choose another form (coarser groups,
+    fewer columns, aggregate tables). The treated data stays a proposal."""
+    why = None
+    if rows and treated.empty:
+        why = f"the changes would remove all {rows} records"
+    elif any("suppression budget exceeded" in notes.get(q, "") for q in qis):
+        why = f"the changes would remove {rows - len(treated)} of {rows} records, over the budget"
+    if why is None:
+        return None
+    return Problem(
+        kind="treatment_keeps_little",
+        message=f"{name}: {why}; a person should choose a coarser release or another form",
+        dataset=name,
+        forces=Decision.REFER,
     )
 
 

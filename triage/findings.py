@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from triage.classifiers.columns import DatasetClassification
@@ -153,3 +155,35 @@ def risk_findings(
             )
         )
     return findings
+
+
+_NOT_A_QI = {
+    ColumnRole.DIRECT_IDENTIFIER: "a direct identifier: removed or replaced, never released "
+    "to be grouped",
+    ColumnRole.SENSITIVE_ATTRIBUTE: "a sensitive attribute: measured by l-diversity within the "
+    "groups, not a grouping column",
+    ColumnRole.FREE_TEXT: "free text: checked for identifiers in its text",
+    ColumnRole.LOCATION: "a location of a place, not of a person: judged by the spatial checks",
+}
+
+
+def qi_review(classification: DatasetClassification, table: bool) -> list[dict[str, Any]]:
+    """Per column: whether k-anonymity counts it as a quasi-identifier, and why (not), in
+    the classifier's words: what a reviewer needs to see that no plausible QI was left out."""
+    out: list[dict[str, Any]] = []
+    for name, col in classification.columns.items():
+        is_qi = col.role is ColumnRole.QUASI_IDENTIFIER and not table
+        if is_qi:
+            why = f"quasi-identifier ({col.qi_kind}): {col.evidence[-1] if col.evidence else ''}"
+        elif col.role is ColumnRole.QUASI_IDENTIFIER:
+            why = "a dimension of an aggregate table: its cells are checked, not k-anonymity"
+        elif col.role in _NOT_A_QI:
+            why = _NOT_A_QI[col.role]
+        elif not classification.person_related:
+            why = "the dataset is not about people: " + (col.evidence[-1] if col.evidence else "")
+        else:
+            why = "no quasi-identifier found in its header or values: " + (
+                col.evidence[-1] if col.evidence else ""
+            )
+        out.append({"column": name, "quasi_identifier": is_qi, "why": why.rstrip(": ")})
+    return out

@@ -46,6 +46,8 @@ class DatasetRisk(_Frozen):
     after: RiskMetrics | None = None
     #: on ``refer``: risk of the changed form proposed to the reviewer (not released)
     proposed: RiskMetrics | None = None
+    #: every column, whether k-anonymity counted it as a quasi-identifier, and why (not)
+    considered: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Proposal(_Frozen):

@@ -243,6 +243,23 @@ def _md(value: object) -> str:
     return text
 
 
+def _qi_sentence(ds: DatasetReport) -> str:
+    """Which columns k-anonymity counted as quasi-identifiers, and which it did not."""
+    counted = [c["column"] for c in ds.risk.considered if c["quasi_identifier"]]
+    others = [c["column"] for c in ds.risk.considered if not c["quasi_identifier"]]
+    head = (
+        f"k-anonymity counts {len(counted)} quasi-identifier(s): {', '.join(counted)}."
+        if counted
+        else "k-anonymity counts no quasi-identifier."
+    )
+    if not others:
+        return head
+    return (
+        f"{head} Not counted: {', '.join(others)} (why for each: the column evidence above, "
+        "and risk.considered in report.json)."
+    )
+
+
 def _version_sentences(report: Report) -> list[str]:
     """One plain sentence per dataset that supersedes a registered release."""
     out = []
@@ -365,6 +382,8 @@ def render_markdown(report: Report) -> str:
         else:
             out.append("No columns.")
         out += ["", "### Risk before and after", ""]
+        if ds.risk.considered:
+            out += [_md(_qi_sentence(ds)), ""]
         after = ds.risk.after
         out += _md_table(
             ["Metric", "Before", "After"],
@@ -819,6 +838,8 @@ def _html_dataset(
             "</figure>",
         ]
     out.append("<h4>Risk before and after</h4>")
+    if ds.risk.considered:
+        out.append(f"<p>{_e(_qi_sentence(ds))}</p>")
     after = ds.risk.after
     out += _html_table(
         f"Disclosure risk of {ds.name}",
