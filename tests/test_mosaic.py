@@ -228,3 +228,19 @@ def test_string_storage_does_not_change_result(arrow: bool) -> None:
 
 def test_fingerprint_reexported() -> None:
     assert mosaic.fingerprint is fingerprint
+
+
+@pytest.mark.parametrize("registered_k", [1, 3])
+def test_a_link_to_an_identifying_registered_release_is_flagged(registered_k: int) -> None:
+    """A published release that is identifying already (k alone 1 or 3) does not excuse the
+    link: the new release's attributes become attached to its people."""
+    people = _people(300, 41)
+    published = people[["person", "age", "sex", "postcode"]].copy()
+    if registered_k > 1:  # groups of three people per postcode
+        published["postcode"] = [f"LS{i // registered_k % 90} 1AA" for i in range(300)]
+        published["age"], published["sex"] = "20", "Male"
+    fps = {"published.csv": fingerprint(published, classify_dataset(published, CTX, None), KEY)}
+    extract = pd.DataFrame({"patient_ref": people["person"], "visits": ["2"] * 300})
+    (link,) = assess_against_fingerprints(_ds("extract.csv", extract), fps, KEY)
+    assert link.k_right == registered_k and link.k_after is not None
+    assert link.k_after <= registered_k and link.flagged

@@ -492,6 +492,7 @@ def _sweep_docx(src: Path, out: Path, labels: dict[str, str]) -> None:
             if info.filename in xml:
                 data = _clean_part(info.filename, xml[info.filename], clean)
             info.comment, info.extra = b"", b""  # zip member comments and extra fields
+            info.date_time = (1980, 1, 1, 0, 0, 0)  # the same bytes on every run
             zout.writestr(info, data)
 
 
@@ -574,7 +575,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         pdf.set_metadata({})
         pdf.del_xml_metadata()
         pdf.set_toc([])
-        pdf.save(str(out), garbage=4, deflate=True, clean=True)
+        pdf.save(str(out), garbage=4, deflate=True, clean=True, no_new_id=True)
     if doc.ocr_pages:  # scanned pages: their redacted strings must be gone from the pixels
         from triage.doc_ocr import pixel_residual
 

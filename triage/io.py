@@ -1068,9 +1068,32 @@ def _write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
             ws.append(_text_cells(ws, safe.columns))
             for row in safe.astype(object).itertuples(index=False):
                 ws.append(_text_cells(ws, row))
-        wb.save(fh)
+        buf = io.BytesIO()
+        wb.save(buf)
+        fh.write(_reproducible_zip(buf.getvalue()))
 
     return _atomic_write(path, write)
+
+
+#: the time written into released workbooks (members and document properties), so the same
+#: input gives the same bytes
+_FIXED_TIME = "2000-01-01T00:00:00Z"
+_PROPERTY_TIME = re.compile(r"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """``data`` (an OOXML package) with fixed member times and creation/modification times."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = _PROPERTY_TIME.sub(rf"\g<1>{_FIXED_TIME}\g<2>", body.decode("utf-8"))
+                body = text.encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = info.compress_type
+            dst.writestr(entry, body)
+    return out.getvalue()
 
 
 def _text_cells(ws: Any, values: Iterable[object]) -> list[Any]:

@@ -726,7 +726,10 @@ def assess_against_fingerprints(
         qc = fp.get("qi_classes")
         if qc and qc.get("counts"):  # a fingerprint's summary has only "counts_entries"
             kr = min(int(v) for v in qc["counts"].values())
-        flagged = _flag(k_after, kl, kr, k) or (
+        # the registered release is public already, however identifying it is: a link that
+        # leaves this release's people in groups below k (and below its own k) attaches its
+        # attributes to them, so only this side's k alone excuses a link
+        flagged = _flag(k_after, kl, None, k) or (
             k_after is None and any(p.kind in _IDENTITY_KINDS for p in pairs)
         )
         risks: list[MosaicRisk] = []
