@@ -796,9 +796,7 @@ def assess_geo(
     """
     pairs = find_coordinate_columns(frame, crs_hint=crs_hint, sample=sample)
     problems: list[Problem] = []
-    judged = judge_subject(frame, name, declared=declared_subject, person_related=person_related)
-    subject = judged.subject
-    if not pairs:
+    if not pairs:  # no points: whose points they are is not asked
         if geo_file and crs_hint is None:
             problems.append(
                 Problem(
@@ -814,11 +812,12 @@ def assess_geo(
             0,
             0,
             None,
-            subject,
+            "unknown",
             k,
             problems=tuple(problems),
-            subject_evidence=judged.sentence(),
         )
+    judged = judge_subject(frame, name, declared=declared_subject, person_related=person_related)
+    subject = judged.subject
     cc = pairs[0]
     if geo_file and crs_hint is None:
         guess = f"; values look like EPSG:{cc.crs}" if cc.crs else ""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from triage import __version__
 from triage.classifiers.columns import ColumnClassification, DatasetClassification, classify_dataset
-from triage.classifiers.geo import GeoAssessment, assess_geo
+from triage.classifiers.geo import GeoAssessment, assess_geo, find_coordinate_columns
 from triage.classifiers.text import TextAnalyzer
 from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
 from triage.context import RunContext
@@ -772,7 +772,7 @@ class Engine:
             found = classify_dataset(d.frame, self.ctx, self.text)
             if table is not None:
                 found = _counts_of_table(found, table)
-            classifications[d.name] = _with_coordinates(d, found, self.k_target)
+            classifications[d.name] = _with_coordinates(d, found)
         self._find_differencing()
         subs = [SubmissionDataset(d.name, d.frame, classifications[d.name]) for d in datasets]
         self.progress("looking for mosaic links")
@@ -984,13 +984,12 @@ def _counts_of_table(classification: DatasetClassification, table: Table) -> Dat
 
 
 def _with_coordinates(
-    dataset: Dataset, classification: DatasetClassification, k: int
+    dataset: Dataset, classification: DatasetClassification
 ) -> DatasetClassification:
     """Coordinate columns found by the geospatial detector get the role ``location`` (so
     rules can treat them), with COORDINATES or UK_GRID_REFERENCE as their entity."""
-    geo = assess_geo(dataset.frame, name=dataset.name, crs_hint=dataset.crs, k=k, sample=500)
     columns = dict(classification.columns)
-    for pair in geo.pairs:
+    for pair in find_coordinate_columns(dataset.frame, crs_hint=dataset.crs, sample=500):
         entity = Entity.COORDINATES if pair.crs == 4326 else Entity.UK_GRID_REFERENCE
         for name in (pair.x, pair.y):
             col = columns.get(name) if name else None
