@@ -50,22 +50,15 @@ def _register(capsys: pytest.CaptureFixture[str], url: str, path: Path, name: st
     assert code == 0, err
 
 
+def _check_argv(url: str, out: Path, *paths_and_flags: str) -> list[str]:
+    common = ["--destination", "open-data", "--pattern-only", "--registry", url]
+    return ["check", *paths_and_flags, *common, "--out", str(out), "--quiet"]
+
+
 def _check(
     capsys: pytest.CaptureFixture[str], url: str, out: Path, *paths_and_flags: str
 ) -> tuple[int, dict[str, object]]:
-    code, err = _run(
-        capsys,
-        "check",
-        *paths_and_flags,
-        "--destination",
-        "open-data",
-        "--pattern-only",
-        "--registry",
-        url,
-        "--out",
-        str(out),
-        "--quiet",
-    )
+    code, err = _run(capsys, *_check_argv(url, out, *paths_and_flags))
     assert code in (0, 10, 20, 30), err
     return code, json.loads((out / "report.json").read_text(encoding="utf-8"))
 
@@ -184,19 +177,7 @@ def test_supersedes_usage_errors_are_one_line_exit_2(
     _month(15).to_csv(path, index=False)
     paths = [str(path), str(tmp_path / "visits_may.csv")] if two_files else [str(path)]
     code, err = _run(
-        capsys,
-        "check",
-        *paths,
-        "--destination",
-        "open-data",
-        "--pattern-only",
-        "--registry",
-        registered,
-        "--supersedes",
-        spec,
-        "--out",
-        str(tmp_path / "out"),
-        "--quiet",
+        capsys, *_check_argv(registered, tmp_path / "out", *paths, "--supersedes", spec)
     )
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
