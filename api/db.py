@@ -47,6 +47,8 @@ submissions = sa.Table(
     sa.Column("recipient", sa.String(255), nullable=True),
     sa.Column("purpose", sa.Text(), nullable=True),
     sa.Column("has_context", sa.Boolean(), nullable=False),
+    #: the registered releases this submission is a new version of (a JSON list), or NULL
+    sa.Column("supersedes", sa.Text(), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("decision", sa.String(32), nullable=True),
     sa.Column("final_decision", sa.String(32), nullable=True),
