@@ -61,8 +61,13 @@ def _settings_file(settings: ApiSettings) -> Path:
 
 
 def run(settings: ApiSettings, host: str, port: int, http_processes: int = 1) -> None:
-    """Serve ``settings`` on ``host:port`` until stopped (SIGINT or SIGTERM)."""
+    """Serve ``settings`` on ``host:port`` until stopped (SIGINT or SIGTERM).
+
+    Everything the service creates is private to its user (umask 077; the data folder 0700).
+    """
     import uvicorn
+
+    os.umask(0o077)
 
     if http_processes <= 1:
         from triage.api.app import create_app

@@ -54,6 +54,7 @@ from sqlalchemy.engine import Engine
 from triage.api import audit, releases
 from triage.api.db import files, jobs, open_db, submissions, transaction, utcnow
 from triage.api.settings import ApiSettings
+from triage.api.uploads import private_dir, restrict_tree
 from triage.errors import ConfigError, TriageError
 
 log = logging.getLogger(__name__)
@@ -361,14 +362,14 @@ def run_check(
 
     root = Path(data_dir)
     _require_visible(root, db_url)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_dir(Path(out_dir))
     run = out / f"run-{uuid.uuid4().hex[:12]}"
-    run.mkdir()
+    run.mkdir(mode=0o700)
     progress_file = out / "progress.txt"
 
     def progress(message: str) -> None:
-        with progress_file.open("a", encoding="utf-8") as fh:
+        fd = os.open(progress_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(message.replace("\n", " ")[:200] + "\n")
 
     ctx = default_context(
@@ -384,6 +385,7 @@ def run_check(
         registry_url=db_url,
         on_result=lambda checked: releases.write_register(run, checked),
     )
+    restrict_tree(out)  # whatever the engine wrote, whatever the umask: 0700 and 0600
     return CheckOutcome(report.to_json_dict(), run.relative_to(root).as_posix())
 
 
@@ -805,6 +807,7 @@ def main(argv: list[str] | None = None) -> int:
         "at the same path)",
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # what the worker writes is private to its user
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from triage.runner import read_key
 
