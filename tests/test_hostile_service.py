@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from service_harness import Service, make_service
+from service_harness import Service, alive, check_or_hang, make_service
 
-from triage.api.db import submissions
+from triage.api import audit
+from triage.api.db import submissions, utcnow
+from triage.api.worker import PoolExecutor, Worker
 
 CSV = b"site,reading\nA,1\nB,2\nC,3\n"
 BOUNDARY = "hostile-boundary"
@@ -275,3 +277,149 @@ def test_data_database_and_results_are_private(svc: Service) -> None:
     database = Path(svc.settings.db_url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
         assert stat.S_IMODE(Path(f"{database}{suffix}").stat().st_mode) == 0o600, suffix
+
+
+# ---- a check past its time limit ------------------------------------------------------------
+
+
+def _wait_for(svc: Service, sid: str, headers: dict[str, str], seconds: float) -> dict[str, object]:
+    deadline = time.monotonic() + seconds
+    while True:
+        status = svc.client.get(f"/v1/submissions/{sid}", headers=headers).json()
+        if status["status"] in ("done", "failed"):
+            return dict(status)
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+
+
+def test_a_check_past_its_time_limit_is_killed_and_its_slot_reused(tmp_path: Path) -> None:
+    """One check process, a check that never ends: at the time limit its process is killed
+    (not waited for), the job fails closed (no decision, audited, not retried), its attempt
+    folder is removed, and a fresh process checks the next submission in the same slot."""
+    import threading
+
+    svc = make_service(
+        f"sqlite:///{tmp_path / 'triage.db'}",
+        tmp_path / "data",
+        job_timeout_seconds=10.0,
+        poll_seconds=0.05,
+    )
+    alice = svc.h("alice")
+    hung, after = (_submit_named(svc, name, alice)["id"] for name in ("hang.csv", "air.csv"))
+    executor = PoolExecutor(1, check=check_or_hang)
+    first_pid = executor.pids()[0]
+    stop = threading.Event()
+    started = time.monotonic()
+    thread = threading.Thread(
+        target=Worker(svc.settings, svc.engine).run_forever, args=(stop, executor)
+    )
+    thread.start()
+    try:
+        failed = _wait_for(svc, hung, alice, 60)
+        assert time.monotonic() - started < 40  # the time limit, not the hour the check wanted
+        done = _wait_for(svc, after, alice, 60)
+        assert not alive(first_pid)
+        (second_pid,) = executor.pids()
+        assert second_pid != first_pid
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert (failed["status"], failed["decision"], failed["attempts"]) == ("failed", None, 1)
+    assert "ran longer than" in str(failed["error"])
+    assert done["status"] == "done" and done["decision"] is not None, done["error"]
+    assert [e["action"] for e in audit.entries(svc.engine, hung)] == ["submission", "job.failed"]
+    assert list((svc.settings.data_dir / "submissions" / hung).glob("attempt-*")) == []
+    assert not thread.is_alive() and not alive(second_pid) and executor.pids() == []
+
+
+def _submit_named(svc: Service, name: str, headers: dict[str, str]) -> dict[str, str]:
+    res = svc.client.post(
+        "/v1/submissions",
+        headers=headers,
+        files=[("files", (name, CSV, "text/csv"))],
+        data={"destination": "open-data"},
+    )
+    assert res.status_code == 202, res.text
+    return dict(res.json())
+
+
+# ---- the disk stays bounded: attempt folders ------------------------------------------------
+
+
+def test_failed_attempts_leave_no_folders(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check that keeps failing (an internal error: retried) writes into a fresh attempt
+    folder each time; each is removed when it fails, and the job ends failed, never released."""
+    from triage.api import worker as worker_module
+
+    real = worker_module.run_check
+    written: list[Path] = []
+
+    def failing(*args: object) -> object:
+        out = Path(str(args[4]))
+        (out / "run-partial").mkdir(parents=True)
+        (out / "run-partial" / "big.bin").write_bytes(b"x" * 100_000)
+        written.append(out)
+        raise RuntimeError("engine crashed")
+
+    sid = _submit_named(svc, "a.csv", svc.h("alice"))["id"]
+    monkeypatch.setattr(worker_module, "run_check", failing)
+    assert svc.worker.drain() == 3
+    monkeypatch.setattr(worker_module, "run_check", real)
+    status = svc.client.get(f"/v1/submissions/{sid}", headers=svc.h("alice")).json()
+    assert (status["status"], status["decision"]) == ("failed", None)
+    assert len(written) == 3 and not any(p.exists() for p in written)
+    assert sorted(p.name for p in (svc.settings.data_dir / "submissions" / sid).iterdir()) == [
+        "input"
+    ]
+
+
+def test_a_committed_result_removes_the_other_attempts(svc: Service) -> None:
+    sid = _submit_named(svc, "a.csv", svc.h("alice"))["id"]
+    stale = svc.settings.data_dir / "submissions" / sid / "attempt-7-deadbeef" / "run-x"
+    stale.mkdir(parents=True)
+    assert svc.worker.drain() == 1
+    attempts = list((svc.settings.data_dir / "submissions" / sid).glob("attempt-*"))
+    assert len(attempts) == 1 and attempts[0].name.startswith("attempt-1-")
+
+
+def _make_attempts(folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name / "run-abc" / "result").mkdir(parents=True, exist_ok=True)
+
+
+def test_start_reaps_stale_attempts_and_orphan_folders(svc: Service) -> None:
+    """What a crash left behind is removed when a worker starts: failed jobs' attempt folders,
+    a finished job's uncommitted attempts, earlier attempts of a queued job, and old upload
+    folders without a submission; the committed run, the current attempt and young uploads
+    stay."""
+    from triage.api.attempts import ORPHAN_SECONDS, reap_stale_attempts
+    from triage.api.db import jobs
+
+    alice = svc.h("alice")
+    done, failed, queued = (_submit_named(svc, "a.csv", alice)["id"] for _ in range(3))
+    root = svc.settings.data_dir / "submissions"
+    assert svc.worker.run_once()  # the first: done, committed in attempt-1-*
+    (committed,) = [p.name for p in (root / done).glob("attempt-*")]
+    _make_attempts(root / done, "attempt-2-aaaaaaaa")
+    _make_attempts(root / failed, "attempt-1-aaaaaaaa", "attempt-2-bbbbbbbb")
+    _make_attempts(root / queued, "attempt-1-aaaaaaaa", "attempt-2-bbbbbbbb")
+    now = utcnow()
+    with svc.engine.begin() as conn:
+        conn.execute(submissions.update().where(submissions.c.id == failed).values(status="failed"))
+        conn.execute(
+            jobs.update().where(jobs.c.submission_id == failed).values(status="failed", attempts=2)
+        )
+        conn.execute(
+            jobs.update().where(jobs.c.submission_id == queued).values(attempts=2, created_at=now)
+        )
+    old, young = root / "orphan-old", root / "orphan-young"
+    for orphan in (old, young):
+        (orphan / "input").mkdir(parents=True)
+    os.utime(old, (time.time() - ORPHAN_SECONDS - 60,) * 2)
+    assert reap_stale_attempts(svc.engine, svc.settings.data_dir) == 5
+    left = {p.relative_to(root).as_posix() for p in root.glob("*/attempt-*")} | {
+        p.name for p in root.glob("orphan-*")
+    }
+    assert left == {f"{done}/{committed}", f"{queued}/attempt-2-bbbbbbbb", "orphan-young"}
+    report = svc.client.get(f"/v1/submissions/{done}/report", headers=alice)
+    assert report.status_code == 200
