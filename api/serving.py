@@ -40,8 +40,11 @@ SETTINGS_ENV = "TRIAGE_API_SETTINGS_FILE"
 
 def app_from_environment() -> FastAPI:
     """The app of one HTTP process (uvicorn factory): settings from ``$TRIAGE_API_SETTINGS_FILE``,
-    no job worker."""
+    no job worker. The process ends with its supervisor, even on ``kill -9``."""
     from triage.api.app import create_app
+    from triage.api.check_pool import die_with_parent
+
+    die_with_parent(os.getppid())
 
     path = os.environ.get(SETTINGS_ENV)
     if not path:

@@ -423,3 +423,28 @@ def test_start_reaps_stale_attempts_and_orphan_folders(svc: Service) -> None:
     assert left == {f"{done}/{committed}", f"{queued}/attempt-2-bbbbbbbb", "orphan-young"}
     report = svc.client.get(f"/v1/submissions/{done}/report", headers=alice)
     assert report.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "live_service", [[], ["--http-processes", "2"]], indirect=True, ids=["one", "two-http"]
+)
+def test_kill_minus_nine_of_the_service_leaves_no_check_process(live_service: object) -> None:
+    """``triage serve`` killed with SIGKILL: its check processes (and HTTP processes) die
+    with it instead of running on as orphans."""
+    import signal
+
+    from service_harness import descendants
+
+    proc = live_service.proc  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while len(below := descendants(proc.pid)) < 1:
+        assert time.monotonic() < deadline, "no check process started"
+        time.sleep(0.1)
+    time.sleep(1.0)  # every check process started
+    below = descendants(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while (left := {p for p in below if alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == set()
