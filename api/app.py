@@ -14,6 +14,7 @@ disabled (it loads assets from a CDN, which the CSP forbids); the OpenAPI docume
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -36,11 +37,16 @@ from triage.api.routes_catalog import health, registry, rulebooks
 from triage.api.routes_submissions import router as submissions_router
 from triage.api.security import HardeningMiddleware, TokenBucket
 from triage.api.settings import ApiSettings
+from triage.api.upload_stream import UnsupportedCharset
+from triage.api.uploads import private_dir
 from triage.errors import ConfigError, DataInputError, StoreError, TriageError
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+#: ``errno`` values of a full disk or an exhausted quota (answered 507)
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+DISK_FULL_DETAIL = "the service's storage is full: nothing was stored; try again later"
 
 
 def problem(
@@ -85,16 +91,28 @@ def _install_handlers(app: FastAPI) -> None:
         log.error("store unavailable: %s", _one_line(exc))
         return problem(503, "Service Unavailable", "the database is unavailable")
 
+    async def charset_error(request: Request, exc: Exception) -> JSONResponse:
+        return problem(415, "Unsupported Media Type", _one_line(exc))
+
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
         return problem(500, "Internal Server Error", "an internal error occurred")
 
+    async def os_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, OSError)
+        if exc.errno in DISK_FULL:
+            log.error("disk full on %s", request.url.path)
+            return problem(507, "Insufficient Storage", DISK_FULL_DETAIL)
+        return await internal_error(request, exc)
+
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DataInputError, data_error)
+    app.add_exception_handler(UnsupportedCharset, charset_error)
     app.add_exception_handler(ConfigError, config_error)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(TriageError, internal_error)
+    app.add_exception_handler(OSError, os_error)
     app.add_exception_handler(Exception, internal_error)
 
 
@@ -110,7 +128,7 @@ def static_dir() -> Path:
 def create_app(settings: ApiSettings) -> FastAPI:
     """Build the submission service for ``settings`` (migrates the database)."""
     verifier = TokenVerifier(settings.oidc) if settings.oidc is not None else None
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     engine = open_db(settings.db_url)
     state = ServiceState(
         settings=settings,

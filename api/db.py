@@ -13,14 +13,16 @@ processes (a separate worker, more HTTP processes) still meet at SQLite's lock.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from triage.errors import StoreError
 from triage.store import ReleaseStore, UTCDateTime, create_registry_engine, safe_url
@@ -118,13 +120,36 @@ def utcnow() -> dt.datetime:
 def open_db(url: str) -> Engine:
     """Migrate the database at ``url`` to the newest revision and return an engine for it.
 
+    A SQLite file (and its ``-wal``/``-shm``) is kept private to the service (mode 0600).
+
     Raises
     ------
     StoreError
         Unreachable database, unsupported URL or foreign schema.
     """
+    database = _sqlite_file(url)
+    if database is not None:  # created private: SQLite gives its -wal and -shm the same mode
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     ReleaseStore.open(url).close()
+    if database is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(FileNotFoundError):
+                os.chmod(f"{database}{suffix}", 0o600)
     return create_registry_engine(url)
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL (None for another database, in memory, or a bad URL)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:") or not Path(database).parent.is_dir():
+        return None
+    return database
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

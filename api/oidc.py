@@ -76,6 +76,8 @@ MIN_SECRET_BYTES = 32
 MAX_TOKEN_CHARS = 16_384
 MAX_JWKS_BYTES = 1024**2
 REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub"]
+#: Claims that must be JSON numbers (NumericDate, RFC 7519 section 2)
+TIME_CLAIMS = ("exp", "nbf", "iat")
 MAX_SUBJECT_CHARS = 255
 PRECEDENCE = (Role.ADMIN, Role.REVIEWER, Role.SUBMITTER)
 IDENTITY_PREFIX = "oidc:"
@@ -288,8 +290,12 @@ class TokenVerifier:
             )
         except PyJWTError as exc:
             raise TokenRejected(_reason(exc)) from None
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):  # an infinite exp, say
             raise TokenRejected("it is malformed") from None
+        for name in TIME_CLAIMS:  # PyJWT takes "9999999999" as a number: a string is refused
+            value = claims.get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+                raise TokenRejected(f"its {name} claim is not a number")
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_CHARS:
             raise TokenRejected("its subject is not valid")

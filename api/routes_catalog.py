@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from triage.api.db import transaction
 from triage.api.deps import Anyone, Reviewer, State
+from triage.api.uploads import free_bytes
 from triage.rules import builtin_rulebook, parse_rulebook
 from triage.store import HEAD_REVISION, ReleaseStore
 from triage.vocab import Destination
@@ -153,12 +154,15 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health.get("/readyz", summary="Readiness (database reachable)")
+@health.get("/readyz", summary="Readiness (database reachable, disk not full)")
 def readyz(state: State) -> JSONResponse:
-    """200 when the database answers, else 503."""
+    """200 when the database answers and at least ``min_free_bytes`` are free under the data
+    folder, else 503 naming which."""
     try:
         with transaction(state.engine) as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "unavailable", "reason": "database"}, status_code=503)
+    if free_bytes(state.settings.data_dir) < state.settings.min_free_bytes:
+        return JSONResponse({"status": "unavailable", "reason": "disk full"}, status_code=503)
     return JSONResponse({"status": "ready"})

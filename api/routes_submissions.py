@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-import yaml
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field, field_validator
@@ -22,7 +21,15 @@ from triage.api.db import files, jobs, reviews, submissions, transaction, utcnow
 from triage.api.deps import Anyone, Reviewer, ServiceState, State, Submitter
 from triage.api.security import Principal, Role
 from triage.api.upload_stream import StreamedForm, receive_form
-from triage.api.uploads import finish_upload, fsync_dir
+from triage.api.uploads import (
+    create_private,
+    finish_upload,
+    free_bytes,
+    fsync_dir,
+    parse_answers,
+    private_dir,
+    restrict_tree,
+)
 from triage.errors import ConfigError, DataInputError
 from triage.questionnaire import builtin_questionnaire, load_answers
 from triage.vocab import Destination
@@ -30,6 +37,8 @@ from triage.vocab import Destination
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
+#: The largest ``offset`` a listing takes (beyond it: 422, never a database overflow)
+MAX_OFFSET = 10_000_000
 
 _MULTIPART_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -213,13 +222,14 @@ def _stage_release(state: ServiceState, row: sa.Row[Any], action: str) -> tuple[
             "the check proposed no changes: approve the release as submitted or withhold",
         )
     staged = result / f".staged-release-{uuid.uuid4().hex}"
-    staged.mkdir()
+    staged.mkdir(mode=0o700)
     try:
         if action == "approve_with_changes":
             for name in proposed:
                 shutil.copyfile(result / "proposed" / name, staged / name)
         else:
             _write_submitted(state, row, staged)
+        restrict_tree(staged)
         names = _file_names(staged)
         for name in names:
             _fsync_file(staged / name)
@@ -315,14 +325,12 @@ def _persist(
     inputs = folder / "input"
     digests = [finish_upload(part.path) for part in form.files]
     if context_text is not None:
-        try:
-            parsed = yaml.safe_load(context_text)
-        except yaml.YAMLError:
-            raise ConfigError("context is not valid YAML or JSON") from None
+        parsed = parse_answers(context_text)
         if not isinstance(parsed, dict):
             raise ConfigError("context must be a mapping of answers")
         ctx_path = folder / "context.yaml"
-        ctx_path.write_text(context_text, encoding="utf-8")
+        with os.fdopen(create_private(ctx_path), "w", encoding="utf-8") as fh:
+            fh.write(context_text)
         load_answers(ctx_path, builtin_questionnaire(), destination)
     fsync_dir(inputs)
     fsync_dir(folder)
@@ -384,9 +392,12 @@ async def submit(request: Request, state: State, principal: Submitter) -> Submis
     removed and nothing is committed.
     """
     settings = state.settings
+    if free_bytes(settings.data_dir) < settings.min_free_bytes:  # one statvfs: microseconds
+        log.error("submission refused: less than %d bytes free", settings.min_free_bytes)
+        raise HTTPException(507, "the service's storage is full: nothing was stored")
     sid = str(uuid.uuid4())
     folder = settings.data_dir / "submissions" / sid
-    (folder / "input").mkdir(parents=True)
+    private_dir(folder / "input")
     try:
         form = await receive_form(
             request.headers.get("content-type", ""),
@@ -431,7 +442,7 @@ def list_submissions(
     decision: Annotated[str | None, Query(max_length=32)] = None,
     review_state: Annotated[Literal["pending", "reviewed"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[SubmissionStatus]:
     """Submissions the caller may see (a submitter: only their own), newest first."""
     query = sa.select(submissions).where(_visible(principal))

@@ -40,8 +40,11 @@ SETTINGS_ENV = "TRIAGE_API_SETTINGS_FILE"
 
 def app_from_environment() -> FastAPI:
     """The app of one HTTP process (uvicorn factory): settings from ``$TRIAGE_API_SETTINGS_FILE``,
-    no job worker."""
+    no job worker. The process ends with its supervisor, even on ``kill -9``."""
     from triage.api.app import create_app
+    from triage.api.check_pool import die_with_parent
+
+    die_with_parent(os.getppid())
 
     path = os.environ.get(SETTINGS_ENV)
     if not path:
@@ -61,8 +64,13 @@ def _settings_file(settings: ApiSettings) -> Path:
 
 
 def run(settings: ApiSettings, host: str, port: int, http_processes: int = 1) -> None:
-    """Serve ``settings`` on ``host:port`` until stopped (SIGINT or SIGTERM)."""
+    """Serve ``settings`` on ``host:port`` until stopped (SIGINT or SIGTERM).
+
+    Everything the service creates is private to its user (umask 077; the data folder 0700).
+    """
     import uvicorn
+
+    os.umask(0o077)
 
     if http_processes <= 1:
         from triage.api.app import create_app

@@ -59,3 +59,6 @@ class ApiSettings:
     #: share the data folder at the same path; see :mod:`triage.api.worker`).
     dask_scheduler: str | None = None
     oidc: OidcSettings | None = None
+    #: Below this many bytes free under ``data_dir``, ``/readyz`` answers 503 and submissions
+    #: are refused with 507 before any byte is stored
+    min_free_bytes: int = 256 * 1024**2

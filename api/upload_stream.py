@@ -13,6 +13,7 @@ thread, where they run beside the event loop rather than inside it.
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,55 @@ from typing import IO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from triage.api.uploads import ALLOWED, safe_name, sniff
-from triage.errors import DataInputError
+from triage.api.uploads import ALLOWED, create_private, safe_name, sniff
+from triage.errors import ConfigError, DataInputError
 
 #: Bytes of a file part sniffed against its extension before anything is written.
 SNIFF_BYTES = 8192
+
+
+class UnsupportedCharset(DataInputError):
+    """The multipart body names a charset that is not a text encoding (answered 415)."""
+
+
+class RepeatedField(ConfigError):
+    """A text field of the form was given more than once (answered 422)."""
+
+
+def unique_name(name: str, used: set[str]) -> str:
+    """``name``, or the first of ``stem-2.ext``, ``stem-3.ext``... that is not in ``used``
+    (compared case-insensitively): repeated upload names are kept apart deterministically,
+    in the order the parts arrive, whatever names the others already took."""
+    if name.lower() not in used:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    n = 2
+    while True:
+        candidate = f"{stem}-{n}.{ext}" if dot else f"{stem}-{n}"
+        if candidate.lower() not in used:
+            return candidate
+        n += 1
+
+
+def text_charset(raw: bytes) -> str:
+    """The Python codec of a multipart ``charset`` parameter; only text encodings.
+
+    Raises
+    ------
+    UnsupportedCharset
+        An unknown name, or a codec that is not a text encoding (``base64``, ``zlib``,
+        ``rot13``...).
+    """
+    name = raw.decode("latin-1")
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise UnsupportedCharset(f"unsupported charset {name[:40]!r}; use utf-8") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UnsupportedCharset(f"charset {name[:40]!r} is not a text encoding; use utf-8")
+    return info.name
 
 
 @dataclass
@@ -105,17 +150,14 @@ class _Receiver:
         if len(self.form.files) >= self.max_files:
             raise DataInputError(f"too many files (at most {self.max_files})")
         index = len(self.form.files) + 1
-        name = safe_name(self._decode(options[b"filename"]), index)
-        if name.lower() in self.used:
-            stem, dot, ext = name.rpartition(".")
-            name = f"{stem or name}-{index}{dot}{ext}" if dot else f"{name}-{index}"
+        name = unique_name(safe_name(self._decode(options[b"filename"]), index), self.used)
         self.used.add(name.lower())
         path = self.folder / name
         if path.suffix.lower() not in ALLOWED:
             raise DataInputError(
                 f"{name}: unsupported file type; use one of {', '.join(sorted(ALLOWED))}"
             )
-        handle = path.open("xb")
+        handle = os.fdopen(create_private(path), "wb")
         self.open_handles.append(handle)
         self.part.stored = StoredPart(name=name, path=path)
         self.part.handle = handle
@@ -162,6 +204,8 @@ class _Receiver:
     def on_part_end(self) -> None:
         part = self.part
         if part.text is not None:
+            if part.field_name in self.form.fields:
+                raise RepeatedField(f"form field {part.field_name[:40]!r} given more than once")
             self.form.fields[part.field_name] = self._decode(bytes(part.text))
             return
         stored = part.stored
@@ -200,16 +244,15 @@ async def receive_form(
     ------
     DataInputError
         Not multipart, malformed, an unsupported or mismatched file type, an empty or oversized
-        file, too many parts. Files already written stay in ``folder`` for the caller to remove.
+        file, too many parts (:class:`UnsupportedCharset`: a charset that is not a text
+        encoding). Files already written stay in ``folder`` for the caller to remove.
+    RepeatedField
+        A text field given more than once (``destination`` twice: which one was meant?).
     """
     kind, params = parse_options_header(content_type)
     if kind != b"multipart/form-data" or b"boundary" not in params:
         raise DataInputError("send the files as multipart/form-data")
-    charset = params.get(b"charset", b"utf-8").decode("latin-1")
-    try:
-        charset = codecs.lookup(charset).name
-    except LookupError:
-        charset = "latin-1"
+    charset = text_charset(params.get(b"charset", b"utf-8"))
     receiver = _Receiver(
         folder, charset=charset, max_files=max_files, max_fields=max_fields, file_limit=file_limit
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import unicodedata
 import zipfile
 from pathlib import Path
 
-from triage.errors import DataInputError
+import yaml
+
+from triage.errors import ConfigError, DataInputError
 from triage.io import check_zip_bomb
 
 #: Accepted file extensions and the content kind each must sniff as.
@@ -32,6 +35,11 @@ ALLOWED: dict[str, str] = {
 ZIP_MAX_UNCOMPRESSED = 500 * 1024**2
 #: ... or when members expand more than this ratio (and beyond 10 MB).
 ZIP_MAX_RATIO = 100
+#: Triage answers (YAML or JSON) nested deeper than this are refused before they are loaded
+#: (PyYAML composes recursively: thousands of ``[`` would end in a RecursionError).
+ANSWERS_MAX_DEPTH = 32
+#: ... and so are answers with more aliases than this (``*ref`` expansion bombs).
+ANSWERS_MAX_ALIASES = 100
 
 
 def safe_name(client_name: str | None, index: int) -> str:
@@ -113,3 +121,82 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def parse_answers(text: str) -> object:
+    """Parse triage answers sent as YAML or JSON text, refusing hostile shapes first.
+
+    The text is scanned as a stream of events (iteratively, no recursion) before it is
+    composed, so deep nesting and alias bombs are refused without building anything.
+
+    Raises
+    ------
+    ConfigError
+        Not valid YAML or JSON, nested deeper than :data:`ANSWERS_MAX_DEPTH`, or more than
+        :data:`ANSWERS_MAX_ALIASES` aliases.
+    """
+    depth = aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > ANSWERS_MAX_DEPTH:
+                    raise ConfigError(f"context is nested deeper than {ANSWERS_MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > ANSWERS_MAX_ALIASES:
+                    raise ConfigError(f"context has more than {ANSWERS_MAX_ALIASES} aliases")
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError):
+        raise ConfigError("context is not valid YAML or JSON") from None
+
+
+def free_bytes(path: Path) -> int:
+    """Bytes free for this process on the filesystem holding ``path`` (0 when unreadable)."""
+    try:
+        return int(shutil.disk_usage(path).free)
+    except OSError:
+        return 0
+
+
+#: Modes of what the service keeps at rest: nobody but the service's user reads the data
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and its missing parents as private folders, or make an existing
+    ``path`` private; returns it."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def create_private(path: Path) -> int:
+    """A new file (mode 0600, never an existing one: ``FileExistsError``), open for writing;
+    returns its descriptor."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+
+
+def restrict_tree(root: Path) -> None:
+    """Make every folder under ``root`` (itself too) 0700 and every file 0600; symbolic
+    links are left alone, never followed. Files that vanish meanwhile are skipped."""
+    if not root.is_dir():
+        return
+    with_modes = [(root, PRIVATE_DIR)]
+    for folder, dirs, names in os.walk(root):
+        base = Path(folder)
+        with_modes += [(base / d, PRIVATE_DIR) for d in dirs]
+        with_modes += [(base / n, PRIVATE_FILE) for n in names]
+    for path, mode in with_modes:
+        if path.is_symlink():
+            continue
+        try:
+            os.chmod(path, mode)
+        except FileNotFoundError:
+            continue

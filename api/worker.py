@@ -32,18 +32,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
-import shutil
 import signal
 import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,8 +48,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from triage.api import audit, releases
+from triage.api.attempts import drop_attempt, drop_other_attempts, reap_stale_attempts
+from triage.api.check_pool import CheckPool, PoolBusy
 from triage.api.db import files, jobs, open_db, submissions, transaction, utcnow
 from triage.api.settings import ApiSettings
+from triage.api.uploads import private_dir, restrict_tree
 from triage.errors import ConfigError, TriageError
 
 log = logging.getLogger(__name__)
@@ -361,14 +360,14 @@ def run_check(
 
     root = Path(data_dir)
     _require_visible(root, db_url)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_dir(Path(out_dir))
     run = out / f"run-{uuid.uuid4().hex[:12]}"
-    run.mkdir()
+    run.mkdir(mode=0o700)
     progress_file = out / "progress.txt"
 
     def progress(message: str) -> None:
-        with progress_file.open("a", encoding="utf-8") as fh:
+        fd = os.open(progress_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(message.replace("\n", " ")[:200] + "\n")
 
     ctx = default_context(
@@ -384,6 +383,7 @@ def run_check(
         registry_url=db_url,
         on_result=lambda checked: releases.write_register(run, checked),
     )
+    restrict_tree(out)  # whatever the engine wrote, whatever the umask: 0700 and 0600
     return CheckOutcome(report.to_json_dict(), run.relative_to(root).as_posix())
 
 
@@ -408,15 +408,6 @@ def _error_message(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, TriageError):
         return f"{type(exc).__name__}: {line}", False
     return f"{type(exc).__name__}: internal error while checking", True
-
-
-def _drop_other_runs(data_dir: Path, kept: str) -> None:
-    """Best effort: remove the ``run-*`` folders of an attempt other than the committed one
-    (left by an execution whose worker died, or by a duplicate that lost the race)."""
-    keep = data_dir / kept
-    for other in keep.parent.glob("run-*"):
-        if other.name != keep.name:
-            shutil.rmtree(other, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,7 +442,9 @@ class Executor(Protocol):
         """
 
     def close(self) -> None:
-        """Stop; tasks still running finish, but nobody commits their results."""
+        """Stop. Local check processes end (running checks are killed; their jobs' leases
+        expire and they are claimed again); Dask tasks still running finish, but nobody
+        commits their results."""
 
 
 def prepare_process(increment: int, nlp_model: str | None) -> None:
@@ -471,48 +464,36 @@ def prepare_process(increment: int, nlp_model: str | None) -> None:
             load_spacy(nlp_model, disable=UNUSED_PIPES)
 
 
-def _ready(_: int) -> int:
-    return os.getpid()
-
-
 class PoolExecutor:
-    """Checks in a pool of spawned local processes (niced by ``nice``, started at once and
-    prepared with the engine and ``nlp_model``); a broken pool is replaced."""
+    """Checks in local check processes (:class:`triage.api.check_pool.CheckPool`: niced by
+    ``nice``, started at once and prepared with the engine and ``nlp_model``). A check can be
+    stopped: cancelling its future kills its process and a fresh one takes the slot; a process
+    that died is replaced. ``check`` replaces :func:`run_check` (a module-level function)."""
 
-    def __init__(self, processes: int, nice: int = 0, nlp_model: str | None = None) -> None:
-        self.processes = max(1, processes)
-        self.nice = nice
-        self.nlp_model = nlp_model
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        mp = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=self.processes,
-            mp_context=mp,
-            initializer=prepare_process,
-            initargs=(self.nice, self.nlp_model),
-        )
-        for i in range(self.processes):  # start (and prepare) every process now
-            pool.submit(_ready, i)
-        return pool
+    def __init__(
+        self,
+        processes: int,
+        nice: int = 0,
+        nlp_model: str | None = None,
+        check: Callable[..., Any] | None = None,
+    ) -> None:
+        self._pool = CheckPool(processes, nice, nlp_model, check)
 
     def capacity(self) -> int:
-        return self.processes
+        return self._pool.size
 
     def submit(self, key: str, args: tuple[Any, ...]) -> JobFuture:
         try:
-            return self._pool.submit(run_check, *args)
-        except BrokenProcessPool:  # a pool process died (its jobs failed): start a new pool
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-        try:
-            return self._pool.submit(run_check, *args)
-        except (BrokenProcessPool, RuntimeError) as exc:
-            raise ExecutorUnavailable(f"process pool: {type(exc).__name__}") from None
+            return self._pool.submit(args)
+        except (PoolBusy, OSError, ValueError) as exc:
+            raise ExecutorUnavailable(f"check processes: {type(exc).__name__}") from None
+
+    def pids(self) -> list[int]:
+        """The check processes' ids."""
+        return self._pool.pids()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
 
 def load_distributed() -> Any:
@@ -665,10 +646,11 @@ class Worker:
             message, retry = _error_message(exc or RuntimeError("no result"))
             log.warning("job %d (submission %s) failed: %s", job.job_id, job.submission_id, message)
             fail_job(self.engine, job, self.owner, message, retry)
+            drop_attempt(attempt_dir(self.settings.data_dir, job, self.owner))
             return
         if complete_job(self.engine, job, self.owner, outcome.report, outcome.result_dir, register):
             log.info("job %d done: %s", job.job_id, outcome.report["decision"])
-            _drop_other_runs(self.settings.data_dir, outcome.result_dir)
+            drop_other_attempts(self.settings.data_dir, outcome.result_dir)
         else:
             log.warning("job %d: lease lost, result discarded", job.job_id)
 
@@ -715,9 +697,11 @@ class Worker:
 
     def _loop(self, stop: threading.Event, executor: Executor) -> None:
         requeue_expired(self.engine)
+        reap_stale_attempts(self.engine, self.settings.data_dir)
         running: list[tuple[JobFuture, ClaimedJob]] = []
         started: dict[int, float] = {}  # job id -> when its check was handed over
-        #: checks given up on that may still be running: they keep their slot until they end
+        #: checks given up on that may still be running (a Dask task that ignored its
+        #: cancellation): they keep their slot until they end
         abandoned: list[JobFuture] = []
         lease = self.settings.lease_seconds
         renew_every = max(0.5, lease / 3)
@@ -729,7 +713,7 @@ class Worker:
         while not stop.is_set():
             try:
                 abandoned = [f for f in abandoned if not f.done()]
-                for item in [r for r in running if self._overdue(r[1], started)]:
+                for item in [r for r in running if self._overdue(*r, started)]:
                     running.remove(item)
                     abandoned.append(item[0])
                     started.pop(item[1].job_id, None)
@@ -761,9 +745,16 @@ class Worker:
                 log.warning("worker: %s", exc)
             stop.wait(self.settings.poll_seconds if not running else 0.05)
 
-    def _overdue(self, job: ClaimedJob, started: dict[int, float]) -> bool:
+    def _overdue(self, future: JobFuture, job: ClaimedJob, started: dict[int, float]) -> bool:
+        """Whether the check ran past the time limit, counted from when it was handed over,
+        or, for a local check process (re)started meanwhile, from when that process was ready."""
         begun = started.get(job.job_id)
-        return begun is not None and time.monotonic() - begun > self.settings.job_timeout_seconds
+        if begun is None:
+            return False
+        ready = getattr(future, "started_at", None)
+        if isinstance(ready, float):
+            begun = max(begun, ready)
+        return time.monotonic() - begun > self.settings.job_timeout_seconds
 
     def _time_out(self, job: ClaimedJob, future: JobFuture) -> None:
         """Fail a check that ran past ``job_timeout_seconds`` (fail closed: no retry, nothing
@@ -772,7 +763,7 @@ class Worker:
         log.warning("job %d (submission %s) timed out", job.job_id, job.submission_id)
         cancel = getattr(future, "cancel", None)
         if callable(cancel):
-            cancel()  # a queued pool task or a Dask task stops; a running pool process cannot
+            cancel()  # a local check's process is killed; a Dask task is cancelled
         fail_job(
             self.engine,
             job,
@@ -781,6 +772,7 @@ class Worker:
             "split it",
             retry=False,
         )
+        drop_attempt(attempt_dir(self.settings.data_dir, job, self.owner))
 
     def _renew(self, running: list[tuple[JobFuture, ClaimedJob]]) -> float:
         """Extend the leases of the running jobs; returns when."""
@@ -805,6 +797,7 @@ def main(argv: list[str] | None = None) -> int:
         "at the same path)",
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # what the worker writes is private to its user
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from triage.runner import read_key
 
@@ -832,4 +825,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    # run the importable module's main, not __main__'s: check processes answer with
+    # triage.api.worker.CheckOutcome, which __main__.CheckOutcome would not match
+    from triage.api import worker as _importable
+
+    raise SystemExit(_importable.main())

@@ -45,3 +45,39 @@ def make_service(db_url: str, data_dir: Path, **overrides: Any) -> Service:
     engine = app.state.service.engine
     keys = {who: create_key(engine, role, who) for who, role in PEOPLE.items()}
     return Service(TestClient(app), Worker(settings, engine), keys, settings)
+
+
+def check_or_hang(*args: Any) -> Any:
+    """A check process's function for tests: a submission holding a file named ``hang*``
+    hangs (a check that never ends), any other is checked by :func:`run_check`."""
+    import time
+
+    from triage.api.worker import run_check
+
+    if any(Path(p).name.startswith("hang") for p in args[1]):
+        time.sleep(3600)
+    return run_check(*args)
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` now (Linux ``/proc``)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += sorted(children - found)
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"

@@ -3,6 +3,7 @@ test with a worker in a subprocess."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -15,9 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from service_harness import alive, descendants
 
 from triage.api import audit
 from triage.api.app import create_app
+from triage.api.check_pool import set_parent_death_signal
 from triage.api.cli_hooks import audit_verify
 from triage.api.cli_hooks import create_key as hook_create_key
 from triage.api.db import audit_log, jobs, submissions
@@ -256,7 +259,17 @@ def _start_worker(settings: ApiSettings, cwd: Path, log: Path) -> subprocess.Pop
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # the worker dies with this test process, whatever happens to the test
+        preexec_fn=set_parent_death_signal,
     )
+
+
+def _wait_until_gone(pids: set[int], seconds: float = 15.0) -> set[int]:
+    """The processes of ``pids`` still alive after waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while (left := {p for p in pids if alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
 
 
 def test_kill_minus_nine_then_restart_finishes_every_job_exactly_once(tmp_path: Path) -> None:
@@ -271,24 +284,32 @@ def test_kill_minus_nine_then_restart_finishes_every_job_exactly_once(tmp_path: 
             assert time.monotonic() < deadline, log.read_text()
             assert first.poll() is None, log.read_text()
             time.sleep(0.05)
+        checks = descendants(first.pid)
+        assert len(checks) >= 2, checks  # the check processes (and multiprocessing's helper)
+        os.kill(first.pid, signal.SIGKILL)  # the worker alone: its check processes must follow
+        first.wait()
+        assert _wait_until_gone(checks) == set(), "check processes outlived the worker"
     finally:
-        os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool processes
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     at_kill = _counts(engine)
     assert at_kill.get("done", 0) < 20, "the worker finished before it was killed"
     second = _start_worker(settings, tmp_path, log)
+    checks = set()
     try:
         while _counts(engine).get("done", 0) < 20:
             assert time.monotonic() < deadline + 60, log.read_text()
             assert second.poll() is None, log.read_text()
+            checks |= descendants(second.pid)
             time.sleep(0.1)
+        os.kill(second.pid, signal.SIGTERM)  # a clean stop closes the check processes
+        assert second.wait(timeout=30) == 0
+        assert _wait_until_gone(checks) == set(), "check processes outlived the worker"
     finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        try:
-            second.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # pragma: no cover
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(second.pid, signal.SIGKILL)
-            second.wait()
+        second.wait()
     assert _counts(engine) == {"done": 20}
     registered: list[int] = []
     for sid in ids:
