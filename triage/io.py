@@ -874,12 +874,25 @@ def _read_text_utf8(path: Path, raw: bytes) -> str:
     return text.lstrip("\ufeff")
 
 
+_FEATURE_COLLECTION = re.compile(r'"type"\s*:\s*"FeatureCollection"')
+_NON_POINT = re.compile(
+    r'"type"\s*:\s*"(?:(?:Multi)?(?:Polygon|LineString)|MultiPoint|GeometryCollection)"'
+)
+
+
 def _read_json(
     path: Path, raw: bytes, limits: Limits, fmt: str
 ) -> tuple[pd.DataFrame, list[str], str]:
     text = _read_text_utf8(path, raw)
     if not text.strip():
         raise _err(path, "file is empty (whitespace only)")
+    if _FEATURE_COLLECTION.search(text) and _NON_POINT.search(text):
+        # the geometry reader takes these: not parsed here first (a polygon of a million
+        # vertices costs seconds and hundreds of MB as Python objects)
+        raise _err(
+            path,
+            "GeoJSON holds geometries other than points: only Point geometries are read as JSON",
+        )
     try:
         doc = _json_loads(text)
     except json.JSONDecodeError as exc:
