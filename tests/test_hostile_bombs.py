@@ -4,14 +4,17 @@ read, within bounded time and memory."""
 from __future__ import annotations
 
 import io
+import math
 import os
 import time
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hostile_corpus import (
     geojson_polygon_bomb,
     one_line_error,
@@ -122,10 +125,26 @@ def test_zip_bomb_rule_is_absolute_cap_or_ratio_cap(
             check_zip_bomb(path, limits)
 
 
-def test_geometry_vertices_are_budgeted_per_file(tmp_path: Path) -> None:
-    path = geojson_polygon_bomb(tmp_path, vertices=2_000)
-    with pytest.raises(DataInputError, match="2,001 vertices, over the limit of 1,000 per file"):
-        load_geo(path, Limits(max_total_vertices=1_000))
+@pytest.mark.parametrize(
+    ("limits", "refused"),
+    [
+        (Limits(max_total_vertices=1_000), "1,503 vertices, over the limit of 1,000 per file"),
+        (Limits(max_feature_vertices=500), "feature 1 has a geometry of 501 vertices"),
+        (Limits(max_total_vertices=1_503, max_feature_vertices=501), None),
+    ],
+)
+def test_geometry_vertices_are_budgeted(
+    tmp_path: Path, limits: Limits, refused: str | None
+) -> None:
+    ring = [(math.cos(i / 80), math.sin(i / 80)) for i in range(500)]
+    polygons = [shapely.Polygon([(x + k, y) for x, y in ring]) for k in range(3)]
+    path = tmp_path / "parks.gpkg"
+    gpd.GeoDataFrame({"name": ["a", "b", "c"]}, geometry=polygons, crs=27700).to_file(path)
+    if refused is None:
+        assert load_geo(path, limits)[0].rows == 3
+    else:
+        with pytest.raises(DataInputError, match=refused):
+            load_geo(path, limits)
 
 
 def test_geometry_text_obeys_the_cell_length_limit(tmp_path: Path) -> None:
@@ -165,3 +184,11 @@ def test_geometry_text_never_reaches_ner(wkt: str) -> None:
     col = classify_column("boundary", pd.Series(values, dtype="str"), RunContext(), recorder)  # type: ignore[arg-type]
     assert recorder.seen == []
     assert col.role is ColumnRole.LOCATION
+
+
+def test_geojson_positions_are_counted_before_the_geometry_reader(tmp_path: Path) -> None:
+    path = geojson_polygon_bomb(tmp_path, vertices=3_000)
+    with pytest.raises(DataInputError, match="3,004 JSON arrays, more than its geometries may"):
+        load_geo(path, Limits(max_total_vertices=3_000))
+    ds, _ = load_geo(path, Limits(max_total_vertices=3_004))
+    assert ds.rows == 1

@@ -216,6 +216,18 @@ def check_json_depth(path: Path, doc: Any, limits: Limits, where: str = "JSON") 
         )
 
 
+def check_geojson_positions(path: Path, raw: bytes, limits: Limits) -> None:
+    """Refuse GeoJSON bytes holding more arrays (an upper bound of its coordinate positions)
+    than the file's vertex budget, before a geometry reader builds them (about 0.8 KB each)."""
+    arrays = raw.count(b"[")
+    if arrays > limits.max_total_vertices:
+        raise _err(
+            path,
+            f"holds {arrays:,} JSON arrays, more than its geometries may have vertices (the "
+            f"limit is {limits.max_total_vertices:,} per file)",
+        )
+
+
 def check_vertices(path: Path, counts: np.ndarray, limits: Limits) -> None:
     """Refuse geometries with more vertices (``counts``, one per feature) than a feature's or
     the file's budget."""

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely  # type: ignore[import-untyped, unused-ignore]
 
-from triage.budgets import check_vertices, read_input
+from triage.budgets import check_geojson_positions, check_vertices, read_input
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
@@ -176,6 +176,8 @@ def load_geo(
     if p.suffix.lower() not in GEO_EXTENSIONS:
         raise _err(p, f"unsupported geospatial file type {p.suffix or '(none)'}")
     raw, sha = read_input(p, limits)  # hashed as read; a GeoPackage or Shapefile as one too
+    if p.suffix.lower() == ".geojson":
+        check_geojson_positions(p, raw, limits)
     gdf = read_ogr_frame(p, raw)
     if len(gdf) == 0:
         raise _err(p, "contains no features")
