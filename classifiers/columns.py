@@ -239,6 +239,13 @@ def _rng(ctx: RunContext, name: str) -> np.random.Generator:
 # single-column judgement
 
 
+#: a WKT or EWKT geometry, whole
+_GEOMETRY_TEXT = (
+    r"(?is)\s*(?:SRID=\d+;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON|GEOMETRYCOLLECTION)"
+    r"(?:\s+(?:Z|M|ZM))?\s*(?:\(.*\)|EMPTY)\s*"
+)
+
+
 def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if len(mask) else 0.0
 
@@ -539,7 +546,19 @@ def _judge_column(
         draft.basis = "address"
         return draft
 
-    # 8. free text
+    # 8. geometry text (WKT polygons, lines): a location, never free text for NER
+    geometries = int(_fullmatch(strings, _GEOMETRY_TEXT).sum())
+    if geometries and geometries / n >= 0.9:
+        draft.entities.append(Entity.COORDINATES)
+        draft.counts[Entity.COORDINATES] = geometries
+        draft.evidence.append(
+            f"{geometries} of {n} sampled distinct values are geometries (WKT): a location, "
+            "not analysed as text"
+        )
+        draft.role = ColumnRole.LOCATION
+        return draft
+
+    # 9. free text
     lengths = strings.str.len().to_numpy(dtype=float)
     multiword = _share(strings.str.contains(r"\s\S", regex=True).to_numpy(dtype=bool))
     if voc.is_free_text(float(lengths.mean()), multiword):
@@ -549,7 +568,7 @@ def _judge_column(
             return draft
         draft.evidence.append(label_note)
 
-    # 9. header-only QI / sensitive kinds (values are categories, not measurements)
+    # 10. header-only QI / sensitive kinds (values are categories, not measurements)
     sensitive = _header_kind(header, voc.HEADER_SENSITIVE)
     states = int(lowered.isin(voc.GENERIC_STATE_VALUES).to_numpy(dtype=bool).sum())
     if sensitive is not None and voc.header_matches(voc.ORGANISATION_HEADER, header):
@@ -587,7 +606,7 @@ def _judge_column(
     if _judge_context(draft, header, f"{n} distinct values sampled"):
         return draft
 
-    # 10. person names
+    # 11. person names
     _judge_names(draft, header, strings, len(series), ctx, text, problems)
     return draft
 

@@ -20,6 +20,8 @@ from triage.vocab import Destination
 
 EXIT_USAGE = 2
 EXIT_FAULT = 1
+#: default of ``check --timeout``, as the service's job timeout
+CHECK_TIMEOUT_SECONDS = 3600.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -188,6 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.max_cell_chars,
         help="default %(default)s",
     )
+    check.add_argument(
+        "--max-expanded-mb",
+        type=_positive_int,
+        default=defaults.max_expanded_bytes // 1024**2,
+        help="most a compressed input (XLSX, Parquet) may expand to; default %(default)s",
+    )
+    check.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=CHECK_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="stop the check (its process is killed) after this long: the decision is "
+        "refer, nothing released; default %(default)s",
+    )
     check.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     check.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of faults"
@@ -344,6 +360,40 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    """The check in a child process killed at ``--timeout``: then a ``refer`` report saying
+    so; a child that dies without an answer is a fault. Never a release either way."""
+    from triage.outputs import stages
+    from triage.timed import clean_up, run_limited, stopped_report, write_stopped
+
+    def work(say: Callable[[str], None]) -> int:
+        try:
+            return _check_now(args, say)
+        except Exception as exc:
+            return _error_exit(exc, args.debug)
+
+    before = stages(args.out)
+    with _progress(not args.quiet) as progress:
+        outcome = run_limited(work, args.timeout, progress)
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+    if outcome.code is not None:
+        return outcome.code
+    if not outcome.timed_out:
+        clean_up(args.out, before)
+        ended = f" (signal {outcome.signal})" if outcome.signal else ""
+        sys.stderr.write(f"triage: fault: the check process ended without an answer{ended}\n")
+        return EXIT_FAULT
+    report = stopped_report(
+        Destination(args.destination), [p.name for p in args.paths], args.timeout
+    )
+    write_stopped(args.out, report, before)
+    if not args.quiet:
+        sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")
+    print(report.decision.value)
+    return report.decision.exit_code
+
+
+def _check_now(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     from triage.runner import check_paths, default_context, read_key
 
     key = read_key(args.key_file)
@@ -352,29 +402,29 @@ def _run_check(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         max_columns=args.max_columns,
         max_cell_chars=args.max_cell_chars,
+        max_expanded_bytes=args.max_expanded_mb * 1024**2,
     )
     ctx = default_context(
         key=key, nlp_model=None if args.pattern_only else args.nlp_model, limits=limits
     )
     extra: list[Problem] = []
-    with _progress(not args.quiet) as say:
-        report = check_paths(
-            args.paths,
-            Destination(args.destination),
-            args.out,
-            ctx,
-            args.policy,
-            progress=say,
-            extra_problems=extra,
-            context_path=args.context,
-            questionnaire_path=args.questionnaire,
-            registry_url=args.registry,
-            record=args.record,
-            sites_path=args.sites,
-            density_path=args.density,
-            officials_path=args.officials,
-            supersedes=args.supersedes,
-        )
+    report = check_paths(
+        args.paths,
+        Destination(args.destination),
+        args.out,
+        ctx,
+        args.policy,
+        progress=say,
+        extra_problems=extra,
+        context_path=args.context,
+        questionnaire_path=args.questionnaire,
+        registry_url=args.registry,
+        record=args.record,
+        sites_path=args.sites,
+        density_path=args.density,
+        officials_path=args.officials,
+        supersedes=args.supersedes,
+    )
     if not args.quiet:
         sys.stderr.write(f"triage: {report.decision.value}: {report.decision_reason}\n")
         for problem in report.problems:
@@ -512,22 +562,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_service(args)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    except (DataInputError, ConfigError) as exc:
-        sys.stderr.write(f"triage: error: {_one_line(exc)}\n")
-        return EXIT_USAGE
-    except TriageError as exc:
-        sys.stderr.write(f"triage: fault: {_one_line(exc)}\n")
-        return EXIT_FAULT
     except KeyboardInterrupt:
         sys.stderr.write("triage: error: interrupted\n")
         return EXIT_FAULT
-    except Exception as exc:  # never a traceback, never a release
-        if args.debug:
-            traceback.print_exc()
-        sys.stderr.write(
-            f"triage: fault: unexpected {type(exc).__name__} (run with --debug for details)\n"
-        )
+    except Exception as exc:
+        return _error_exit(exc, args.debug)
+
+
+def _error_exit(exc: Exception, debug: bool) -> int:
+    """Write an error's one line on stderr and return its exit code: 2 for bad input or
+    usage, 1 for a fault (never a traceback unless ``debug``, never a release)."""
+    if isinstance(exc, DataInputError | ConfigError):
+        sys.stderr.write(f"triage: error: {_one_line(exc)}\n")
+        return EXIT_USAGE
+    if isinstance(exc, TriageError):
+        sys.stderr.write(f"triage: fault: {_one_line(exc)}\n")
         return EXIT_FAULT
+    if debug:
+        traceback.print_exc()
+    sys.stderr.write(
+        f"triage: fault: unexpected {type(exc).__name__} (run with --debug for details)\n"
+    )
+    return EXIT_FAULT
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,6 +15,17 @@ class Limits:
     max_rows: int = 20_000_000
     max_columns: int = 2_000
     max_cell_chars: int = 100_000
+    #: most bytes a compressed input (XLSX, Parquet) may expand to before it is materialised
+    max_expanded_bytes: int = 1024**3
+    #: a compressed input expanding more than this many times ...
+    max_expansion_ratio: int = 100
+    #: ... to more than this many bytes is a decompression bomb (either cap refuses)
+    max_ratio_expanded_bytes: int = 50 * 1024**2
+    #: most vertices of one geometry, and of all geometries of a file
+    max_feature_vertices: int = 100_000
+    max_total_vertices: int = 5_000_000
+    #: deepest nesting of arrays and objects in a JSON input
+    max_json_depth: int = 100
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ naming the file.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 import math
+import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,11 @@ import numpy as np
 import pandas as pd
 import shapely  # type: ignore[import-untyped, unused-ignore]
 
+from triage.budgets import check_geojson_positions, check_vertices, read_input
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
-from triage.io import leaf_columns, unique_names
+from triage.io import check_shape, leaf_columns, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +46,10 @@ def _err(path: Path, problem: str) -> DataInputError:
     return DataInputError(f"{path.name}: {problem}")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _ogr_path(path: Path) -> str:
-    """The path pyogrio opens: ``/vsizip/`` for a zipped shapefile."""
-    if path.suffix.lower() != ".zip":
-        return str(path)
+def _first_shapefile(path: Path, archive: Path) -> str:
+    """The member name of the first ``.shp`` in a zip."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(archive) as zf:
             shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
     except zipfile.BadZipFile:
         raise _err(path, "is not a valid zip file") from None
@@ -64,19 +57,31 @@ def _ogr_path(path: Path) -> str:
         raise _err(path, "zip holds no .shp file")
     if len(shps) > 1:
         log.info("zip holds %d shapefiles; reading the first", len(shps))
-    return f"/vsizip/{path}/{sorted(shps)[0]}"
+    return sorted(shps)[0]
 
 
-def read_ogr_frame(path: Path) -> Any:
-    """A GeoDataFrame from a GeoPackage, Shapefile, zipped Shapefile or GeoJSON (pyogrio)."""
+def read_ogr_frame(path: Path, raw: bytes | None = None) -> Any:
+    """A GeoDataFrame from a GeoPackage, Shapefile, zipped Shapefile or GeoJSON (pyogrio),
+    read from ``raw`` (the file's bytes, already hashed) where given: a zipped Shapefile
+    from a private copy of them."""
     import pyogrio  # type: ignore[import-untyped, unused-ignore]
 
-    try:
-        return pyogrio.read_dataframe(_ogr_path(path))
-    except DataInputError:
-        raise
-    except Exception as exc:  # GDAL messages may quote content: keep the type only
-        raise _err(path, f"cannot read geospatial file ({type(exc).__name__})") from None
+    with contextlib.ExitStack() as stack:
+        source: str | bytes = str(path) if raw is None else raw
+        if path.suffix.lower() == ".zip":
+            archive = str(path)
+            if raw is not None:
+                copy = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".zip"))
+                copy.write(raw)
+                copy.flush()
+                archive = copy.name
+            source = f"/vsizip/{archive}/{_first_shapefile(path, Path(archive))}"
+        try:
+            with warnings.catch_warnings():  # bytes have no file extension for GDAL to check
+                warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
+                return pyogrio.read_dataframe(source)
+        except Exception as exc:  # GDAL messages may quote content: keep the type only
+            raise _err(path, f"cannot read geospatial file ({type(exc).__name__})") from None
 
 
 def _fmt(values: np.ndarray) -> list[str | None]:
@@ -163,20 +168,17 @@ def load_geo(
     Raises
     ------
     DataInputError
-        Missing, empty, unreadable, over a limit, or a CRS without an EPSG code.
+        Missing, not a regular file, empty, unreadable, over a limit (rows, columns, cell
+        length, geometry vertices), or a CRS without an EPSG code.
     """
     p = Path(path)
     limits = limits or Limits()
-    if not p.is_file():
-        raise _err(p, "file not found")
-    size = p.stat().st_size
-    if size == 0:
-        raise _err(p, "file is empty (0 bytes)")
-    if size > limits.max_file_bytes:
-        raise _err(p, f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,}")
     if p.suffix.lower() not in GEO_EXTENSIONS:
         raise _err(p, f"unsupported geospatial file type {p.suffix or '(none)'}")
-    gdf = read_ogr_frame(p)
+    raw, sha = read_input(p, limits)  # hashed as read; a GeoPackage or Shapefile as one too
+    if p.suffix.lower() == ".geojson":
+        check_geojson_positions(p, raw, limits)
+    gdf = read_ogr_frame(p, raw)
     if len(gdf) == 0:
         raise _err(p, "contains no features")
     if len(gdf) > limits.max_rows:
@@ -186,18 +188,19 @@ def load_geo(
         crs = gdf.crs.to_epsg()
         if crs is None:
             raise _err(p, "declares a CRS without an EPSG code; reproject to EPSG:27700 or 4326")
+    geoms = gdf.geometry.to_numpy()
+    check_vertices(p, shapely.get_num_coordinates(geoms), limits)
     data, left_out = _attribute_columns(gdf, gdf.geometry.name)
-    geo_cols, out_crs = geometry_columns(gdf.geometry.to_numpy(), crs)
+    geo_cols, out_crs = geometry_columns(geoms, crs)
     for key, vals in geo_cols.items():
         target = key if key not in data else f"geometry_{key}"
         data[target] = pd.Series(pd.array(vals, dtype="str"), index=gdf.index)
     frame = pd.DataFrame(data).reset_index(drop=True)
-    if frame.shape[1] > limits.max_columns:
-        raise _err(p, f"{frame.shape[1]:,} columns, over the limit of {limits.max_columns:,}")
+    check_shape(p, frame, limits)  # the cell-length limit covers geometry_wkt too
     fmt = {".gpkg": "gpkg", ".shp": "shapefile", ".zip": "shapefile"}.get(
         p.suffix.lower(), "geojson"
     )
-    dataset = Dataset(name or p.name, _sha256(p), fmt, frame, left_out=tuple(left_out))
+    dataset = Dataset(name or p.name, sha, fmt, frame, left_out=tuple(left_out))
     return dataset, out_crs
 
 

@@ -30,7 +30,6 @@ import math
 import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +39,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from triage.budgets import (
+    check_json_depth,
+    check_mode,
+    check_size,
+    check_zip_bomb,
+    read_input,
+    read_parquet,
+)
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
@@ -78,9 +85,6 @@ MAX_NESTED_LEAVES = 256
 CSV_DELIMITERS = ",;\t|"
 _SAMPLE_BYTES = 64 * 1024
 _SNIFF_LINES = 50
-#: XLSX decompression-bomb guard: refuse when both are exceeded.
-XLSX_MAX_RATIO = 100
-XLSX_MAX_UNCOMPRESSED = 200 * 1024**2
 _XLSX_MAX_ROWS = 1_048_576
 _XLSX_MAX_COLUMNS = 16_384
 _XLSX_MAX_CELL = 32_767
@@ -158,21 +162,17 @@ def _detect_format(path: Path) -> str:
 
 
 def check_file(path: Path, limits: Limits) -> int:
-    """Existence, type, emptiness and size checks before reading anything."""
-    if not path.exists():
-        raise _err(path, "file not found")
-    if path.is_dir():
-        raise _err(path, "is a directory, not a file")
-    if not path.is_file():
-        raise _err(path, "is not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise _err(path, "file is empty (0 bytes)")
-    if size > limits.max_file_bytes:
-        raise _err(
-            path, f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} bytes"
-        )
-    return size
+    """Existence, type (a regular file: never a FIFO, which would block), emptiness and size
+    checks before reading anything; returns the size."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise _err(path, "file not found") from None
+    except OSError as exc:
+        raise _err(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    check_mode(path, info.st_mode)
+    check_size(path, info.st_size, limits)
+    return info.st_size
 
 
 def _string_frame(columns: list[str], data: dict[str, list[str | None]]) -> pd.DataFrame:
@@ -241,20 +241,17 @@ def load_dataset(
     check_file(path, limits)
     left_out: list[str] = []
     repairs: list[str] = []
+    raw, sha = read_input(path, limits)  # what is hashed is what is parsed
     if fmt == "csv":
-        raw = path.read_bytes()
-        sha = hashlib.sha256(raw).hexdigest()
         frame, repairs = _read_csv_bytes(path, raw, limits)
+    elif fmt == "xlsx":
+        frame = _read_xlsx(path, raw, limits, sheet)
+    elif fmt == "parquet":
+        frame, left_out = _read_parquet(path, raw, limits)
+    elif fmt == "ndjson":
+        frame, left_out = _read_ndjson(path, raw, limits)
     else:
-        sha = file_sha256(path)
-        if fmt == "xlsx":
-            frame = _read_xlsx(path, limits, sheet)
-        elif fmt == "parquet":
-            frame, left_out = _read_parquet(path, limits)
-        elif fmt == "ndjson":
-            frame, left_out = _read_ndjson(path, limits)
-        else:
-            frame, left_out, fmt = _read_json(path, limits, fmt)
+        frame, left_out, fmt = _read_json(path, raw, limits, fmt)
     check_shape(path, frame, limits)
     return Dataset(
         name or path.name, sha, fmt, frame, left_out=tuple(left_out), repairs=tuple(repairs)
@@ -411,12 +408,9 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFram
         repairs.append(f"{skip} title line(s) above the header were skipped")
         sample = _sample_lines(text)
         delimiter = detect_delimiter(sample)
-    try:
-        header = next(r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r)
-    except (StopIteration, csv.Error):
-        header = []
-    if len(header) > limits.max_columns:
-        raise _err(path, f"{len(header):,} columns, over the limit of {limits.max_columns:,}")
+    width = _header_width(text, delimiter)
+    if width > limits.max_columns:
+        raise _err(path, f"{width:,} columns, over the limit of {limits.max_columns:,}")
     data = raw if encoding == "utf-8" and not skip else text.encode("utf-8")
     frame = _read_csv_arrow(data, delimiter)
     if frame is None:
@@ -433,6 +427,26 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFram
         raise _err(path, "has a header but no data rows")
     log.debug("read %s as csv (%s, delimiter %r)", path.name, encoding, delimiter)
     return frame, repairs
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings, lazily (no copy of the whole text)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _header_width(text: str, delimiter: str) -> int:
+    """The field count of the first non-empty record, read whole however long (0 if none)."""
+    reader = csv.reader(_lines(text), delimiter=delimiter)
+    try:
+        return next((len(r) for r in reader if r), 0)
+    except csv.Error:  # a header field over the csv module's field limit: count delimiters
+        end = text.find("\n")
+        return text[: end if end >= 0 else len(text)].count(delimiter) + 1
 
 
 def _read_csv_arrow(data: bytes, delimiter: str) -> pd.DataFrame | None:
@@ -533,24 +547,6 @@ def _read_csv_python(
 # --------------------------------------------------------------------------------------------
 
 
-def check_zip_bomb(path: Path) -> None:
-    """Refuse an XLSX (zip) whose members expand suspiciously (ratio > 100 and > 200 MB)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise _err(path, "is not a valid XLSX file (corrupt or not a zip archive)") from None
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos)
-    ratio = total / max(packed, 1)
-    if total > XLSX_MAX_UNCOMPRESSED and ratio > XLSX_MAX_RATIO:
-        raise _err(
-            path,
-            f"refused: expands to {total:,} bytes ({ratio:,.0f}x compression), "
-            "a possible decompression bomb",
-        )
-
-
 def _xlsx_text(value: object) -> str | None:
     """An XLSX cell value as the text a reader sees: ints without '.0', dates ISO."""
     if value is None:
@@ -576,12 +572,12 @@ def _xlsx_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(path: Path, limits: Limits, sheet: str | None) -> pd.DataFrame:
-    check_zip_bomb(path)
+def _read_xlsx(path: Path, raw: bytes, limits: Limits, sheet: str | None) -> pd.DataFrame:
+    check_zip_bomb(path, limits, io.BytesIO(raw))
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:
         raise _err(path, "is not a valid XLSX file (could not open the workbook)") from None
     try:
@@ -602,10 +598,15 @@ def _read_xlsx(path: Path, limits: Limits, sheet: str | None) -> pd.DataFrame:
 
 
 def xlsx_sheet_rows(path: Path, ws: Any, limits: Limits) -> list[list[str | None]]:
-    """The non-blank rows of an openpyxl worksheet as text (header first), within ``limits``."""
+    """The non-blank rows of an openpyxl worksheet as text (header first), within ``limits``.
+
+    The sheet's declared dimension (``A1:XFD1048576``) is not trusted: rows are read as
+    stored, each as wide as its last cell, and counted as they stream."""
     records: list[list[str | None]] = []
     width = 0
     try:
+        if hasattr(ws, "reset_dimensions"):  # read-only sheets pad rows to the declared size
+            ws.reset_dimensions()
         for raw_row in ws.iter_rows(values_only=True):
             row = [_xlsx_text(v) for v in raw_row]
             while row and row[-1] is None:
@@ -680,23 +681,11 @@ def _arrow_leaf_text(value: Any) -> str | None:
     return str(value)
 
 
-def _read_parquet(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+def _read_parquet(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
     """A Parquet file's columns as strings, nested ones flattened (:func:`flatten_nested`);
-    also the nested columns left out."""
-    try:
-        pf = pq.ParquetFile(path)
-        meta = pf.metadata
-        if meta.num_columns > limits.max_columns:
-            raise _err(
-                path, f"{meta.num_columns:,} columns, over the limit of {limits.max_columns:,}"
-            )
-        if meta.num_rows > limits.max_rows:
-            raise _err(path, f"{meta.num_rows:,} rows, over the limit of {limits.max_rows:,}")
-        table = pf.read()
-    except DataInputError:
-        raise
-    except Exception:
-        raise _err(path, "is not a valid Parquet file (corrupt or unreadable)") from None
+    also the nested columns left out. Its expanded size is budgeted before any value is
+    decoded (:func:`triage.budgets.read_parquet`)."""
+    table = read_parquet(path, raw, limits)
     if table.num_columns == 0:
         raise _err(path, "has no columns")
     if table.num_rows == 0:
@@ -876,8 +865,7 @@ def _records_frame(
     return _string_frame(names, dict(zip(names, columns, strict=True))), left_out
 
 
-def _read_text_utf8(path: Path) -> str:
-    raw = path.read_bytes()
+def _read_text_utf8(path: Path, raw: bytes) -> str:
     try:
         encoding = detect_encoding(raw)
         text = raw.decode(encoding)
@@ -886,16 +874,34 @@ def _read_text_utf8(path: Path) -> str:
     return text.lstrip("\ufeff")
 
 
-def _read_json(path: Path, limits: Limits, fmt: str) -> tuple[pd.DataFrame, list[str], str]:
-    text = _read_text_utf8(path)
+_FEATURE_COLLECTION = re.compile(r'"type"\s*:\s*"FeatureCollection"')
+_NON_POINT = re.compile(
+    r'"type"\s*:\s*"(?:(?:Multi)?(?:Polygon|LineString)|MultiPoint|GeometryCollection)"'
+)
+
+
+def _read_json(
+    path: Path, raw: bytes, limits: Limits, fmt: str
+) -> tuple[pd.DataFrame, list[str], str]:
+    text = _read_text_utf8(path, raw)
     if not text.strip():
         raise _err(path, "file is empty (whitespace only)")
+    if _FEATURE_COLLECTION.search(text) and _NON_POINT.search(text):
+        # the geometry reader takes these: not parsed here first (a polygon of a million
+        # vertices costs seconds and hundreds of MB as Python objects)
+        raise _err(
+            path,
+            "GeoJSON holds geometries other than points: only Point geometries are read as JSON",
+        )
     try:
         doc = _json_loads(text)
     except json.JSONDecodeError as exc:
         raise _err(path, f"invalid JSON at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
-        raise _err(path, "JSON is nested too deeply") from None
+        raise _err(
+            path, f"JSON is nested too deeply (over the limit of {limits.max_json_depth:,})"
+        ) from None
+    check_json_depth(path, doc, limits)
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         return *_geojson_frame(path, doc, limits), "geojson"
     if fmt == "geojson":
@@ -976,8 +982,8 @@ def _geojson_frame(
     return frame, left_out
 
 
-def _read_ndjson(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
-    text = _read_text_utf8(path)
+def _read_ndjson(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    text = _read_text_utf8(path, raw)
 
     def records() -> Iterator[Any]:
         for lineno, line in enumerate(text.splitlines(), start=1):
@@ -989,6 +995,7 @@ def _read_ndjson(path: Path, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
                 raise _err(path, f"line {lineno:,} is not valid JSON") from None
             if not isinstance(rec, dict):
                 raise _err(path, f"line {lineno:,} is not a JSON object")
+            check_json_depth(path, rec, limits, f"line {lineno:,}")
             yield rec
 
     return _records_frame(path, records(), limits, "line")

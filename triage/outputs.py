@@ -74,6 +74,13 @@ def _new_stage(out: Path) -> Path:
         return Path(tempfile.mkdtemp(prefix=".triage-staging-", dir=out))
 
 
+def stages(out_dir: Path) -> set[Path]:
+    """The staging folders of runs into ``out_dir`` that exist now (a killed run's stays)."""
+    out = out_dir.resolve()
+    found = set(out.parent.glob(f".{out.name}.triage-*")) if out.parent.is_dir() else set()
+    return found | (set(out.glob(".triage-staging-*")) if out.is_dir() else set())
+
+
 def _about(exc: OSError, folders: tuple[Path, ...]) -> bool:
     """Whether ``exc`` concerns the outputs: no file named (a failed write) or one in them."""
     if exc.filename is None:
@@ -98,6 +105,12 @@ def _commit(stage: Path, out: Path) -> None:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage / rel, out / rel)
     shutil.rmtree(stage)
+
+
+def withdraw(out_dir: Path) -> None:
+    """Remove the previous run's outputs from ``out_dir``, as after a failed run (for a run
+    that died without failing, such as a killed child)."""
+    _retract(out_dir.resolve())
 
 
 def _retract(out: Path) -> None:

@@ -11,23 +11,18 @@ input, is what is released), or, where it cannot be checked, refers the submissi
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from triage.budgets import check_zip_bomb, read_input
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
-from triage.io import (
-    check_file,
-    check_shape,
-    check_zip_bomb,
-    file_sha256,
-    xlsx_rows_frame,
-    xlsx_sheet_rows,
-)
+from triage.io import check_shape, xlsx_rows_frame, xlsx_sheet_rows
 from triage.models import Problem
 from triage.vocab import Decision
 
@@ -81,21 +76,22 @@ class LoadedTables:
 def load_workbook(path: Path, limits: Limits) -> LoadedTables:
     """Read every sheet of the XLSX at ``path`` and account for its other parts.
 
+    The file is read once: its SHA-256 is of the bytes every part is read from.
     Raises DataInputError when the file is no workbook, over a limit or has no sheet with a
     header and data rows.
     """
     import openpyxl
 
-    check_file(path, limits)
-    check_zip_bomb(path)
-    with zipfile.ZipFile(path) as zf:
+    raw, sha = read_input(path, limits)
+    check_zip_bomb(path, limits, io.BytesIO(raw))
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
         parts = [i.filename for i in zf.infolist() if not i.is_dir()]
         removed = _removed_parts(zf, parts)
         in_sheets = set().union(
             *(_sheet_contents(zf, n) for n in parts if n.startswith("xl/worksheets/"))
         )
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:
         raise DataInputError(
             f"{path.name}: is not a valid XLSX file (could not open the workbook)"
@@ -111,10 +107,9 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
         raise DataInputError(f"{path.name}: {problem} (no sheet with a header and data rows)")
     for frame in frames.values():
         check_shape(path, frame, limits)
-    sha = file_sha256(path)
     names = {t: path.name if len(frames) == 1 else f"{path.name}#{t}" for t in frames}
     datasets = [Dataset(names[t], sha, "xlsx", f) for t, f in frames.items()]
-    uncached, formulas = _formula_cells(path) if _FORMULA in in_sheets else ([], 0)
+    uncached, formulas = _formula_cells(raw) if _FORMULA in in_sheets else ([], 0)
     if formulas:
         removed.append(f"{_count(formulas, 'formula')} (each released as its stored value)")
     removed += sorted(in_sheets - {_FORMULA})
@@ -152,17 +147,21 @@ def _sheet_contents(zf: zipfile.ZipFile, name: str) -> set[str]:
     return found
 
 
-def _formula_cells(path: Path) -> tuple[list[str], int]:
-    """Cells holding a formula without a stored value (``Sheet!B3``), and the formula count."""
+def _formula_cells(raw: bytes) -> tuple[list[str], int]:
+    """Cells holding a formula without a stored value (``Sheet!B3``), and the formula count
+    (rows as stored: the declared dimension is not trusted)."""
     import openpyxl
 
-    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    formulas = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    values = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     uncached: list[str] = []
     count = 0
     try:
         for ws in formulas.worksheets:
             title = ws.title
+            for sheet in (ws, values[title]):
+                if hasattr(sheet, "reset_dimensions"):
+                    sheet.reset_dimensions()
             pairs = zip(ws.iter_rows(), values[title].iter_rows(), strict=False)
             for f_row, v_row in pairs:
                 for f_cell, v_cell in zip(f_row, v_row, strict=False):
