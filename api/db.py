@@ -1,6 +1,6 @@
 """Database access for the submission service: table definitions and transactions.
 
-The schema is created by the migration :mod:`triage.store_migrations_0002` (run by
+The schema is created by the migrations :mod:`triage.store_migrations_0002` and ``_0003`` (run by
 :meth:`triage.store.ReleaseStore.open`); the tables here mirror it. Writes take the write lock
 up front (SQLite ``BEGIN IMMEDIATE``), so a claim, a result and its audit entry commit together.
 
@@ -17,11 +17,13 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from triage.api.anchor import audit_key_path, bind_key, load_audit_key
 from triage.errors import StoreError
 from triage.store import ReleaseStore, UTCDateTime, create_registry_engine, safe_url
 
@@ -36,6 +38,8 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("expires_at", UTCDateTime(), nullable=True),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
 )
 
 submissions = sa.Table(
@@ -107,22 +111,40 @@ audit_log = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+#: One row (``id`` 1): the newest entry's sequence number and hash, HMAC-signed
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("hmac", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+)
+
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
 
 
-def open_db(url: str) -> Engine:
-    """Migrate the database at ``url`` to the newest revision and return an engine for it.
+def open_db(url: str, audit_key_file: Path | None = None, create_audit_key: bool = True) -> Engine:
+    """Migrate the database at ``url`` to the newest revision and return an engine for it,
+    bound to the audit key in ``audit_key_file`` (default: :func:`~triage.api.anchor.
+    audit_key_path`; made when absent and ``create_audit_key``).
 
     Raises
     ------
     StoreError
         Unreachable database, unsupported URL or foreign schema.
+    ConfigError
+        The audit key is missing or unusable.
     """
+    key = load_audit_key(audit_key_path(audit_key_file), create=create_audit_key)
     ReleaseStore.open(url).close()
-    return create_registry_engine(url)
+    engine = create_registry_engine(url)
+    bind_key(engine, key)
+    return engine
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -59,3 +59,10 @@ class ApiSettings:
     #: share the data folder at the same path; see :mod:`triage.api.worker`).
     dask_scheduler: str | None = None
     oidc: OidcSettings | None = None
+    #: The file of the key signing the audit log's head (kept outside the database; made with
+    #: mode 0600 when absent); None: ``$TRIAGE_AUDIT_KEY_FILE`` or the user data folder's
+    audit_key_file: Path | None = None
+    #: Failed authentications allowed from one client address in a burst, and refilled a
+    #: second; beyond them the address gets 429 until it may try again
+    auth_failure_burst: int = 5
+    auth_failure_rate: float = 0.1

@@ -44,7 +44,11 @@ log = logging.getLogger(__name__)
 #: Environment variable naming the register's database URL.
 REGISTRY_ENV = "TRIAGE_REGISTRY"
 #: Migration modules, oldest first; each has ``revision``, ``down_revision`` and ``upgrade(op)``.
-MIGRATIONS: tuple[str, ...] = ("triage.store_migrations_0001", "triage.store_migrations_0002")
+MIGRATIONS: tuple[str, ...] = (
+    "triage.store_migrations_0001",
+    "triage.store_migrations_0002",
+    "triage.store_migrations_0003",
+)
 #: SQLite: how long a writer waits for the write lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x7472_6961_6765  # "triage": pg_advisory_xact_lock key
