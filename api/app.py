@@ -129,12 +129,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
     """Build the submission service for ``settings`` (migrates the database)."""
     verifier = TokenVerifier(settings.oidc) if settings.oidc is not None else None
     private_dir(settings.data_dir)
-    engine = open_db(settings.db_url)
+    engine = open_db(settings.db_url, settings.audit_key_file)
     state = ServiceState(
         settings=settings,
         engine=engine,
         limiter=TokenBucket(settings.rate_per_second, settings.rate_burst),
         verifier=verifier,
+        failures=TokenBucket(settings.auth_failure_rate, settings.auth_failure_burst),
     )
 
     @asynccontextmanager

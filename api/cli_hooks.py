@@ -1,15 +1,19 @@
-"""Functions for ``triage serve``, ``triage audit verify`` and ``triage key create``.
+"""Functions for ``triage serve``, ``triage audit verify|checkpoint`` and ``triage key ...``.
 
 The lead wires these into :mod:`triage.cli`; they print nothing themselves except where noted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 from pathlib import Path
 
-from triage.api.audit import verify_audit
-from triage.api.db import open_db
+from triage.api import keys
+from triage.api.anchor import read_checkpoint
+from triage.api.audit import checkpoint, verify_audit
+from triage.api.db import open_db, utcnow
 from triage.api.security import create_key as _create_key
 from triage.api.settings import ApiSettings, OidcSettings
 from triage.errors import ConfigError
@@ -115,11 +119,19 @@ def oidc_settings(
     )
 
 
-def audit_verify(db_url: str) -> int:
-    """Verify the audit chain: 0 when intact, 1 (problems logged, one per line) otherwise."""
-    engine = open_db(db_url)
+def audit_verify(db_url: str, checkpoint_file: Path | None = None) -> int:
+    """Verify the audit log (chain, anchored head, ``checkpoint_file`` if given, and the
+    service's tables against it): 0 when intact, 1 (problems logged, one per line) otherwise.
+
+    Raises
+    ------
+    ConfigError
+        No audit key (``$TRIAGE_AUDIT_KEY_FILE``), or an unreadable checkpoint.
+    """
+    checkpoint = read_checkpoint(checkpoint_file) if checkpoint_file is not None else None
+    engine = open_db(db_url, create_audit_key=False)
     try:
-        problems = verify_audit(engine)
+        problems = verify_audit(engine, checkpoint)
     finally:
         engine.dispose()
     for p in problems:
@@ -127,11 +139,77 @@ def audit_verify(db_url: str) -> int:
     return 1 if problems else 0
 
 
-def create_key(db_url: str, role: str, name: str) -> str:
-    """Create an API key with ``role`` (submitter, reviewer, admin); returns the token, which
-    the caller prints once (only its hash is stored)."""
+def audit_checkpoint(db_url: str, out: Path) -> int:
+    """Write a signed checkpoint of the audit head to ``out`` (kept outside the database, for
+    ``audit verify --checkpoint``) when the log verifies: 0; 1 (nothing written) otherwise."""
+    engine = open_db(db_url, create_audit_key=False)
+    try:
+        problems = verify_audit(engine)
+        signed = None if problems else checkpoint(engine)
+    finally:
+        engine.dispose()
+    for p in problems:
+        log.error("audit: %s", p)
+    if signed is None:
+        return 1
+    try:
+        out.write_text(json.dumps(signed, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the checkpoint {out}: {exc.strerror}") from None
+    return 0
+
+
+def create_key(db_url: str, role: str, name: str, expires_in_days: float | None = None) -> str:
+    """Create an API key with ``role`` (submitter, reviewer, admin), expiring after
+    ``expires_in_days`` if given; returns the token, which the caller prints once (only its
+    hash is stored)."""
     engine = open_db(db_url)
     try:
-        return _create_key(engine, role, name)
+        return _create_key(engine, role, name, expires_in_days)
+    finally:
+        engine.dispose()
+
+
+def key_lines(db_url: str) -> list[str]:
+    """``triage key list``: a header and one tab-separated line per key or OIDC identity (id,
+    kind, name, role, state, created, expires, last used, revoked); never a secret."""
+    engine = open_db(db_url)
+    try:
+        infos = keys.list_keys(engine)
+    finally:
+        engine.dispose()
+    now = utcnow()
+
+    def when(value: dt.datetime | None) -> str:
+        return value.isoformat(timespec="seconds") if value is not None else "-"
+
+    lines = ["id\tkind\tname\trole\tstate\tcreated\texpires\tlast_used\trevoked"]
+    for k in infos:
+        times = (k.created_at, k.expires_at, k.last_used_at, k.revoked_at)
+        fields = [str(k.id), k.kind, k.name, k.role, k.state(now), *map(when, times)]
+        lines.append("\t".join(fields))
+    return lines
+
+
+def change_key(db_url: str, action: str, key_id: int) -> str | None:
+    """``triage key revoke|rotate ID``: revoke returns None, rotate the new token (printed
+    once)."""
+    engine = open_db(db_url)
+    try:
+        if action == "revoke":
+            keys.revoke_key(engine, key_id)
+            return None
+        if action == "rotate":
+            return keys.rotate_key(engine, key_id)
+        raise ConfigError(f"unknown key action {action!r}")
+    finally:
+        engine.dispose()
+
+
+def revoke_identity(db_url: str, issuer: str, subject: str) -> int:
+    """``triage key revoke-identity``: refuse an OIDC identity from now on; returns its id."""
+    engine = open_db(db_url)
+    try:
+        return keys.revoke_identity(engine, issuer, subject)
     finally:
         engine.dispose()

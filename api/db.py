@@ -1,8 +1,9 @@
 """Database access for the submission service: table definitions and transactions.
 
-The schema is created by the migration :mod:`triage.store_migrations_0002` (run by
-:meth:`triage.store.ReleaseStore.open`); the tables here mirror it. Writes take the write lock
-up front (SQLite ``BEGIN IMMEDIATE``), so a claim, a result and its audit entry commit together.
+The schema is created by the migrations :mod:`triage.store_migrations_0002`, ``_0003`` and
+``_0004`` (run by :meth:`triage.store.ReleaseStore.open`); the tables here mirror it. Writes
+take the write lock up front (SQLite ``BEGIN IMMEDIATE``), so a claim, a result and its audit
+entry commit together.
 
 On SQLite, the threads of one process also queue for writing on a lock of their own first:
 SQLite's busy handler waits for its lock by sleeping with a growing back-off, so under a burst
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from triage.api.anchor import audit_key_path, bind_key, load_audit_key
 from triage.errors import StoreError
 from triage.store import ReleaseStore, UTCDateTime, create_registry_engine, safe_url
 
@@ -38,6 +40,8 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("expires_at", UTCDateTime(), nullable=True),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
 )
 
 submissions = sa.Table(
@@ -111,14 +115,27 @@ audit_log = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+#: One row (``id`` 1): the newest entry's sequence number and hash, HMAC-signed
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("hmac", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+)
+
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
 
 
-def open_db(url: str) -> Engine:
-    """Migrate the database at ``url`` to the newest revision and return an engine for it.
+def open_db(url: str, audit_key_file: Path | None = None, create_audit_key: bool = True) -> Engine:
+    """Migrate the database at ``url`` to the newest revision and return an engine for it,
+    bound to the audit key in ``audit_key_file`` (default: :func:`~triage.api.anchor.
+    audit_key_path`; made when absent and ``create_audit_key``).
 
     A SQLite file (and its ``-wal``/``-shm``) is kept private to the service (mode 0600).
 
@@ -126,7 +143,10 @@ def open_db(url: str) -> Engine:
     ------
     StoreError
         Unreachable database, unsupported URL or foreign schema.
+    ConfigError
+        The audit key is missing or unusable.
     """
+    key = load_audit_key(audit_key_path(audit_key_file), create=create_audit_key)
     database = _sqlite_file(url)
     if database is not None:  # created private: SQLite gives its -wal and -shm the same mode
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -135,7 +155,9 @@ def open_db(url: str) -> Engine:
         for suffix in ("", "-wal", "-shm", "-journal"):
             with suppress(FileNotFoundError):
                 os.chmod(f"{database}{suffix}", 0o600)
-    return create_registry_engine(url)
+    engine = create_registry_engine(url)
+    bind_key(engine, key)
+    return engine
 
 
 def _sqlite_file(url: str) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from triage.api import audit
 from triage.api.db import transaction
 from triage.api.oidc import KeysUnavailable, TokenRejected, TokenVerifier, identity_principal
-from triage.api.security import Principal, Role, TokenBucket, lookup_key
+from triage.api.security import KeyRefused, Principal, Role, TokenBucket, lookup_key
 from triage.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ class ServiceState:
     engine: Engine
     limiter: TokenBucket
     verifier: TokenVerifier | None = None
+    #: failed authentications per client address (None: not throttled)
+    failures: TokenBucket | None = None
     seen_keys: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,17 +76,38 @@ def _token_principal(state: ServiceState, verifier: TokenVerifier, token: str) -
     return principal
 
 
-def current_principal(
-    state: State,
-    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Principal:
-    """The caller behind ``X-API-Key`` or, when OIDC is configured, ``Authorization: Bearer``:
-    401 without valid credentials, 400 with both, 429 over the rate limit.
+def _client(request: Request) -> str:
+    """The client's address as the socket gives it (proxies' headers are not trusted)."""
+    return request.client.host if request.client else "unknown"
 
-    The first use of each key or token identity by this process is written to the audit log.
-    """
-    bearer = _bearer(authorization)
+
+def _refuse(state: ServiceState, address: str, exc: HTTPException) -> HTTPException:
+    """Count and audit a failed authentication from ``address`` (never the secret); the
+    exception to raise."""
+    if state.failures is not None:
+        state.failures.take(address)
+    with transaction(state.engine, write=True) as conn:
+        details = {"address": address, "status": exc.status_code, "reason": str(exc.detail)}
+        audit.append(conn, "anonymous", "auth.failed", None, details)
+    return exc
+
+
+def _throttle(state: ServiceState, address: str) -> None:
+    """429 while ``address`` has used up its failed authentications."""
+    wait = state.failures.wait(address) if state.failures is not None else 0.0
+    if wait > 0:
+        log.warning("authentication throttled for %s", address)
+        raise HTTPException(
+            429,
+            "too many failed authentications from this address; try again later",
+            headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+        )
+
+
+def _authenticate(
+    state: ServiceState, x_api_key: str | None, bearer: str | None
+) -> tuple[Principal, str]:
+    """The caller and the audit action of its first use; HTTPException when refused."""
     verifier = state.verifier
     challenge = {"WWW-Authenticate": "ApiKey, Bearer" if verifier else "ApiKey"}
     if verifier is not None and bearer is not None:
@@ -94,21 +117,45 @@ def current_principal(
                 "send an API key or a bearer token, not both",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
             )
-        principal = _token_principal(state, verifier, bearer)
-        use = "token.use"
-    else:
-        if not x_api_key:
-            detail = "an API key is required (X-API-Key header)"
-            if verifier is not None:
-                detail = "an API key (X-API-Key header) or a bearer token is required"
-            elif bearer is not None:
-                detail = "bearer tokens are not accepted here; send an API key (X-API-Key header)"
-            raise HTTPException(401, detail, headers=challenge)
-        found = lookup_key(state.engine, x_api_key)
-        if found is None:
-            raise HTTPException(401, "the API key is not valid", headers=challenge)
-        principal = found
-        use = "key.use"
+        return _token_principal(state, verifier, bearer), "token.use"
+    if not x_api_key:
+        detail = "an API key is required (X-API-Key header)"
+        if verifier is not None:
+            detail = "an API key (X-API-Key header) or a bearer token is required"
+        elif bearer is not None:
+            detail = "bearer tokens are not accepted here; send an API key (X-API-Key header)"
+        raise HTTPException(401, detail, headers=challenge)
+    try:
+        return lookup_key(state.engine, x_api_key), "key.use"
+    except KeyRefused as exc:
+        raise HTTPException(401, exc.reason, headers=challenge) from None
+
+
+def current_principal(
+    state: State,
+    request: Request,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """The caller behind ``X-API-Key`` or, when OIDC is configured, ``Authorization: Bearer``:
+    401 without valid credentials (an unknown, revoked or expired key, a refused token), 400
+    with both, 429 over the rate limit or after too many failures from the client's address.
+
+    Failed authentications (presented credentials refused) are audited as ``auth.failed``
+    with the address and reason, never the secret. The first use of each key or token
+    identity by this process is written to the audit log.
+    """
+    bearer = _bearer(authorization)
+    address = _client(request)
+    presented = bool(x_api_key) or bearer is not None
+    if presented:
+        _throttle(state, address)
+    try:
+        principal, use = _authenticate(state, x_api_key, bearer)
+    except HTTPException as exc:
+        if presented and exc.status_code == 401:
+            raise _refuse(state, address, exc) from None
+        raise
     wait = state.limiter.take(str(principal.key_id))
     if wait > 0:
         raise HTTPException(

@@ -49,6 +49,7 @@ from jwt.exceptions import (
 from sqlalchemy.engine import Engine
 
 from triage.api import audit
+from triage.api.audit_checks import key_fingerprint
 from triage.api.db import api_keys, transaction, utcnow
 from triage.api.security import Principal, Role
 from triage.api.settings import OidcSettings
@@ -383,7 +384,7 @@ def identity_principal(engine: Engine, token: VerifiedToken) -> Principal | None
                     label,
                     "identity.create",
                     f"key:{key_id}",
-                    {"role": role, "issuer": token.issuer},
+                    {"role": role, "issuer": token.issuer, "fingerprint": key_fingerprint(marker)},
                 )
             elif row.role != role and row.revoked_at is None:
                 conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(role=role))

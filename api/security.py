@@ -8,6 +8,7 @@ kept as an ``api_keys`` row whose ``key_hash`` no key can hash to).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
 
 from triage.api import audit
+from triage.api.audit_checks import key_fingerprint
 from triage.api.db import api_keys, transaction, utcnow
 from triage.errors import ConfigError
 
@@ -58,43 +60,83 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_key(engine: Engine, role: str, name: str) -> str:
-    """Create an API key; returns the token (shown once, only its hash is stored)."""
+def parse_role(role: str) -> Role:
+    """The role named ``role``; a ConfigError for another name."""
     try:
-        parsed = Role(role)
+        return Role(role)
     except ValueError:
         raise ConfigError(f"unknown role {role!r}: use submitter, reviewer or admin") from None
+
+
+def new_token() -> str:
+    """A fresh random key (``tri_`` and 32 random bytes, URL-safe)."""
+    return "tri_" + secrets.token_urlsafe(32)
+
+
+def create_key(engine: Engine, role: str, name: str, expires_in_days: float | None = None) -> str:
+    """Create an API key (expiring after ``expires_in_days``, if given); returns the token
+    (shown once, only its hash is stored). Audited with the role, expiry and a fingerprint
+    of the stored hash."""
+    parsed = parse_role(role)
     if not name.strip():
         raise ConfigError("a key needs a name")
-    token = "tri_" + secrets.token_urlsafe(32)
+    if expires_in_days is not None and not 0 < expires_in_days <= 3650:
+        raise ConfigError("a key's expiry must be between 0 and 3650 days")
+    now = utcnow().replace(microsecond=0)
+    expires = None if expires_in_days is None else now + dt.timedelta(days=expires_in_days)
+    token = new_token()
+    digest = hash_token(token)
     with transaction(engine, write=True) as conn:
         key_id = conn.execute(
             api_keys.insert()
             .values(
                 name=name.strip()[:255],
                 role=parsed.value,
-                key_hash=hash_token(token),
-                created_at=utcnow(),
+                key_hash=digest,
+                created_at=now,
+                expires_at=expires,
             )
             .returning(api_keys.c.id)
         ).scalar_one()
-        audit.append(conn, "system", "key.create", f"key:{key_id}", {"role": parsed.value})
+        details = {
+            "role": parsed.value,
+            "fingerprint": key_fingerprint(digest),
+            "expires_at": None if expires is None else expires.isoformat(),
+        }
+        audit.append(conn, "system", "key.create", f"key:{key_id}", details)
     return token
 
 
-def lookup_key(engine: Engine, token: str) -> Principal | None:
-    """The principal for ``token``, or None when unknown or revoked."""
+class KeyRefused(LookupError):
+    """A presented key that is unknown, revoked or expired (``reason`` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: How often a key's ``last_used_at`` is written at most
+LAST_USED_EVERY = dt.timedelta(minutes=5)
+
+
+def lookup_key(engine: Engine, token: str) -> Principal:
+    """The principal for ``token``; a :class:`KeyRefused` when it is unknown, revoked or
+    expired. Records the key's last use (at most every :data:`LAST_USED_EVERY`)."""
     if not token or len(token) > 200:
-        return None
+        raise KeyRefused("the API key is not valid")
     digest = hash_token(token)
     with transaction(engine) as conn:
-        row = conn.execute(
-            sa.select(api_keys).where(
-                api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = conn.execute(sa.select(api_keys).where(api_keys.c.key_hash == digest)).first()
     if row is None or not hmac.compare_digest(str(row.key_hash), digest):
-        return None
+        raise KeyRefused("the API key is not valid")
+    now = utcnow()
+    if row.revoked_at is not None:
+        raise KeyRefused("the API key has been revoked")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise KeyRefused("the API key has expired")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        with transaction(engine, write=True) as conn:
+            conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(last_used_at=now))
     return Principal(key_id=int(row.id), name=str(row.name), role=Role(row.role))
 
 
@@ -118,6 +160,16 @@ class TokenBucket:
                 return 0.0
             self._state[key] = (tokens, now)
             return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+
+    def wait(self, key: str) -> float:
+        """The seconds until ``key`` may take a token (0 now), taking none."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._state.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            return 0.0
+        return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
 
 
 SECURITY_HEADERS: dict[str, str] = {

@@ -82,7 +82,8 @@ def run(settings: ApiSettings, host: str, port: int, http_processes: int = 1) ->
     from triage.api.worker import Worker
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = open_db(settings.db_url)  # migrates once, before the HTTP processes open it
+    # migrates once and makes the audit key, before the HTTP processes open them
+    engine = open_db(settings.db_url, settings.audit_key_file)
     stop = threading.Event()
     worker = threading.Thread(
         target=Worker(settings, engine).run_forever, args=(stop,), name="triage-worker"

@@ -62,3 +62,10 @@ class ApiSettings:
     #: Below this many bytes free under ``data_dir``, ``/readyz`` answers 503 and submissions
     #: are refused with 507 before any byte is stored
     min_free_bytes: int = 256 * 1024**2
+    #: The file of the key signing the audit log's head (kept outside the database; made with
+    #: mode 0600 when absent); None: ``$TRIAGE_AUDIT_KEY_FILE`` or the user data folder's
+    audit_key_file: Path | None = None
+    #: Failed authentications allowed from one client address in a burst, and refilled a
+    #: second; beyond them the address gets 429 until it may try again
+    auth_failure_burst: int = 5
+    auth_failure_rate: float = 0.1

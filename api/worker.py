@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import signal
@@ -49,6 +47,7 @@ from sqlalchemy.engine import Engine
 
 from triage.api import audit, releases
 from triage.api.attempts import drop_attempt, drop_other_attempts, reap_stale_attempts
+from triage.api.audit_checks import report_sha256
 from triage.api.check_pool import CheckPool, PoolBusy
 from triage.api.db import files, jobs, open_db, submissions, transaction, utcnow
 from triage.api.settings import ApiSettings
@@ -265,9 +264,8 @@ def triage_record(report: dict[str, Any]) -> dict[str, Any]:
     which answers and rulebook, and the report's hash (no data values)."""
     context = report.get("context") or {}
     run = report.get("run") or {}
-    canonical = json.dumps(report, sort_keys=True, separators=(",", ":"), default=str)
     return {
-        "report_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        "report_sha256": report_sha256(report),
         "data_class": report.get("data_class"),
         "conditions": list(report.get("conditions") or []),
         "rules": sorted({str(r.get("rule")) for r in report.get("rules_fired") or []}),
@@ -627,7 +625,7 @@ class Worker:
         self, settings: ApiSettings, engine: Engine | None = None, owner: str | None = None
     ) -> None:
         self.settings = settings
-        self.engine = engine or open_db(settings.db_url)
+        self.engine = engine or open_db(settings.db_url, settings.audit_key_file)
         self.owner = owner or f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def _finish(

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,12 @@ from service_harness import Service, make_service
 from triage.classifiers.text import TextAnalyzer
 from triage.context import NlpSettings
 from triage.doc_detect import Officials, load_officials
+
+#: The audit key of every service these tests start (their own processes too), kept out of
+#: the user's data folder; tests of the key itself pass their own file.
+os.environ.setdefault(
+    "TRIAGE_AUDIT_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="triage-audit-")) / "audit.key")
+)
 
 #: The PostgreSQL server of this machine (trust auth, database ``test``); CI starts it.
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

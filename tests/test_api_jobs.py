@@ -374,7 +374,7 @@ def test_migration_0002_upgrades_an_existing_register(
         with store.ReleaseStore.open(url) as old:
             assert old.revision == "0001"
     with store.ReleaseStore.open(url) as new:
-        assert new.revision == store.HEAD_REVISION == "0002"
+        assert new.revision == store.HEAD_REVISION == "0004"
         tables = set(sa.inspect(new._engine).get_table_names())
     assert {
         "releases",

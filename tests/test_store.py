@@ -128,7 +128,7 @@ def test_not_a_database_file(tmp_path: Path) -> None:
 
 def test_open_creates_schema_with_sqlite_settings(url: str) -> None:
     with ReleaseStore.open(url) as s:
-        assert s.revision == HEAD_REVISION == "0003"
+        assert s.revision == HEAD_REVISION == "0004"
         assert s.dialect == "sqlite"
         engine = s._engine
         with engine.connect() as conn:

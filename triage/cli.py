@@ -315,15 +315,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
-    audit_verify = audit_sub.add_parser("verify", help="check the hash chain of the audit log")
+    audit_verify = audit_sub.add_parser(
+        "verify",
+        help="check the audit log: its chain, its signed head and the service's tables "
+        "(exit 0 intact, 1 tampered; the key is $TRIAGE_AUDIT_KEY_FILE)",
+    )
     audit_verify.add_argument("--db-url", metavar="DB_URL")
+    audit_verify.add_argument(
+        "--checkpoint", type=Path, metavar="FILE", help="also check against this checkpoint"
+    )
+    audit_cp = audit_sub.add_parser(
+        "checkpoint", help="write a signed checkpoint of the audit head (to keep elsewhere)"
+    )
+    audit_cp.add_argument("--out", type=Path, required=True, metavar="FILE")
+    audit_cp.add_argument("--db-url", metavar="DB_URL")
 
-    key = sub.add_parser("key", help="API keys of the service")
+    key = sub.add_parser("key", help="API keys and OIDC identities of the service")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=_Parser)
     key_create = key_sub.add_parser("create", help="create a key (printed once)")
     key_create.add_argument("--role", required=True, choices=["submitter", "reviewer", "admin"])
     key_create.add_argument("--name", required=True)
-    key_create.add_argument("--db-url", metavar="DB_URL")
+    key_create.add_argument("--expires-in", type=float, metavar="DAYS", help="expire after DAYS")
+    key_list = key_sub.add_parser("list", help="list keys and identities (never secrets)")
+    for name, text in (("revoke", "revoke a key or identity"), ("rotate", "new secret (once)")):
+        change = key_sub.add_parser(name, help=text)
+        change.add_argument("key_id", type=int, metavar="ID")
+        change.add_argument("--db-url", metavar="DB_URL")
+    key_block = key_sub.add_parser(
+        "revoke-identity", help="refuse an OIDC identity (issuer and subject), seen or not"
+    )
+    key_block.add_argument("--issuer", required=True)
+    key_block.add_argument("--subject", required=True)
+    for parser_ in (key_create, key_list, key_block):
+        parser_.add_argument("--db-url", metavar="DB_URL")
 
     context = sub.add_parser("context", help="triage answers: print a template or validate")
     ctx_sub = context.add_subparsers(dest="context_command", metavar="ACTION", parser_class=_Parser)
@@ -498,11 +522,28 @@ def _run_service(args: argparse.Namespace) -> int:
         )
         return 0
     if args.command == "audit" and args.audit_command == "verify":
-        return cli_hooks.audit_verify(resolve_registry_url(args.db_url))
-    if args.command == "key" and args.key_command == "create":
-        print(cli_hooks.create_key(resolve_registry_url(args.db_url), args.role, args.name))
-        return 0
+        return cli_hooks.audit_verify(resolve_registry_url(args.db_url), args.checkpoint)
+    if args.command == "audit" and args.audit_command == "checkpoint":
+        return cli_hooks.audit_checkpoint(resolve_registry_url(args.db_url), args.out)
+    if args.command == "key" and args.key_command is not None:
+        return _run_key(args, resolve_registry_url(args.db_url))
     raise ConfigError(f"{args.command} needs an action (see --help)")
+
+
+def _run_key(args: argparse.Namespace, db_url: str) -> int:
+    from triage.api import cli_hooks
+
+    if args.key_command == "create":
+        print(cli_hooks.create_key(db_url, args.role, args.name, args.expires_in))
+    elif args.key_command == "list":
+        print("\n".join(cli_hooks.key_lines(db_url)))
+    elif args.key_command == "revoke-identity":
+        key_id = cli_hooks.revoke_identity(db_url, args.issuer, args.subject)
+        print(f"identity revoked (key {key_id})")
+    else:
+        token = cli_hooks.change_key(db_url, args.key_command, args.key_id)
+        print(token if token is not None else f"key {args.key_id} revoked")
+    return 0
 
 
 def _run_context(args: argparse.Namespace) -> int:

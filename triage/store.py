@@ -48,6 +48,7 @@ MIGRATIONS: tuple[str, ...] = (
     "triage.store_migrations_0001",
     "triage.store_migrations_0002",
     "triage.store_migrations_0003",
+    "triage.store_migrations_0004",
 )
 #: SQLite: how long a writer waits for the write lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
