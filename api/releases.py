@@ -60,6 +60,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "rows": int,
     "columns": dict,
     "fingerprint": dict,
+    "supersedes_id": (int, type(None)),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -54,6 +55,11 @@ _MULTIPART_SCHEMA: dict[str, Any] = {
                             "items": {"type": "string", "format": "binary"},
                         },
                         "destination": {"type": "string", "enum": [d.value for d in Destination]},
+                        "supersedes": {
+                            "type": "string",
+                            "description": "registered releases this is a new version of, one "
+                            "per line (NAME, or FILE=NAME with several files)",
+                        },
                         "context": {
                             "type": "string",
                             "description": "triage answers, YAML or JSON text",
@@ -309,6 +315,17 @@ def _text_field(value: object, name: str, limit: int) -> str | None:
     return value or None
 
 
+def _supersedes(text: str | None) -> list[str] | None:
+    """The ``supersedes`` field: one registered release name per line (``NAME``, or
+    ``FILE=NAME`` with several files), as ``triage check --supersedes``."""
+    if text is None:
+        return None
+    specs = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(specs) > 20:
+        raise DataInputError("supersedes names more than 20 releases")
+    return specs or None
+
+
 def _persist(
     state: ServiceState,
     principal: Principal,
@@ -318,6 +335,7 @@ def _persist(
     recipient: str | None,
     purpose: str | None,
     context_text: str | None,
+    supersedes: list[str] | None = None,
 ) -> None:
     """Make the streamed files durable (fsync), then write the submission, file, job and
     audit rows in one transaction. Blocking: runs in a worker thread."""
@@ -354,6 +372,7 @@ def _persist(
                 recipient=recipient,
                 purpose=purpose,
                 has_context=context_text is not None,
+                supersedes=json.dumps(supersedes) if supersedes else None,
                 status="queued",
                 created_at=now,
                 updated_at=now,
@@ -419,8 +438,18 @@ async def submit(request: Request, state: State, principal: Submitter) -> Submis
         recipient = _text_field(form.fields.get("recipient"), "recipient", 255)
         purpose = _text_field(form.fields.get("purpose"), "purpose", 2000)
         context_text = _text_field(form.fields.get("context"), "context", 200_000)
+        supersedes = _supersedes(_text_field(form.fields.get("supersedes"), "supersedes", 2000))
         await run_in_threadpool(
-            _persist, state, principal, sid, form, destination, recipient, purpose, context_text
+            _persist,
+            state,
+            principal,
+            sid,
+            form,
+            destination,
+            recipient,
+            purpose,
+            context_text,
+            supersedes,
         )
     except BaseException:
         await run_in_threadpool(shutil.rmtree, folder, True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -76,6 +77,8 @@ class ClaimedJob:
     destination: str
     has_context: bool
     inputs: tuple[str, ...]  # stored paths relative to the data folder
+    #: the registered releases the submission is a new version of (``NAME`` or ``FILE=NAME``)
+    supersedes: tuple[str, ...] = ()
 
 
 def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:
@@ -123,9 +126,9 @@ def claim_job(engine: Engine, owner: str, lease_seconds: float) -> ClaimedJob | 
         if updated.rowcount != 1:  # pragma: no cover - guarded by the write lock
             return None
         sub = conn.execute(
-            sa.select(submissions.c.destination, submissions.c.has_context).where(
-                submissions.c.id == row.submission_id
-            )
+            sa.select(
+                submissions.c.destination, submissions.c.has_context, submissions.c.supersedes
+            ).where(submissions.c.id == row.submission_id)
         ).one()
         conn.execute(
             submissions.update()
@@ -144,6 +147,7 @@ def claim_job(engine: Engine, owner: str, lease_seconds: float) -> ClaimedJob | 
             destination=str(sub.destination),
             has_context=bool(sub.has_context),
             inputs=tuple(str(s) for s in stored),
+            supersedes=tuple(json.loads(sub.supersedes)) if sub.supersedes else (),
         )
 
 
@@ -343,6 +347,7 @@ def run_check(
     nlp_model: str | None,
     key_hex: str | None,
     db_url: str,
+    supersedes: Sequence[str] = (),
 ) -> CheckOutcome:
     """Run one check (in a pool process or on a Dask worker) into a fresh ``run-*`` folder
     inside ``out_dir``; returns the report and that folder.
@@ -380,6 +385,7 @@ def run_check(
         context_path=root / context if context else None,
         registry_url=db_url,
         on_result=lambda checked: releases.write_register(run, checked),
+        supersedes=supersedes,
     )
     restrict_tree(out)  # whatever the engine wrote, whatever the umask: 0700 and 0600
     return CheckOutcome(report.to_json_dict(), run.relative_to(root).as_posix())
@@ -397,6 +403,7 @@ def _job_args(settings: ApiSettings, job: ClaimedJob, owner: str) -> tuple[Any, 
         settings.nlp_model,
         settings.pseudonym_key.hex() if settings.pseudonym_key else None,
         settings.db_url,
+        job.supersedes,
     )
 
 

@@ -409,3 +409,23 @@ def test_a_keyed_fingerprint_summary_with_qi_classes_is_compared_without_error()
     (full,) = assess_against_fingerprints(target, {"a": fp}, KEY)
     assert light.k_right is None and full.k_right is not None
     assert [p.left for p in light.pairs] == [p.left for p in full.pairs] == ["person"]
+
+
+@pytest.mark.parametrize("supersedes", [None, "a.csv"])
+def test_a_republication_names_what_it_supersedes(svc: Service, supersedes: str | None) -> None:
+    """The service's ``supersedes`` field: a new version is compared with its registered
+    release (and released when its groups changed by k or more), not linked with it."""
+    first, _, _ = mosaic_pair()
+    answers = OPEN_DATA.read_text(encoding="utf-8")
+    _, status = checked(svc, "a.csv", first, context=answers)
+    assert status["decision"] == "release"
+    fields = {"context": answers, **({"supersedes": supersedes} if supersedes else {})}
+    sid, status = checked(svc, "a.csv", first, **fields)
+    got = report(svc, sid)
+    if supersedes is None:  # its own earlier release links on every column
+        assert status["decision"] == "refer" and got["mosaic"] and not got["versions"]
+        return
+    assert status["decision"] == "release" and not got["mosaic"]
+    (version,) = got["versions"]
+    assert version["supersedes"].startswith("a.csv (release ") and version["comparable"]
+    assert version["small_changes"] == 0
