@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -168,33 +169,50 @@ class Measured:
     peak_rss_mb: float
 
 
+#: Runs the CLI as its child and writes that child's peak RSS (KiB, from ``wait4``) to the
+#: file in ``$TRIAGE_TEST_RSS_FILE``. Linux keeps a process's peak RSS across fork and exec, so
+#: a child forked straight from a large test process would report the test process's size;
+#: forked from this small launcher, it reports its own (and its waited-for children's).
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-m", "triage.cli", *sys.argv[1:]])
+_, status, usage = os.wait4(child.pid, 0)
+with open(os.environ["TRIAGE_TEST_RSS_FILE"], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_cli(args: Sequence[str], cwd: Path, timeout: float = 600) -> Measured:
-    """Run ``triage`` with ``args`` in a child process; its peak RSS (with the processes it
-    waited for) from ``wait4``."""
-    out, err = cwd / ".stdout", cwd / ".stderr"
+    """Run ``triage`` with ``args`` in a child process (through a small launcher); its peak
+    RSS, with the processes it waited for, from ``wait4``; killed with its session at
+    ``timeout``."""
+    out, err, rss = cwd / ".stdout", cwd / ".stderr", cwd / ".rss"
+    rss.unlink(missing_ok=True)
+    env = {**os.environ, "TRIAGE_TEST_RSS_FILE": str(rss)}
     with open(out, "wb") as fo, open(err, "wb") as fe:
         start = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "triage.cli", *args], cwd=cwd, stdout=fo, stderr=fe
+            [sys.executable, "-c", _LAUNCHER, *args],
+            cwd=cwd,
+            stdout=fo,
+            stderr=fe,
+            env=env,
+            start_new_session=True,
         )
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak = int(rss.read_text()) / 1024 if rss.is_file() else float("inf")
     return Measured(
         proc.returncode,
         out.read_text(errors="replace"),
         err.read_text(errors="replace"),
         wall,
-        usage.ru_maxrss / 1024,
+        peak,
     )
 
 
