@@ -170,11 +170,6 @@ def _as_int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _int_param(params: dict[str, Any], key: str, default: int | None) -> int | None:
-    value = params.get(key, default)
-    return None if value is None else int(value)
-
-
 class Engine:
     """Checks the datasets of one submission against one rulebook."""
 
@@ -212,7 +207,7 @@ class Engine:
         self.context_problems: list[Problem] = []
         if answers is not None:
             self.context_problems = answers.problems()
-        elif rulebook.params.get("require_context"):
+        elif rulebook.engine.require_context:
             self.context_problems = [
                 Problem(
                     kind="context_missing",
@@ -224,8 +219,8 @@ class Engine:
         self.text = text
         self.progress = progress or (lambda _msg: None)
         self.destination = Destination(rulebook.destination)
-        self.k_target = _int_param(rulebook.params, "k", 5) or 1
-        self.l_target = _int_param(rulebook.params, "l", None)
+        self.k_target = rulebook.engine.k
+        self.l_target = rulebook.engine.l
 
     def _protect_table(self, name: str, table: Table) -> _TableCheck:
         """Primary and secondary suppression of a recognised table, as the rulebook asks."""
@@ -236,13 +231,13 @@ class Engine:
         return _TableCheck(table, result, params.marker)
 
     def _table_params(self) -> TableSuppressParams:
-        p = self.rulebook.params
+        p = self.rulebook.engine
         return TableSuppressParams(
-            threshold=int(p.get("table_threshold", 10)),
-            dominance_n=int(p.get("dominance_n", 2)),
-            dominance_k=float(p.get("dominance_k", 85.0)),
-            p_percent=p.get("p_percent", 10.0),
-            min_contributors=p.get("min_contributors"),
+            threshold=p.table_threshold,
+            dominance_n=p.dominance_n,
+            dominance_k=p.dominance_k,
+            p_percent=p.p_percent,
+            min_contributors=p.min_contributors,
         )
 
     def _find_differencing(self) -> None:
@@ -346,20 +341,18 @@ class Engine:
         """Every microdata measure (the report's headline metrics are read from them) and,
         before treatment, what drives the risk (SUDA off for very large frames, where it would
         dominate the run time)."""
-        params = self.rulebook.params
+        params = self.rulebook.engine
         suda = 0 if len(frame) > 200_000 else None
-        weights = params.get("weights_column")
-        missing = str(params.get("missing", "own_value"))
         measures = microdata_metrics(
             frame,
             qis,
             sensitive,
             k=self.k_target,
             l=self.l_target,
-            c=params.get("c"),
-            t_ordered=params.get("t_ordered"),
-            weights=weights,
-            missing=missing,
+            c=params.c,
+            t_ordered=params.t_ordered,
+            weights=params.weights_column,
+            missing=params.missing,
             suda_max_size=suda,
         )
         metrics = RiskMetrics(
@@ -376,8 +369,8 @@ class Engine:
                 frame,
                 qis,
                 k=self.k_target,
-                weights=weights,
-                missing=missing,
+                weights=params.weights_column,
+                missing=params.missing,
                 top_n=10,
                 suda_max_size=suda,
             )

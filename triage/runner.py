@@ -194,12 +194,8 @@ def _check(
         datasets += loaded.datasets
         sheets.update(loaded.sheets)
         file_problems += loaded.problems
-    buffers = rulebook.params.get("site_buffers_m")
-    register = (
-        load_register(sites_path, buffers=buffers if isinstance(buffers, dict) else None)
-        if sites_path is not None
-        else None
-    )
+    buffers = rulebook.engine.site_buffers_m
+    register = load_register(sites_path, buffers=buffers) if sites_path is not None else None
     density = load_points(density_path) if density_path is not None else None
     store = _open_registry(registry_url, required=record or bool(supersedes))
     superseded = _superseded(store, supersedes, [d.name for d in datasets])
