@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from triage.api.db import api_keys, files, reviews, submissions
-from triage.store import releases
+from triage.store.register import releases
 
 
 def report_sha256(report: Any) -> str:

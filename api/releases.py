@@ -1,4 +1,4 @@
-"""The service's releases in the register of releases (:mod:`triage.store`).
+"""The service's releases in the register of releases (:mod:`triage.store.register`).
 
 A check (in a pool process or on a Dask worker) fingerprints each table, keyed with the run's
 pseudonymisation key, in every form its decision may release: ``release`` and
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from triage.api.db import submissions
-from triage.store import NewRelease, insert_release
+from triage.store.register import NewRelease, insert_release
 
 if TYPE_CHECKING:  # the engine is imported only where checks run
     from triage.runner import CheckedRun, RegisterForm

@@ -15,7 +15,7 @@ from triage.api.db import transaction
 from triage.api.deps import Anyone, Reviewer, State
 from triage.api.uploads import free_bytes
 from triage.rules import builtin_rulebook, parse_rulebook
-from triage.store import HEAD_REVISION, ReleaseStore
+from triage.store.register import HEAD_REVISION, ReleaseStore
 from triage.vocab import Destination
 
 rulebooks = APIRouter(prefix="/v1/rulebooks", tags=["rulebooks"])

@@ -493,7 +493,7 @@ def _run_registry(args: argparse.Namespace) -> int:
 def _run_service(args: argparse.Namespace) -> int:
     from triage.api import cli_hooks
     from triage.runner import read_key
-    from triage.store import resolve_registry_url
+    from triage.store.register import resolve_registry_url
 
     if args.command == "serve":
         from platformdirs import user_data_dir

@@ -44,33 +44,33 @@ from triage.models import (
     RunInfo,
     TriageContext,
 )
-from triage.mosaic import (
+from triage.mosaic.linkage import (
     LinkAssessment,
     SubmissionDataset,
     assess_against_fingerprints,
     assess_submission,
     mosaic_facts,
 )
+from triage.mosaic.versions import Superseded, VersionComparison, compare_versions
 from triage.planning import Step, plan_treatments
 from triage.questionnaire import Answers, builtin_questionnaire
 from triage.redaction.base import TransformContext
 from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
 from triage.redaction.table_suppress import TableSuppressParams, primary_rules
-from triage.risk import microdata_metrics, risk_drivers
+from triage.risk.measures import microdata_metrics, risk_drivers
+from triage.risk.utility import utility_report
 from triage.rules import Rule, Rulebook, evaluate_rules
 from triage.sites import Proximity, SiteRegister, proximity
-from triage.table_differencing import submission_differencing
-from triage.table_suppression import (
+from triage.tables.differencing import submission_differencing
+from triage.tables.model import Table, recognise_table
+from triage.tables.suppression import (
     Protection,
     SuppressionResult,
     suppress_table,
     table_findings,
     table_metrics,
 )
-from triage.tables import Table, recognise_table
-from triage.utility import utility_report
-from triage.versions import Superseded, VersionComparison, compare_versions
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
