@@ -19,6 +19,7 @@ import pandas as pd
 from triage import __version__
 from triage.classifiers.columns import ColumnClassification, DatasetClassification, classify_dataset
 from triage.classifiers.geo import GeoAssessment, assess_geo, find_coordinate_columns
+from triage.classifiers.police import assess_street_level
 from triage.classifiers.text import TextAnalyzer
 from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
 from triage.context import RunContext
@@ -330,7 +331,8 @@ class Engine:
         facts = {"geo": geo.facts(), "sites": sites_facts, "weakness": weakness.facts()}
         return _Place(
             facts=facts,
-            findings=_place_findings(name, geo, near, weakness),
+            findings=_place_findings(name, geo, near, weakness)
+            + _street_level_findings(name, frame, classification),
             problems=[p.model_copy(update={"dataset": name}) for p in geo.problems],
             points_bng=geo.points_bng,
         )
@@ -1056,6 +1058,50 @@ def _place_findings(
             )
         )
     return found
+
+
+#: entities that put a person in a record (a police street-level file never holds them)
+_PERSON_ENTITIES = frozenset(
+    {
+        Entity.PERSON,
+        Entity.EMAIL_ADDRESS,
+        Entity.PHONE_NUMBER,
+        Entity.UK_NHS,
+        Entity.UK_NINO,
+        Entity.DATE_OF_BIRTH,
+        Entity.UK_PASSPORT,
+        Entity.UK_DRIVING_LICENCE,
+        Entity.UK_VEHICLE_REGISTRATION,
+        Entity.CREDIT_CARD,
+        Entity.IBAN_CODE,
+        Entity.UK_POSTCODE,
+    }
+)
+
+
+def _street_level_findings(
+    name: str, frame: pd.DataFrame, classification: DatasetClassification
+) -> list[Finding]:
+    """A data.police.uk street-level file as published (``police_street_level``, info), or
+    one that claims the schema but differs (``police_street_level_changed``, medium)."""
+    people = tuple(
+        c.name
+        for c in classification.columns.values()
+        if c.role is ColumnRole.DIRECT_IDENTIFIER or set(c.entities) & _PERSON_ENTITIES
+    )
+    street = assess_street_level(frame, people)
+    if street is None:
+        return []
+    return [
+        Finding(
+            kind="police_street_level" if street.recognised else "police_street_level_changed",
+            severity=Severity.INFO if street.recognised else Severity.MEDIUM,
+            dataset=name,
+            columns=[str(c) for c in frame.columns],
+            message=street.message(),
+            count=street.rows,
+        )
+    ]
 
 
 def _same_link(a: LinkAssessment, b: LinkAssessment) -> bool:
