@@ -41,6 +41,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -364,34 +365,64 @@ def apply(
     return ApplyResult(output=out, log=log, rejected=rejected, residual=residual, problems=problems)
 
 
-#: a one-word redacted string shorter than this only counts as a whole token
+#: a redacted string shorter than this is never split from letters glued to it ("Ann" of
+#: "JoAnn"); a longer one is, where a lower-case letter meets a capital ("xxWhitcombe")
 SHORT_VALUE = 6
 
 
+@lru_cache(maxsize=4096)
 def value_pattern(value: str) -> re.Pattern[str]:
-    """A redacted string, any run of whitespace between its words. A short one-word string
-    (under ``SHORT_VALUE`` characters) only as a whole token, so a "bin" wrongly taken for a name
-    leaves "bins" alone; a longer one anywhere, even glued to other letters."""
+    """A redacted string, any run of whitespace between its words (candidates only: see
+    :func:`value_spans` for the token test)."""
+    return re.compile(r"\s+".join(re.escape(w) for w in value.split()))
+
+
+def _joined(a: str, b: str, camel: bool) -> bool:
+    """True when characters ``a`` and ``b`` side by side are inside one token: two digits, or
+    two letters (unless ``camel`` and a lower-case letter meets a capital)."""
+    if a.isdigit() and b.isdigit():
+        return True
+    if a.isalpha() and b.isalpha():
+        return not (camel and a.islower() and b.isupper())
+    return False
+
+
+def value_spans(value: str, text: str) -> list[tuple[int, int]]:
+    """Where ``value`` occurs in ``text`` as whole tokens: each end of the match either meets a
+    character of another kind (space, punctuation, a digit beside a letter) or the text's end,
+    so "Lee" is not in "Leeds", "07700900123" not in "0770090012345", but "x@y.com" is in
+    "mailto:x@y.com" and "Ann Lee" in "Ann Lee Road"."""
     words = value.split()
-    body = r"\s+".join(re.escape(w) for w in words)
-    if len(words) == 1 and len(words[0]) < SHORT_VALUE:
-        return re.compile(rf"(?<!\w){body}(?!\w)")
-    return re.compile(body)
+    if not words or words[0] not in text:
+        return []
+    camel = len(value.strip()) >= SHORT_VALUE
+    rx = value_pattern(value)
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while (m := rx.search(text, pos)) is not None:
+        start, end = m.span()
+        if (start > 0 and _joined(text[start - 1], text[start], camel)) or (
+            end < len(text) and _joined(text[end - 1], text[end], camel)
+        ):
+            pos = start + 1  # inside a longer token: an overlapping match may still be one
+            continue
+        out.append((start, end))
+        pos = end
+    return out
 
 
 def sweep(text: str, labels: Mapping[str, str]) -> str:
-    """Every redacted string (longest first) left in ``text`` as a whole token, replaced by its
+    """Every redacted string (longest first) left in ``text`` as whole tokens, replaced by its
     label."""
     for value in sorted((v for v in labels if v.strip()), key=len, reverse=True):
-        if value.split()[0] in text:  # cheap pre-check: the first word is there
-            literal = labels[value].replace("\\", "\\\\")  # a label, never a group reference
-            text = value_pattern(value).sub(literal, text)
+        for start, end in reversed(value_spans(value, text)):
+            text = text[:start] + labels[value] + text[end:]
     return text
 
 
 def residual_count(texts: Sequence[str], values: Sequence[str]) -> int:
     """How many of ``values`` still occur in any of ``texts`` as whole tokens."""
-    return sum(1 for v in values if v.strip() and any(value_pattern(v).search(t) for t in texts))
+    return sum(1 for v in values if v.strip() and any(value_spans(v, t) for t in texts))
 
 
 def _residual(out: Path, values: list[str]) -> int:
