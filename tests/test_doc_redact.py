@@ -510,6 +510,7 @@ def test_a_longer_token_kept_is_no_residual(
     [
         ("Whitcombe", "Whitcombe's depot"),
         ("Ann Lee", "Ann  Lee Road depot"),
+        ("Ann Lee", "Ann\nLee Road depot"),  # a line break (DOCX w:br) parts two words
         ("07700900123", "depot tel:07700900123"),
     ],
 )
@@ -529,3 +530,22 @@ def test_a_whole_token_left_behind_fails_closed(
     assert "redaction_incomplete" in [p.kind for p in result.problems]
     report = decide(doc, _redact_first(doc, value), problems=result.problems)
     assert report.decision == "withhold"
+
+
+def test_docx_breaks_and_tabs_part_words(tmp_path: Path) -> None:
+    """A line break or tab between two words is read as white space, so a name across it is
+    one name to the detectors and the residual check; the break stays in the redacted copy."""
+    d = docx.Document()
+    run = d.add_paragraph().add_run("Contact Ann")
+    run.add_break()
+    run.add_text("Lee\tor the depot.")
+    d.paragraphs[0].paragraph_format.tab_stops.add_tab_stop(docx.shared.Inches(1))
+    src = tmp_path / "b.docx"
+    d.save(str(src))
+    doc = load_document(src)
+    assert doc.blocks[0].text == "Contact Ann\nLee\tor the depot."
+    result = apply(doc, _redact_first(doc, "Ann\nLee"), tmp_path / "out" / "b.docx")
+    assert result.residual == 0
+    assert load_document(result.output).blocks[0].text == "Contact [Person 1]\n\tor the depot."
+    xml = _docx_xml_text(result.output)
+    assert "<w:br/>" in xml and ">Ann<" not in xml and "Lee" not in xml

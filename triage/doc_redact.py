@@ -72,8 +72,8 @@ from triage.documents import (
     W,
     docx_paragraphs,
     load_document,
+    paragraph_pieces,
     paragraph_spans,
-    paragraph_text_nodes,
 )
 from triage.errors import DataInputError
 from triage.masking import mask_value
@@ -455,17 +455,17 @@ def _apply_text(doc: Document, items: list[dict[str, Any]], out: Path) -> None:
 def _rewrite_paragraph(p: Any, items: list[dict[str, Any]]) -> None:
     """Rewrite the ``w:t`` nodes of one paragraph: each span's text goes, its label lands in
     the first node it touched."""
-    nodes = paragraph_text_nodes(p)
+    pieces = paragraph_pieces(p)
     for item in sorted(items, key=lambda i: -int(i["start"])):
         start, end, label = int(item["start"]), int(item["end"]), str(item["label"])
         pos = 0
         placed = False
-        for t in nodes:
-            text = t.text or ""
+        for t, piece in pieces:
+            text = (t.text or "") if t is not None else piece
             n_start, n_end = pos, pos + len(text)
             pos = n_end
-            if n_end <= start or n_start >= end:
-                continue
+            if t is None or n_end <= start or n_start >= end:
+                continue  # a break or tab stays: only text nodes are rewritten
             a, b = max(start, n_start) - n_start, min(end, n_end) - n_start
             t.text = text[:a] + ("" if placed else label) + text[b:]
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
