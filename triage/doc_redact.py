@@ -60,6 +60,8 @@ from triage.doc_parts import (
     docx_texts,
     drop_referrers,
     drop_relationships,
+    pdf_layers_on,
+    pdf_layers_restore,
     pdf_texts,
     readable,
     rels_source,
@@ -564,6 +566,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
     problems: list[Problem] = []
     by_block = _by_block(items)
     with pymupdf.open(str(doc.path)) as pdf:
+        off = pdf_layers_on(pdf)  # text in a hidden layer is searched and redacted too
         for number, page in enumerate(pdf):
             for xref in [a.xref for a in page.annots()]:
                 page.delete_annot(page.load_annot(xref))
@@ -606,6 +609,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         pdf.set_metadata({})
         pdf.del_xml_metadata()
         pdf.set_toc([])
+        pdf_layers_restore(pdf, off)
         pdf.save(str(out), garbage=4, deflate=True, clean=True, no_new_id=True)
     if doc.ocr_pages:  # scanned pages: their redacted strings must be gone from the pixels
         from triage.doc_ocr import pixel_residual

@@ -45,6 +45,7 @@ from triage.doc_parts import (
     docx_hidden,
     pdf_attachments,
     pdf_document_units,
+    pdf_layers_on,
     pdf_object_units,
     pdf_page_units,
     stray_bytes,
@@ -382,6 +383,7 @@ def _load_pdf(doc: Document, raw: bytes) -> None:
             f"{doc.path.name}: PDF support needs the optional 'pdf' extra (PyMuPDF)"
         ) from exc
     with pymupdf.open(stream=raw, filetype="pdf") as pdf:
+        pdf_layers_on(pdf)  # a layer a viewer hides is read all the same
         for number, page in enumerate(pdf, start=1):
             text = page.get_text("text")
             location = f"page {number}"
