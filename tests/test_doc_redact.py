@@ -549,3 +549,28 @@ def test_docx_breaks_and_tabs_part_words(tmp_path: Path) -> None:
     assert load_document(result.output).blocks[0].text == "Contact [Person 1]\n\tor the depot."
     xml = _docx_xml_text(result.output)
     assert "<w:br/>" in xml and ">Ann<" not in xml and "Lee" not in xml
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "kept", "gone"),
+    [
+        ("Lee", "Call Lee about Leeds and LEE.", ["Leeds"], ["Lee ", "LEE"]),
+        ("Whitcombe", "Whitcombe of Whitcombes Lane", ["Whitcombes"], ["Whitcombe of"]),
+    ],
+)
+def test_pdf_redaction_leaves_longer_words_whole(
+    tmp_path: Path, value: str, line: str, kept: list[str], gone: list[str]
+) -> None:
+    """On the page a one-word value is redacted in any case, but never inside a longer word."""
+    import pymupdf
+
+    src = tmp_path / "p.pdf"
+    with pymupdf.open() as pdf:
+        pdf.new_page().insert_text((72, 72), line, fontsize=11)
+        pdf.save(str(src))
+    doc = load_document(src)
+    result = apply(doc, _redact_first(doc, value), tmp_path / "out" / "p.pdf")
+    text = load_document(result.output).blocks[0].text
+    assert result.residual == 0 and not result.problems
+    assert all(k in text for k in kept), text
+    assert not any(g in text for g in gone), text

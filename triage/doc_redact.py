@@ -588,7 +588,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
                         piece = piece.strip()
                         if not piece:
                             continue
-                        for rect in page.search_for(piece):
+                        for rect in _token_hits(page, piece):
                             page.add_redact_annot(
                                 rect, text=str(item["label"]), fill=(0, 0, 0), text_color=(1, 1, 1)
                             )
@@ -617,6 +617,27 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         scanned = [_fragment(doc, i) for i in items if int(i["block"]) in doc.ocr_pages]
         problems.extend(pixel_residual(out, scanned, doc.name))
     return problems
+
+
+def _token_hits(page: Any, piece: str) -> list[Any]:
+    """Where ``piece`` is on ``page`` (PyMuPDF's search, any case), less the hits of a one-word
+    piece inside a longer word ("Lee" of "Leeds"), which the release rightly keeps."""
+    hits = page.search_for(piece)
+    if len(piece.split()) != 1 or not hits:
+        return list(hits)
+    words = page.get_text("words")
+    low = piece.lower()
+    kept = []
+    for rect in hits:
+        middle = (rect.x0 + rect.x1) / 2, (rect.y0 + rect.y1) / 2
+        around = [
+            str(w[4]).lower()
+            for w in words
+            if w[0] <= middle[0] <= w[2] and w[1] <= middle[1] <= w[3] and low in str(w[4]).lower()
+        ]
+        if not around or any(value_spans(low, w) for w in around):
+            kept.append(rect)
+    return kept
 
 
 def _redact_off_page(pdf: Any, values: list[str]) -> None:
