@@ -661,3 +661,82 @@ def test_eml_is_no_longer_refused(tmp_path: Path, analyzer: TextAnalyzer) -> Non
     report = check_document(target, "foi", analyzer=analyzer, out_dir=tmp_path / "o")
     assert "redaction_unsupported" not in [p.kind for p in report.problems]
     assert (tmp_path / "o" / "redacted" / "copy.eml").exists()
+
+
+# --- auto-replies: headers are read like body text (issue 12, class 7) ----------------------
+
+_AUTO_BODY = "Thank you for your message. I am out of the office with limited access to email.\n"
+_AUTO_CALENDAR = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n"
+    "SUMMARY:Out of Office - {name}\r\n"
+    'ORGANIZER;CN="{name} (Out of Office)":mailto:auto@example.org\r\n'
+    "DTSTART:20240603T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def _auto_reply(subject: str, sender: str = "Auto Reply", name: str = "") -> EmailMessage:
+    m = EmailMessage()
+    m["From"] = Address(sender, "noreply", "example.org")
+    m["To"] = Address("FOI Team", "foi", "council.gov.uk")
+    m["Subject"] = subject
+    m.set_content(_AUTO_BODY)
+    if name:
+        m.add_attachment(
+            _AUTO_CALENDAR.format(name=name).encode(), "text", "calendar", filename="away.ics"
+        )
+    return m
+
+
+def _released(tmp_path: Path, analyzer: TextAnalyzer, msg: EmailMessage) -> Path:
+    src = _write(tmp_path, msg, "auto.eml")
+    report = check_document(src, "foi", analyzer=analyzer, out_dir=tmp_path / "out")
+    assert report.decision in ("release", "release_with_changes"), report.decision_reason
+    return tmp_path / "out" / "redacted" / "auto.eml"
+
+
+@pytest.mark.parametrize(
+    ("subject", "sender", "calendar", "name"),
+    [
+        ("Automatic reply: Jane Smith is out of the office", "Auto Reply", "", "Jane Smith"),
+        ("Out of Office: Re: FOI 2024/123 - Sarah O'Neill", "Auto Reply", "", "Sarah O'Neill"),
+        ("Auto-Reply: John Patel on leave until 3 June", "Auto Reply", "", "John Patel"),
+        ("Automatic reply: Siobhan Kowalczyk", "Auto Reply", "", "Siobhan Kowalczyk"),
+        ("Out of office: Dr Alan McDonald", "Auto Reply", "", "Alan McDonald"),
+        ("Re: Out of Office - Grace Okonkwo-Adeyemi", "Auto Reply", "", "Grace Okonkwo-Adeyemi"),
+        # the sender's display name (with the auto-reply's own phrase) names the person
+        ("Automatic reply: your request", "Siobhan Kowalczyk (Out of Office)", "", "Siobhan"),
+        ("Automatic reply: your request", "Out of Office: Sarah O'Neill", "", "Sarah O'Neill"),
+        # a name known from the From header is redacted in the Subject too, whole
+        ("Automatic reply: Sarah O'Neill", "Sarah O'Neill", "", "Sarah O'Neill"),
+        # the calendar part of an out-of-office invitation
+        ("Out of Office", "Auto Reply", "Priya Sharma", "Priya Sharma"),
+    ],
+)
+def test_an_auto_reply_keeps_no_name(
+    tmp_path: Path, analyzer: TextAnalyzer, subject: str, sender: str, calendar: str, name: str
+) -> None:
+    out = _released(tmp_path, analyzer, _auto_reply(subject, sender, calendar))
+    blob = _decoded(out)
+    for word in name.split():  # no part of the name, as a whole word
+        assert not re.search(rf"(?<![\w']){re.escape(word)}(?![\w'])", blob), word
+    assert re.search(r"(?i)out of (the )?office|automatic reply|auto-reply", blob)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: Freedom of Information Team",
+        "Automatic reply: Leeds City Council",
+        "Out of Office: West Yorkshire Police",
+        "Automatic reply: Information Commissioner's Office",
+        "Out of Office: Planning Services - Harrogate Borough Council",
+        "Automatic reply: RE: Chris Evans Way road closure",
+        "Out of Office",
+    ],
+)
+def test_an_auto_reply_keeps_organisations_and_its_own_phrases(
+    tmp_path: Path, analyzer: TextAnalyzer, subject: str
+) -> None:
+    out = _released(tmp_path, analyzer, _auto_reply(subject))
+    msg = email.message_from_bytes(out.read_bytes(), policy=POLICY)
+    assert msg["Subject"] == subject

@@ -395,3 +395,182 @@ def test_sweep_and_residuals_short_values_as_whole_tokens(
     assert sweep(text, {value: "[Person 1]"}) == swept
     assert residual_count([swept], [value]) == 0
     assert residual_count([text], [value]) == 1
+
+
+# --- residuals compare tokens, not substrings (issue 12, class 7) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "found"),
+    [
+        # left behind as whole tokens: a residual
+        ("Ann Lee", "Ann Lee Road", True),
+        ("Ann Lee", "to Ann\n Lee,", True),
+        ("jo.hart@example.com", "<a href='mailto:jo.hart@example.com'>", True),
+        ("07700900123", "tel:07700900123.", True),
+        ("07700900123", "ref07700900123", True),  # digits glued to letters: other kinds
+        ("Whitcombe", "Whitcombe's", True),
+        ("Whitcombe", "Jonathan_Whitcombe.docx", True),
+        ("Whitcombe", "JanetWhitcombe", True),  # glued by text extraction: a capital starts it
+        ("Whitcombe", "WhitcombeRang", True),
+        ("Sarah O'Neill", "- Sarah O'Neill", True),
+        # inside a longer token the release rightly kept: no residual
+        ("Ann Lee", "Ann Leeson Road", False),
+        ("Lee", "Leeds City Council", False),
+        ("07700900123", "0770090012345", False),
+        ("07700900123", "907700900123", False),
+        ("Whitcombe", "Whitcombes Lane", False),
+        ("jo.hart@example.com", "mojo.hart@example.com", False),
+        ("Ann", "JoAnn", False),  # a short value is never split from letters
+        ("Sarah O'Neill", "Sarah O'Neills", False),
+    ],
+)
+def test_residuals_are_whole_tokens(value: str, text: str, found: bool) -> None:
+    from triage.doc_redact import residual_count, sweep
+
+    assert residual_count([text], [value]) == int(found)
+    swept = sweep(text, {value: "[X]"})
+    assert (swept != text) is found
+    assert residual_count([swept], [value]) == 0
+
+
+def _two_block_document(tmp_path: Path, fmt: str, first: str, second: str) -> Path:
+    """A document of ``fmt`` whose first paragraph (page) is ``first``, its second ``second``."""
+    path = tmp_path / f"doc.{fmt}"
+    if fmt == "txt":
+        path.write_text(f"{first}\n\n{second}\n", encoding="utf-8")
+    elif fmt == "docx":
+        d = docx.Document()
+        d.add_paragraph(first)
+        d.add_paragraph(second)
+        d.save(str(path))
+    elif fmt == "pdf":
+        import pymupdf
+
+        with pymupdf.open() as pdf:
+            for text in (first, second):
+                pdf.new_page().insert_text((72, 72), text)
+            pdf.save(str(path))
+    else:
+        from email.message import EmailMessage
+        from email.policy import default
+
+        m = EmailMessage()
+        m["Subject"] = "Depot"
+        m.set_content(f"{first}\n\n{second}\n")
+        path.write_bytes(m.as_bytes(policy=default))
+    return path
+
+
+def _redact_first(doc: Any, value: str) -> dict[str, Any]:
+    """Proposals redacting ``value`` in the first content block holding it, nowhere else."""
+    block = next(b for b in doc.blocks if b.content and value in b.text)
+    start = block.text.index(value)
+    item = {
+        "id": "R0001",
+        "block": block.index,
+        "location": block.location,
+        "start": start,
+        "end": start + len(value),
+        "entity": "PERSON",
+        "exemption": "s.40(2)",
+        "reason": "test",
+        "label": "[Person 1]",
+        "score": 0.9,
+        "accepted": True,
+    }
+    return {"sha256": doc.sha256, "proposals": [item]}
+
+
+@pytest.mark.parametrize("fmt", ["txt", "docx", "pdf", "eml"])
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("Whitcombe", "Whitcombes Lane depot"),
+        ("Ann Lee", "Ann Leeson Road depot"),
+        ("07700900123", "depot ref 0770090012345"),
+    ],
+)
+def test_a_longer_token_kept_is_no_residual(
+    tmp_path: Path, fmt: str, value: str, kept: str
+) -> None:
+    src = _two_block_document(tmp_path, fmt, f"Call {value} about it.", kept)
+    doc = load_document(src)
+    result = apply(doc, _redact_first(doc, value), tmp_path / "out" / src.name, tables={})
+    assert result.residual == 0
+    assert "redaction_incomplete" not in [p.kind for p in result.problems]
+    text = "\n".join(b.text for b in load_document(result.output).blocks)
+    assert kept in text  # kept whole, neither swept nor counted
+    assert f"Call {value} " not in text and ("[Person 1]" in text or fmt == "pdf")
+
+
+@pytest.mark.parametrize("fmt", ["txt", "docx", "pdf", "eml"])
+@pytest.mark.parametrize(
+    ("value", "left"),
+    [
+        ("Whitcombe", "Whitcombe's depot"),
+        ("Ann Lee", "Ann  Lee Road depot"),
+        ("Ann Lee", "Ann\nLee Road depot"),  # a line break (DOCX w:br) parts two words
+        ("07700900123", "depot tel:07700900123"),
+    ],
+)
+def test_a_whole_token_left_behind_fails_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, value: str, left: str
+) -> None:
+    import triage.doc_eml as doc_eml
+    import triage.doc_redact as doc_redact
+
+    # a writer that redacts only the proposal: no sweep of the other occurrences
+    monkeypatch.setattr(doc_redact, "sweep", lambda text, labels: text)
+    monkeypatch.setattr(doc_eml, "sweep", lambda text, labels: text)
+    src = _two_block_document(tmp_path, fmt, f"Call {value} about it.", left)
+    doc = load_document(src)
+    result = apply(doc, _redact_first(doc, value), tmp_path / "out" / src.name, tables={})
+    assert result.residual == 1
+    assert "redaction_incomplete" in [p.kind for p in result.problems]
+    report = decide(doc, _redact_first(doc, value), problems=result.problems)
+    assert report.decision == "withhold"
+
+
+def test_docx_breaks_and_tabs_part_words(tmp_path: Path) -> None:
+    """A line break or tab between two words is read as white space, so a name across it is
+    one name to the detectors and the residual check; the break stays in the redacted copy."""
+    d = docx.Document()
+    run = d.add_paragraph().add_run("Contact Ann")
+    run.add_break()
+    run.add_text("Lee\tor the depot.")
+    d.paragraphs[0].paragraph_format.tab_stops.add_tab_stop(docx.shared.Inches(1))
+    src = tmp_path / "b.docx"
+    d.save(str(src))
+    doc = load_document(src)
+    assert doc.blocks[0].text == "Contact Ann\nLee\tor the depot."
+    result = apply(doc, _redact_first(doc, "Ann\nLee"), tmp_path / "out" / "b.docx")
+    assert result.residual == 0
+    assert load_document(result.output).blocks[0].text == "Contact [Person 1]\n\tor the depot."
+    xml = _docx_xml_text(result.output)
+    assert "<w:br/>" in xml and ">Ann<" not in xml and "Lee" not in xml
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "kept", "gone"),
+    [
+        ("Lee", "Call Lee about Leeds and LEE.", ["Leeds"], ["Lee ", "LEE"]),
+        ("Whitcombe", "Whitcombe of Whitcombes Lane", ["Whitcombes"], ["Whitcombe of"]),
+    ],
+)
+def test_pdf_redaction_leaves_longer_words_whole(
+    tmp_path: Path, value: str, line: str, kept: list[str], gone: list[str]
+) -> None:
+    """On the page a one-word value is redacted in any case, but never inside a longer word."""
+    import pymupdf
+
+    src = tmp_path / "p.pdf"
+    with pymupdf.open() as pdf:
+        pdf.new_page().insert_text((72, 72), line, fontsize=11)
+        pdf.save(str(src))
+    doc = load_document(src)
+    result = apply(doc, _redact_first(doc, value), tmp_path / "out" / "p.pdf")
+    text = load_document(result.output).blocks[0].text
+    assert result.residual == 0 and not result.problems
+    assert all(k in text for k in kept), text
+    assert not any(g in text for g in gone), text

@@ -170,6 +170,32 @@ def _replace(member: str, old: bytes, new: bytes) -> Callable[[Path], None]:
     return change
 
 
+_TEXT_BOX = (
+    '<w:body><w:p><w:r><w:pict><v:shape id="tb1" style="width:90pt;height:30pt"><v:textbox>'
+    f"<w:txbxContent><w:p><w:r><w:t>{NAME} {EMAIL}</w:t></w:r></w:p></w:txbxContent>"
+    "</v:textbox></v:shape></w:pict></w:r></w:p>"
+)
+
+
+def _glossary(path: Path) -> None:
+    """A glossary (building blocks) part holding a saved text entry."""
+    main = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    xml = (
+        f'<w:glossaryDocument xmlns:w="{main}"><w:docParts><w:docPart><w:docPartPr>'
+        '<w:name w:val="Signature"/></w:docPartPr><w:docPartBody><w:p><w:r>'
+        f"<w:t>{NAME} {EMAIL} {PHONE}</w:t></w:r></w:p></w:docPartBody></w:docPart>"
+        "</w:docParts></w:glossaryDocument>"
+    )
+    _add_part(
+        path,
+        "word/glossary/document.xml",
+        xml.encode(),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.glossary+xml",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/glossaryDocument",
+        "",
+    )
+
+
 _DOC_VARS = f'<w:docVars><w:docVar w:name="contact" w:val="{NAME} {EMAIL}"/></w:docVars>'
 _CUSTOM_XML = f'"APA"><b:Source><b:Tag>{NAME}</b:Tag><b:URL>{EMAIL}</b:URL></b:Source></b:Sources>'
 
@@ -248,6 +274,8 @@ DOCX_CASES: dict[str, tuple[DocxChange | None, Callable[[Path], None] | None]] =
     "zip-member-comment": (None, _member_comment),
     "bytes-after-zip": (None, _append(f"\n{NAME} {EMAIL}\n".encode())),
     "custom-xml": (None, _replace("customXml/item1.xml", b'"APA"/>', _CUSTOM_XML.encode())),
+    "text-box": (None, _replace("word/document.xml", b"<w:body>", _TEXT_BOX.encode())),
+    "glossary": (None, _glossary),
 }
 
 
@@ -331,6 +359,22 @@ def _pdf_canary_text(pdf: pymupdf.Document) -> None:
     pdf[0].insert_text((72, 100), f"{NAME} {EMAIL}", fontsize=9)
 
 
+def _pdf_bookmark(pdf: pymupdf.Document) -> None:
+    pdf.set_toc([[1, "Summary", 1], [2, f"{NAME} {EMAIL}", 1]])
+
+
+def _pdf_javascript(pdf: pymupdf.Document) -> None:
+    xref = pdf.get_new_xref()
+    pdf.update_object(xref, f"<< /S /JavaScript /JS (app.alert('{NAME} {EMAIL}');) >>")
+    pdf.xref_set_key(pdf.pdf_catalog(), "OpenAction", f"{xref} 0 R")
+
+
+def _pdf_hidden_layer(pdf: pymupdf.Document) -> None:
+    """Text in an optional content group that is switched off (a viewer does not show it)."""
+    ocg = pdf.add_ocg("Notes", on=False)
+    pdf[0].insert_text((72, 150), f"{NAME} {EMAIL}", fontsize=9, oc=ocg)
+
+
 def _incremental_redaction(path: Path) -> None:
     """Redact the canary by an incremental update: the first revision still holds it."""
     pdf = pymupdf.open(str(path))
@@ -355,6 +399,9 @@ PDF_CASES: dict[str, tuple[PdfChange, Callable[[Path], None] | None]] = {
     "pdf-offpage-text": (_pdf_offpage_text, None),
     "pdf-earlier-revision": (_pdf_canary_text, _incremental_redaction),
     "pdf-bytes-after-eof": (lambda pdf: None, _append(f"\n{NAME} {EMAIL}\n".encode())),
+    "pdf-bookmark": (_pdf_bookmark, None),
+    "pdf-javascript": (_pdf_javascript, None),
+    "pdf-hidden-layer": (_pdf_hidden_layer, None),
 }
 
 

@@ -432,3 +432,44 @@ def test_registering_a_workbook_of_several_sheets_is_refused(
     code = main(["registry", "add", str(path), "--name", "b", "--registry", url, "--pattern-only"])
     assert code == 2
     assert "2 non-empty sheets" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("title", "identifying"),
+    [
+        (CANARY, True),
+        (NAME, True),
+        ("Visits 07911 123456", True),
+        ("Case LS6 2AB", True),
+        ("Ward counts", False),
+        ("April", False),
+        ("Sheet 2", False),
+    ],
+)
+@pytest.mark.parametrize("single", [True, False], ids=["one-sheet", "two-sheets"])
+def test_a_sheet_title_naming_a_person_is_never_released(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], title: str, identifying: bool, single: bool
+) -> None:
+    """A sheet's title is data no detector reads: one holding contact data or a person's name
+    is written as ``Sheet N`` (and named so in the report); others are kept."""
+    wb = _book()
+    ws = wb.active if single else wb.create_sheet(title)
+    assert ws is not None
+    if single:
+        ws.title = title
+    else:
+        for row in _sensor_rows():
+            ws.append(row)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    code, report = _check(path, tmp_path / "out", capsys)
+    assert code == EXIT[report["decision"]] and report["decision"] != "release"
+    written = _output_files(tmp_path / "out")
+    assert written
+    titles = [ws.title for f in written for ws in load_workbook(f).worksheets]
+    assert (title in titles) is not identifying
+    if identifying:
+        assert ("Sheet 1" if single else "Sheet 2") in titles
+        for file in [*written, *(tmp_path / "out").glob("report.*")]:
+            for part, data in _parts(file).items():
+                assert title.encode() not in data, (file.name, part)

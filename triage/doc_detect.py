@@ -154,8 +154,27 @@ ORGANISATION_WORDS = frozenset(
     | {"county", "customer", "department", "desk", "enquiries", "foi", "government", "group"}
     | {"helpdesk", "info", "limited", "ltd", "mailbox", "nhs", "noreply", "notifications"}
     | {"office", "plc", "police", "reception", "service", "services", "support", "team", "trust"}
-    | {"unit"}
+    | {"unit", "assistant", "postmaster", "daemon", "system"}
 )
+#: block kinds read as headers: short texts without a sentence around them (Subject, group
+#: labels, calendar and card values, HTML attributes, file names, document properties)
+HEADER_KINDS = frozenset({"email_header", "metadata", "attachment"})
+#: an auto-reply's own phrases and reply/forward prefixes: never a name, and the context that
+#: makes a name-shaped run of words in a header a person's name
+AUTO_REPLY = re.compile(
+    r"\b(?:automatic(?:ally)?\s+(?:reply|response|generated)|auto[\s-]?(?:reply|response)|"
+    r"autoreply|out\s+of\s+(?:the\s+)?office|ooo|away\s+from\s+(?:the\s+|my\s+)?office|"
+    r"(?:on\s+)?(?:annual|maternity|paternity|parental|sick|study)\s+leave|on\s+leave|"
+    r"(?:is\s+)?(?:currently\s+)?(?:away|absent|unavailable|not\s+in\s+the\s+office))\b",
+    re.IGNORECASE,
+)
+_REPLY_PREFIX = re.compile(r"\b(?:re|fwd?|aw|wg|tr|sv)\s*:", re.IGNORECASE)
+#: a run of capitalised words ("Sarah O'Neill", "Grace Okonkwo-Adeyemi", "Dr A. McDonald")
+_NAME_RUN = re.compile(
+    r"(?<![\w'\u2019-])[^\W\d_][\w'\u2019.-]*(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,5}"
+)
+_WORD = re.compile(r"\S+")
+_HONORIFIC = r"\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?"
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
     k: re.compile(v, re.IGNORECASE) for k, v in {**weakness.PATTERNS, **EXTRA_PATTERNS}.items()
@@ -318,21 +337,39 @@ def _merge(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(kept, key=lambda f: (f.block, f.start))
 
 
+def _core(text: str) -> tuple[int, int]:
+    """The span of a display name without an auto-reply phrase, reply prefix or the
+    brackets and dashes around them at either end ("Jane Smith (Out of Office)")."""
+    masked = _masked(text)
+    start = len(masked) - len(masked.lstrip(" \t|()[]-\u2013:,"))
+    end = len(masked.rstrip(" \t|()[]-\u2013:,"))
+    return start, max(start, end)
+
+
+def _masked(text: str) -> str:
+    """``text`` with its auto-reply phrases and reply prefixes blanked to ``|`` (same length)."""
+    for rx in (AUTO_REPLY, _REPLY_PREFIX):
+        text = rx.sub(lambda m: "|" * len(m.group()), text)
+    return text
+
+
 def _field_findings(
     texts: list[str], fields: Mapping[int, Entity], found: list[Finding], officials: Officials
 ) -> list[Finding]:
     """A finding over each field block (an e-mail display name or address, a contact datum)
     that the detectors did not cover whole, unless an allow-listed official or an
-    organisation's name."""
+    organisation's name. A display name's auto-reply phrase is no part of it."""
     out: list[Finding] = []
     for i, entity in sorted(fields.items()):
         text = texts[i]
         start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+        if entity == Entity.PERSON:
+            start, end = _core(text)
         if start >= end or any(f.block == i and f.start <= start and f.end >= end for f in found):
             continue
         if entity == Entity.PERSON and (
             officials.allows(text, start, end)
-            or ORGANISATION_WORDS & set(re.findall(r"[a-z]+", text.lower()))
+            or ORGANISATION_WORDS & set(re.findall(r"[a-z]+", text[start:end].lower()))
         ):
             continue
         out.append(
@@ -348,6 +385,87 @@ def _field_findings(
             )
         )
     return out
+
+
+def _header_person(words: list[str], auto: bool) -> bool:
+    """True when ``words`` name a person: corroborated by the name lexicons, or (after an
+    auto-reply phrase) a known given name or honorific before capitalised words."""
+    from triage.classifiers.names import is_organisation_name, is_person_name, lexicons
+
+    value = " ".join(words)
+    if is_organisation_name(value) or ORGANISATION_WORDS & {w.lower() for w in words}:
+        return False
+    if len(words) >= 2 and is_person_name(value):
+        return True
+    first = normalise_name(words[0])
+    titled = _TITLE.match(value) is not None and len(words) >= 2
+    return auto and len(words) >= 2 and (titled or first in lexicons()[0])
+
+
+def _header_findings(
+    texts: list[str], headers: set[int], found: list[Finding], officials: Officials
+) -> tuple[list[Finding], list[Finding]]:
+    """Person names in header blocks, which have no sentence around them, and the findings
+    left once an auto-reply's own phrases are taken out of them.
+
+    In a header holding an auto-reply phrase ("Automatic reply: Jane Smith is out of the
+    office"), a run of capitalised words naming a person is a name; in any header, such a run
+    widens a PERSON finding it overlaps ("Siobhan Kowalczyk" where NER found the surname).
+    The phrases themselves ("Automatic reply", "Out of Office") are never part of a finding.
+    """
+    from triage.classifiers.names import is_organisation_name
+
+    kept: list[Finding] = []
+    for f in found:
+        if f.block in headers and f.entity == Entity.PERSON.value:
+            masked = _masked(texts[f.block])
+            inner = masked[f.start : f.end]
+            if "|" in inner:
+                start = f.start + len(inner) - len(inner.lstrip("| \t:-"))
+                end = f.start + len(inner.rstrip("| \t:-"))
+                if "|" in masked[start:end] or start >= end:
+                    continue
+                f = Finding(f.block, start, end, f.entity, f.exemption, f.score, f.reason, f.source)
+        kept.append(f)
+    extra: list[Finding] = []
+    for i in sorted(headers):
+        text = texts[i]
+        masked = _masked(text)
+        auto = AUTO_REPLY.search(text) is not None
+        for run in _NAME_RUN.finditer(masked):
+            if is_organisation_name(run[0]):  # "Chris Evans Way", "Leeds Central Library"
+                continue
+            words = [
+                (run.start() + m.start(), run.start() + m.end()) for m in _WORD.finditer(run[0])
+            ]
+            span = _person_in(text, words, auto)
+            if span is None:
+                continue
+            s, e = span
+            overlaps = any(
+                k.block == i and k.entity == Entity.PERSON.value and k.start < e and k.end > s
+                for k in kept
+            )
+            if not (auto or overlaps) or officials.allows(text, s, e):
+                continue
+            reason = "name of a person in an e-mail header or document property (PERSON)"
+            extra.append(
+                Finding(i, s, e, Entity.PERSON.value, "s.40(2)", 0.85, reason, "header_name")
+            )
+    return kept, extra
+
+
+def _person_in(text: str, words: list[tuple[int, int]], auto: bool) -> tuple[int, int] | None:
+    """The longest run of two to four capitalised ``words`` (spans in ``text``) naming a
+    person."""
+    for size in range(min(4, len(words)), 1, -1):
+        for k in range(len(words) - size + 1):
+            piece = words[k : k + size]
+            names = [text[a:b].rstrip(".,;-") for a, b in piece]
+            if all(n[:1].isupper() for n in names) and _header_person(names, auto):
+                start, end = piece[0][0], piece[-1][1]
+                return start, start + len(text[start:end].rstrip(".,;-"))
+    return None
 
 
 @dataclass
@@ -366,11 +484,13 @@ def detect_texts(
     *,
     security: bool = True,
     fields: Mapping[int, Entity] | None = None,
+    headers: Iterable[int] = (),
 ) -> Detection:
     """Findings in a list of texts (``Finding.block`` is the index in ``texts``).
 
     The analyzer runs once over all texts (Presidio's batch engine, spaCy ``nlp.pipe``).
-    ``fields`` marks texts that are one value of an entity each (see :data:`FIELD_KINDS`).
+    ``fields`` marks texts that are one value of an entity each (see :data:`FIELD_KINDS`),
+    ``headers`` texts read as headers (see :data:`HEADER_KINDS`, :func:`_header_findings`).
     """
     officials = officials or Officials()
     spans: list[list[TextSpan]] = (
@@ -413,24 +533,42 @@ def detect_texts(
                 findings.append(
                     Finding(i, m.start(), m.end(), "deny_list", exemption, 1.0, reason, "deny")
                 )
+    findings, named = _header_findings(texts, set(headers), findings, officials)
+    findings.extend(named)
     findings.extend(_field_findings(texts, fields or {}, findings, officials))
     findings = _expand_names(texts, findings, officials)
     return Detection(findings=_merge(findings), allowed=allowed, blocks=len(texts))
 
 
 def _expand_names(texts: list[str], findings: list[Finding], officials: Officials) -> list[Finding]:
-    """Find further mentions of each detected person's surname ("Mrs Patel" after "Asha Patel")."""
+    """Find further mentions of each detected person: the whole name as found, anywhere ("Sarah
+    O'Neill" of a From header in the Subject), and the surname ("Mrs Patel" after "Asha
+    Patel"; "O'Neill" and "McDonald" as written)."""
     surnames: dict[str, float] = {}
+    full: dict[str, float] = {}
     for f in findings:
         if f.entity == Entity.PERSON.value:
-            words = normalise_name(texts[f.block][f.start : f.end]).split()
+            fragment = texts[f.block][f.start : f.end]
+            words = normalise_name(fragment).split()
+            last = re.sub(r"[\u2019']s$", "", fragment.split()[-1].strip(".,;:()[]"))
+            if len(words) >= 2:
+                key = " ".join(fragment.split())
+                full[key] = max(full.get(key, 0.0), f.score)
             if len(words) >= 2 and len(words[-1]) > 2 and words[-1] not in voc.STREET_SUFFIXES:
-                surnames[words[-1]] = max(surnames.get(words[-1], 0.0), f.score)
+                for sname in {last, words[-1].capitalize()}:
+                    surnames[sname] = max(surnames.get(sname, 0.0), f.score)
+    alone = r"(?<![\w'\u2019-])"  # not the end of a longer name ("Neill" of "O'Neill")
+    patterns = [
+        (re.compile(alone + r"\s+".join(map(re.escape, name.split())) + r"(?![\w'\u2019-])"), sc)
+        for name, sc in full.items()
+    ]
+    patterns += [
+        (re.compile(_HONORIFIC + alone + re.escape(sname) + r"\b(?!\s+[A-Z])"), sc)
+        for sname, sc in surnames.items()
+        if sname[:1].isupper()
+    ]
     extra: list[Finding] = []
-    for sname, score in surnames.items():
-        rx = re.compile(
-            rf"\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?{re.escape(sname.capitalize())}\b(?!\s+[A-Z])"
-        )
+    for rx, score in patterns:
         for i, text in enumerate(texts):
             for m in rx.finditer(text):
                 if officials.allows(text, m.start(), m.end()):
@@ -457,7 +595,10 @@ def detect_document(
 ) -> Detection:
     """Findings in every block of ``doc`` (``Finding.block`` is ``Block.index``)."""
     fields = {b.index: FIELD_KINDS[b.kind] for b in doc.blocks if b.kind in FIELD_KINDS}
-    return detect_texts([b.text for b in doc.blocks], analyzer, officials, fields=fields)
+    headers = [b.index for b in doc.blocks if b.kind in HEADER_KINDS | {"email_name"}]
+    return detect_texts(
+        [b.text for b in doc.blocks], analyzer, officials, fields=fields, headers=headers
+    )
 
 
 def exemption_table() -> list[dict[str, Any]]:

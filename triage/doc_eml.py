@@ -66,7 +66,7 @@ from triage.doc_cards import (
     parse,
     unfold,
 )
-from triage.doc_redact import LogEntry, redact_text, residual_count, sweep, value_pattern
+from triage.doc_redact import LogEntry, redact_text, residual_count, sweep, value_spans
 from triage.doc_tables import TableCheck
 from triage.documents import Block, Document, load_document, paragraph_spans
 from triage.errors import DataInputError
@@ -821,8 +821,7 @@ class _Walk:
         for block in inner.blocks:
             spans = taken.setdefault(block.index, [])
             for value in self.values:
-                for match in value_pattern(value).finditer(block.text):
-                    start, end = match.span()
+                for start, end in value_spans(value, block.text):
                     if all(end <= a or start >= b for a, b in spans):
                         spans.append((start, end))
                         out.append(
@@ -921,7 +920,9 @@ def _payload_texts(payload: bytes, charset: str | None, ctype: str) -> list[str]
             with zipfile.ZipFile(io.BytesIO(payload)) as z:
                 for name in z.namelist():
                     if name.endswith((".xml", ".rels")):
-                        texts += _markup_texts(z.read(name).decode("utf-8", "replace"), "")
+                        xml = z.read(name).decode("utf-8", "replace")
+                        # nodes joined (a word split across runs) and apart (cells, strings)
+                        texts += [*_markup_texts(xml, ""), _markup_texts(xml, " ")[0]]
         except zipfile.BadZipFile:
             texts.append(_decode_bytes(payload, charset))
         return texts

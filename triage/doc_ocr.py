@@ -357,7 +357,9 @@ def pixel_residual(path: Path, values: list[str], dataset: str) -> list[Problem]
                 forces=Decision.WITHHOLD,
             )
         ]
-    left = sum(1 for v in values if v in flat)
+    from triage.doc_redact import residual_count
+
+    left = residual_count([flat], values)  # as whole tokens, as every other residual check
     if not left:
         return []
     return [

@@ -11,10 +11,10 @@ controls, macros, embedded fonts, printer settings and the thumbnail are removed
 a problem says so and asks for at least ``release_with_changes``. Images and any other
 non-XML part cannot be checked: a problem naming them forces ``refer``.
 
-PDF: every metadata value, the XMP packet, bookmarks, link targets, annotations' texts and
-attached files, form fields (names, values, labels) and document-level attachments (read as
-documents where they are one) are ``hidden`` units. Attachments are removed on redaction,
-and a problem says so.
+PDF: the text of layers (optional content) that are off is read as page text; every metadata
+value, the XMP packet, bookmarks, link targets, annotations' texts and attached files, form
+fields (names, values, labels) and document-level attachments (read as documents where they are
+one) are ``hidden`` units. Attachments are removed on redaction, and a problem says so.
 
 The residual check walks the whole written file: :func:`docx_texts` (every XML text and
 attribute value of every part, the bytes of the others) and :func:`pdf_texts` (page text,
@@ -326,6 +326,22 @@ def docx_texts(path: Path) -> list[str]:
 # --- PDF ------------------------------------------------------------------------------------
 
 
+def pdf_layers_on(pdf: Any) -> list[int]:
+    """Switch every optional content layer of ``pdf`` on (in memory), so that text a viewer
+    hides in a layer that is off is read, searched and redacted like the rest; the numbers of
+    the layers that were off, for :func:`pdf_layers_restore`."""
+    off = [int(c["number"]) for c in pdf.layer_ui_configs() if not c.get("on")]
+    for number in off:
+        pdf.set_layer_ui_config(number, 0)
+    return off
+
+
+def pdf_layers_restore(pdf: Any, off: list[int]) -> None:
+    """Switch the layers :func:`pdf_layers_on` found off off again."""
+    for number in off:
+        pdf.set_layer_ui_config(number, 2)
+
+
 def _pdf_widget_texts(page: Any) -> Iterator[tuple[str, str]]:
     for widget in page.widgets() or []:
         for what in ("field_name", "field_label", "field_value"):
@@ -413,6 +429,7 @@ def pdf_texts(path: Path) -> list[str]:
 
     texts: list[str] = []
     with pymupdf.open(str(path)) as pdf:
+        pdf_layers_on(pdf)
         for page in pdf:
             texts.append(page.get_text("text"))
             texts += [t for _, t in pdf_page_units(page)]
@@ -517,6 +534,8 @@ __all__ = [
     "drop_relationships",
     "pdf_attachments",
     "pdf_document_units",
+    "pdf_layers_on",
+    "pdf_layers_restore",
     "pdf_object_units",
     "pdf_page_units",
     "pdf_texts",

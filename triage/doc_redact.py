@@ -41,6 +41,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -59,6 +60,8 @@ from triage.doc_parts import (
     docx_texts,
     drop_referrers,
     drop_relationships,
+    pdf_layers_on,
+    pdf_layers_restore,
     pdf_texts,
     readable,
     rels_source,
@@ -71,8 +74,8 @@ from triage.documents import (
     W,
     docx_paragraphs,
     load_document,
+    paragraph_pieces,
     paragraph_spans,
-    paragraph_text_nodes,
 )
 from triage.errors import DataInputError
 from triage.masking import mask_value
@@ -365,34 +368,64 @@ def apply(
     return ApplyResult(output=out, log=log, rejected=rejected, residual=residual, problems=problems)
 
 
-#: a one-word redacted string shorter than this only counts as a whole token
+#: a redacted string shorter than this is never split from letters glued to it ("Ann" of
+#: "JoAnn"); a longer one is, where a lower-case letter meets a capital ("xxWhitcombe")
 SHORT_VALUE = 6
 
 
+@lru_cache(maxsize=4096)
 def value_pattern(value: str) -> re.Pattern[str]:
-    """A redacted string, any run of whitespace between its words. A short one-word string
-    (under ``SHORT_VALUE`` characters) only as a whole token, so a "bin" wrongly taken for a name
-    leaves "bins" alone; a longer one anywhere, even glued to other letters."""
+    """A redacted string, any run of whitespace between its words (candidates only: see
+    :func:`value_spans` for the token test)."""
+    return re.compile(r"\s+".join(re.escape(w) for w in value.split()))
+
+
+def _joined(a: str, b: str, camel: bool) -> bool:
+    """True when characters ``a`` and ``b`` side by side are inside one token: two digits, or
+    two letters (unless ``camel`` and a lower-case letter meets a capital)."""
+    if a.isdigit() and b.isdigit():
+        return True
+    if a.isalpha() and b.isalpha():
+        return not (camel and a.islower() and b.isupper())
+    return False
+
+
+def value_spans(value: str, text: str) -> list[tuple[int, int]]:
+    """Where ``value`` occurs in ``text`` as whole tokens: each end of the match either meets a
+    character of another kind (space, punctuation, a digit beside a letter) or the text's end,
+    so "Lee" is not in "Leeds", "07700900123" not in "0770090012345", but "x@y.com" is in
+    "mailto:x@y.com" and "Ann Lee" in "Ann Lee Road"."""
     words = value.split()
-    body = r"\s+".join(re.escape(w) for w in words)
-    if len(words) == 1 and len(words[0]) < SHORT_VALUE:
-        return re.compile(rf"(?<!\w){body}(?!\w)")
-    return re.compile(body)
+    if not words or words[0] not in text:
+        return []
+    camel = len(value.strip()) >= SHORT_VALUE
+    rx = value_pattern(value)
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while (m := rx.search(text, pos)) is not None:
+        start, end = m.span()
+        if (start > 0 and _joined(text[start - 1], text[start], camel)) or (
+            end < len(text) and _joined(text[end - 1], text[end], camel)
+        ):
+            pos = start + 1  # inside a longer token: an overlapping match may still be one
+            continue
+        out.append((start, end))
+        pos = end
+    return out
 
 
 def sweep(text: str, labels: Mapping[str, str]) -> str:
-    """Every redacted string (longest first) left in ``text`` as a whole token, replaced by its
+    """Every redacted string (longest first) left in ``text`` as whole tokens, replaced by its
     label."""
     for value in sorted((v for v in labels if v.strip()), key=len, reverse=True):
-        if value.split()[0] in text:  # cheap pre-check: the first word is there
-            literal = labels[value].replace("\\", "\\\\")  # a label, never a group reference
-            text = value_pattern(value).sub(literal, text)
+        for start, end in reversed(value_spans(value, text)):
+            text = text[:start] + labels[value] + text[end:]
     return text
 
 
 def residual_count(texts: Sequence[str], values: Sequence[str]) -> int:
     """How many of ``values`` still occur in any of ``texts`` as whole tokens."""
-    return sum(1 for v in values if v.strip() and any(value_pattern(v).search(t) for t in texts))
+    return sum(1 for v in values if v.strip() and any(value_spans(v, t) for t in texts))
 
 
 def _residual(out: Path, values: list[str]) -> int:
@@ -425,17 +458,17 @@ def _apply_text(doc: Document, items: list[dict[str, Any]], out: Path) -> None:
 def _rewrite_paragraph(p: Any, items: list[dict[str, Any]]) -> None:
     """Rewrite the ``w:t`` nodes of one paragraph: each span's text goes, its label lands in
     the first node it touched."""
-    nodes = paragraph_text_nodes(p)
+    pieces = paragraph_pieces(p)
     for item in sorted(items, key=lambda i: -int(i["start"])):
         start, end, label = int(item["start"]), int(item["end"]), str(item["label"])
         pos = 0
         placed = False
-        for t in nodes:
-            text = t.text or ""
+        for t, piece in pieces:
+            text = (t.text or "") if t is not None else piece
             n_start, n_end = pos, pos + len(text)
             pos = n_end
-            if n_end <= start or n_start >= end:
-                continue
+            if t is None or n_end <= start or n_start >= end:
+                continue  # a break or tab stays: only text nodes are rewritten
             a, b = max(start, n_start) - n_start, min(end, n_end) - n_start
             t.text = text[:a] + ("" if placed else label) + text[b:]
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
@@ -534,6 +567,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
     problems: list[Problem] = []
     by_block = _by_block(items)
     with pymupdf.open(str(doc.path)) as pdf:
+        off = pdf_layers_on(pdf)  # text in a hidden layer is searched and redacted too
         for number, page in enumerate(pdf):
             for xref in [a.xref for a in page.annots()]:
                 page.delete_annot(page.load_annot(xref))
@@ -555,7 +589,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
                         piece = piece.strip()
                         if not piece:
                             continue
-                        for rect in page.search_for(piece):
+                        for rect in _token_hits(page, piece):
                             page.add_redact_annot(
                                 rect, text=str(item["label"]), fill=(0, 0, 0), text_color=(1, 1, 1)
                             )
@@ -576,6 +610,7 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         pdf.set_metadata({})
         pdf.del_xml_metadata()
         pdf.set_toc([])
+        pdf_layers_restore(pdf, off)
         pdf.save(str(out), garbage=4, deflate=True, clean=True, no_new_id=True)
     if doc.ocr_pages:  # scanned pages: their redacted strings must be gone from the pixels
         from triage.doc_ocr import pixel_residual
@@ -583,6 +618,27 @@ def _apply_pdf(doc: Document, items: list[dict[str, Any]], out: Path) -> list[Pr
         scanned = [_fragment(doc, i) for i in items if int(i["block"]) in doc.ocr_pages]
         problems.extend(pixel_residual(out, scanned, doc.name))
     return problems
+
+
+def _token_hits(page: Any, piece: str) -> list[Any]:
+    """Where ``piece`` is on ``page`` (PyMuPDF's search, any case), less the hits of a one-word
+    piece inside a longer word ("Lee" of "Leeds"), which the release rightly keeps."""
+    hits = page.search_for(piece)
+    if len(piece.split()) != 1 or not hits:
+        return list(hits)
+    words = page.get_text("words")
+    low = piece.lower()
+    kept = []
+    for rect in hits:
+        middle = (rect.x0 + rect.x1) / 2, (rect.y0 + rect.y1) / 2
+        around = [
+            str(w[4]).lower()
+            for w in words
+            if w[0] <= middle[0] <= w[2] and w[1] <= middle[1] <= w[3] and low in str(w[4]).lower()
+        ]
+        if not around or any(value_spans(low, w) for w in around):
+            kept.append(rect)
+    return kept
 
 
 def _redact_off_page(pdf: Any, values: list[str]) -> None:

@@ -45,6 +45,7 @@ from triage.doc_parts import (
     docx_hidden,
     pdf_attachments,
     pdf_document_units,
+    pdf_layers_on,
     pdf_object_units,
     pdf_page_units,
     stray_bytes,
@@ -260,6 +261,31 @@ def part_element(part: Any) -> Any:
     return root
 
 
+#: run elements a reader sees as white space between words: line breaks and tabs
+_RUN_BREAKS = {W + "br": "\n", W + "cr": "\n", W + "tab": "\t"}
+
+
+def paragraph_pieces(paragraph: Any) -> list[tuple[Any | None, str]]:
+    """``(w:t node, its text)`` of ``paragraph`` itself in reading order, with each line break
+    and tab of its runs as ``(None, "\\n")`` or ``(None, "\\t")``: words either side of a
+    break are two words ("Ann" / "Lee"), never one ("AnnLee")."""
+    pieces: list[tuple[Any | None, str]] = []
+    for el in paragraph.iter(W + "t", *_RUN_BREAKS):
+        owner = el.getparent()
+        if el.tag != W + "t" and (owner is None or owner.tag != W + "r"):
+            continue  # a tab stop of the paragraph's properties, not a tab in its text
+        while owner is not None and owner.tag != W + "p":
+            owner = owner.getparent()
+        if owner is paragraph:
+            pieces.append((el, el.text or "") if el.tag == W + "t" else (None, _RUN_BREAKS[el.tag]))
+    return pieces
+
+
+def paragraph_text(paragraph: Any) -> str:
+    """The text of ``paragraph`` itself, breaks and tabs as ``\\n`` and ``\\t``."""
+    return "".join(text for _, text in paragraph_pieces(paragraph))
+
+
 def paragraph_text_nodes(paragraph: Any) -> list[Any]:
     """The ``w:t`` nodes that belong to ``paragraph`` itself (not to nested paragraphs)."""
     nodes = []
@@ -292,7 +318,7 @@ def docx_paragraphs(document: Any) -> list[tuple[str, str, Any]]:
         root = part_element(part)
         n = 0
         for p in root.iter(W + "p"):
-            text = "".join(t.text or "" for t in paragraph_text_nodes(p))
+            text = paragraph_text(p)
             if not text.strip():
                 continue
             n += 1
@@ -305,8 +331,7 @@ def _load_docx(doc: Document) -> None:
 
     document = docx.Document(str(doc.path))
     for location, kind, p in docx_paragraphs(document):
-        text = "".join(t.text or "" for t in paragraph_text_nodes(p))
-        doc.blocks.append(Block(len(doc.blocks), location, kind, text))
+        doc.blocks.append(Block(len(doc.blocks), location, kind, paragraph_text(p)))
     core = document.core_properties
     for prop in CORE_PROPERTIES:
         value = getattr(core, prop, None)
@@ -358,6 +383,7 @@ def _load_pdf(doc: Document, raw: bytes) -> None:
             f"{doc.path.name}: PDF support needs the optional 'pdf' extra (PyMuPDF)"
         ) from exc
     with pymupdf.open(stream=raw, filetype="pdf") as pdf:
+        pdf_layers_on(pdf)  # a layer a viewer hides is read all the same
         for number, page in enumerate(pdf, start=1):
             text = page.get_text("text")
             location = f"page {number}"

@@ -60,6 +60,38 @@ _IN_SHEET: tuple[tuple[re.Pattern[bytes], str], ...] = (
     ),
 )
 _SHOWN = 5
+#: a sheet title that may identify a person: an e-mail address, a long run of digits (a phone
+#: or NHS number), a UK postcode
+_IDENTIFYING_TITLE = re.compile(
+    r"@|\d{6,}|\d[\d ]{8,}\d|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE
+)
+
+
+def _identifying_title(title: str) -> bool:
+    """True for a sheet title holding contact data or a person's name (two words or more,
+    corroborated by the name lexicons): it is data no detector reads."""
+    from triage.classifiers.names import is_person_name
+
+    return bool(_IDENTIFYING_TITLE.search(title)) or (
+        len(title.split()) >= 2 and is_person_name(title)
+    )
+
+
+def _neutral_titles(titles: list[str]) -> dict[str, str]:
+    """Each sheet title as it may be shown and written: an identifying one as ``Sheet N``
+    (its position), never the same as another sheet's."""
+    taken = {t for t in titles if not _identifying_title(t)}
+    shown: dict[str, str] = {}
+    for n, title in enumerate(titles, start=1):
+        if title in taken:
+            shown[title] = title
+            continue
+        neutral = f"Sheet {n}"
+        while neutral in taken:
+            neutral += "+"
+        taken.add(neutral)
+        shown[title] = neutral
+    return shown
 
 
 @dataclass(frozen=True)
@@ -101,6 +133,10 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
         rows = {ws.title: xlsx_sheet_rows(path, ws, limits) for ws in wb.worksheets}
     finally:
         wb.close()
+    shown_as = _neutral_titles(list(rows))
+    renamed = sum(1 for t, v in shown_as.items() if t != v)
+    rows = {shown_as[t]: r for t, r in rows.items()}
+    states = {shown_as[t]: v for t, v in states.items()}
     frames = {t: f for t, r in rows.items() if (f := xlsx_rows_frame(r)) is not None}
     if not frames:
         problem = "has a header but no data rows" if any(rows.values()) else "sheet is empty"
@@ -110,6 +146,14 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
     names = {t: path.name if len(frames) == 1 else f"{path.name}#{t}" for t in frames}
     datasets = [Dataset(names[t], sha, "xlsx", f) for t, f in frames.items()]
     uncached, formulas = _formula_cells(raw) if _FORMULA in in_sheets else ([], 0)
+    uncached = [
+        f"{shown_as.get(cell.rpartition('!')[0], 'a sheet')}!{cell.rpartition('!')[2]}"
+        for cell in uncached
+    ]
+    if renamed:
+        removed.append(
+            f"{_count(renamed, 'sheet title')} that may identify a person (written as 'Sheet N')"
+        )
     if formulas:
         removed.append(f"{_count(formulas, 'formula')} (each released as its stored value)")
     removed += sorted(in_sheets - {_FORMULA})
