@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from triage.api.db import jobs, submissions, transaction
+from triage.api.schemas import SubmissionStatus
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ def _stale(folder: Path, status: str, attempts: int, result_dir: str | None) -> 
         number = _attempt_number(child)
         if number is None:
             continue
-        if status == "done":
+        if status == SubmissionStatus.DONE:
             stale = child.name != kept
-        elif status == "failed":
+        elif status == SubmissionStatus.FAILED:
             stale = True
         else:  # queued or running: only the current attempt may still be writing
             stale = number < attempts

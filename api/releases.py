@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from triage.api.db import submissions
+from triage.api.schemas import ReviewAction
 from triage.store import NewRelease, insert_release
 
 if TYPE_CHECKING:  # the engine is imported only where checks run
@@ -43,9 +44,9 @@ FORMS: dict[str, tuple[RegisterForm, ...]] = {
     "withhold": (),
 }
 #: The form each review action releases (``withhold`` releases none).
-REVIEWED_FORM: dict[str, RegisterForm] = {
-    "approve_with_changes": "proposed",
-    "approve_release": "submitted",
+REVIEWED_FORM: dict[ReviewAction, RegisterForm] = {
+    ReviewAction.APPROVE_WITH_CHANGES: "proposed",
+    ReviewAction.APPROVE_RELEASE: "submitted",
 }
 #: What an entry keeps of a :class:`~triage.store.NewRelease`: when, by whom and the
 #: fingerprint summary are set when it is inserted.

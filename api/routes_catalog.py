@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from triage.api.db import transaction
 from triage.api.deps import Anyone, Reviewer, State
+from triage.api.schemas import RulebookInfo, RulebookValidation
 from triage.api.uploads import free_bytes
 from triage.rules import builtin_rulebook, parse_rulebook
 from triage.store import HEAD_REVISION, ReleaseStore
@@ -27,25 +27,6 @@ MAX_RULEBOOK_BYTES = 1024 * 1024
 VALIDATE_SECONDS = 5.0
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["triage.rules"])
-
-
-class RulebookInfo(BaseModel):
-    """A rulebook's identity."""
-
-    name: str
-    version: str
-    destination: str
-    description: str
-    sha256: str
-    rules: int
-
-
-class RulebookValidation(BaseModel):
-    """Result of validating a rulebook."""
-
-    valid: bool
-    rulebook: RulebookInfo | None = None
-    error: str | None = None
 
 
 def _info(rb: Any) -> RulebookInfo:

@@ -9,17 +9,27 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from triage.api import audit, releases
 from triage.api.db import files, jobs, reviews, submissions, transaction, utcnow
 from triage.api.deps import Anyone, Reviewer, ServiceState, State, Submitter
+from triage.api.schemas import (
+    REVIEW_DECISION,
+    FileInfo,
+    JobStatus,
+    ReviewAction,
+    ReviewIn,
+    ReviewState,
+    SubmissionAccepted,
+    SubmissionInfo,
+    SubmissionStatus,
+)
 from triage.api.security import Principal, Role
 from triage.api.upload_stream import StreamedForm, receive_form
 from triage.api.uploads import (
@@ -71,64 +81,6 @@ _MULTIPART_SCHEMA: dict[str, Any] = {
             }
         },
     }
-}
-
-
-class SubmissionAccepted(BaseModel):
-    """The answer to a submission: stored and queued."""
-
-    id: str
-    status: str
-    links: dict[str, str]
-
-
-class FileInfo(BaseModel):
-    """One uploaded file (its safe name)."""
-
-    name: str
-    size: int
-    sha256: str
-
-
-class SubmissionStatus(BaseModel):
-    """A submission's state."""
-
-    id: str
-    destination: str
-    status: Literal["queued", "running", "done", "failed"]
-    progress: str | None = None
-    attempts: int = 0
-    decision: str | None = None
-    final_decision: str | None = None
-    review_state: str | None = None
-    recipient: str | None = None
-    purpose: str | None = None
-    error: str | None = None
-    files: list[FileInfo] = Field(default_factory=list)
-    released: list[str] = Field(default_factory=list)
-    created_at: str
-    updated_at: str
-    mine: bool = False
-
-
-class ReviewIn(BaseModel):
-    """A reviewer's decision on a referred submission."""
-
-    action: Literal["approve_release", "approve_with_changes", "withhold"]
-    justification: str = Field(min_length=1, max_length=5000)
-
-    @field_validator("justification")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("a justification is required")
-        return value.strip()
-
-
-_REVIEW_DECISION = {
-    "approve_release": "release",
-    "approve_with_changes": "release_with_changes",
-    "withhold": "withhold",
 }
 
 
@@ -213,7 +165,9 @@ def _write_submitted(state: ServiceState, row: sa.Row[Any], folder: Path) -> Non
             write_released(dataset.frame, folder / f.name, dataset.format)
 
 
-def _stage_release(state: ServiceState, row: sa.Row[Any], action: str) -> tuple[Path, list[str]]:
+def _stage_release(
+    state: ServiceState, row: sa.Row[Any], action: ReviewAction
+) -> tuple[Path, list[str]]:
     """Write what an approval releases into a fresh folder beside ``result/released``, every
     file fsynced; returns the folder and its file names. ``approve_with_changes`` takes the
     proposal (409 when there is none), ``approve_release`` the submitted data. Blocking (the
@@ -222,7 +176,7 @@ def _stage_release(state: ServiceState, row: sa.Row[Any], action: str) -> tuple[
     proposed = _proposed_names(state, row)
     if result is None:
         raise HTTPException(409, "the check left no result to release")
-    if action == "approve_with_changes" and not proposed:
+    if action is ReviewAction.APPROVE_WITH_CHANGES and not proposed:
         raise HTTPException(
             409,
             "the check proposed no changes: approve the release as submitted or withhold",
@@ -230,7 +184,7 @@ def _stage_release(state: ServiceState, row: sa.Row[Any], action: str) -> tuple[
     staged = result / f".staged-release-{uuid.uuid4().hex}"
     staged.mkdir(mode=0o700)
     try:
-        if action == "approve_with_changes":
+        if action is ReviewAction.APPROVE_WITH_CHANGES:
             for name in proposed:
                 shutil.copyfile(result / "proposed" / name, staged / name)
         else:
@@ -259,7 +213,7 @@ def _publish(state: ServiceState, row: sa.Row[Any], staged: Path | None) -> None
     fsync_dir(target.parent)
 
 
-def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> SubmissionStatus:
+def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> SubmissionInfo:
     with transaction(state.engine) as conn:
         file_rows = conn.execute(
             sa.select(files.c.name, files.c.size, files.c.sha256)
@@ -270,7 +224,7 @@ def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> Subm
             sa.select(jobs.c.attempts, jobs.c.lease_owner).where(jobs.c.submission_id == row.id)
         ).first()
     progress = None
-    if row.status == "running" and job is not None and job.lease_owner:
+    if row.status == SubmissionStatus.RUNNING and job is not None and job.lease_owner:
         from triage.api.worker import ClaimedJob, attempt_dir
 
         claimed = ClaimedJob(0, str(row.id), int(job.attempts), "", False, ())
@@ -280,11 +234,11 @@ def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> Subm
             progress = lines[-1] if lines else "starting"
         except OSError:
             progress = "starting"
-    elif row.status == "queued":
+    elif row.status == SubmissionStatus.QUEUED:
         progress = "waiting for a worker"
-    elif row.status == "done":
+    elif row.status == SubmissionStatus.DONE:
         progress = "finished"
-    return SubmissionStatus(
+    return SubmissionInfo(
         id=row.id,
         destination=row.destination,
         status=row.status,
@@ -373,14 +327,16 @@ def _persist(
                 purpose=purpose,
                 has_context=context_text is not None,
                 supersedes=json.dumps(supersedes) if supersedes else None,
-                status="queued",
+                status=SubmissionStatus.QUEUED.value,
                 created_at=now,
                 updated_at=now,
             )
         )
         conn.execute(files.insert(), [{"submission_id": sid, **f} for f in stored])
         conn.execute(
-            jobs.insert().values(submission_id=sid, status="queued", attempts=0, created_at=now)
+            jobs.insert().values(
+                submission_id=sid, status=JobStatus.QUEUED.value, attempts=0, created_at=now
+            )
         )
         audit.append(
             conn,
@@ -458,21 +414,21 @@ async def submit(request: Request, state: State, principal: Submitter) -> Submis
     base = f"/v1/submissions/{sid}"
     return SubmissionAccepted(
         id=sid,
-        status="queued",
+        status=SubmissionStatus.QUEUED,
         links={"self": base, "report": f"{base}/report", "report_html": f"{base}/report.html"},
     )
 
 
-@router.get("", response_model=list[SubmissionStatus], summary="List submissions")
+@router.get("", response_model=list[SubmissionInfo], summary="List submissions")
 def list_submissions(
     state: State,
     principal: Anyone,
-    status: Annotated[Literal["queued", "running", "done", "failed"] | None, Query()] = None,
+    status: Annotated[SubmissionStatus | None, Query()] = None,
     decision: Annotated[str | None, Query(max_length=32)] = None,
-    review_state: Annotated[Literal["pending", "reviewed"] | None, Query()] = None,
+    review_state: Annotated[ReviewState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> list[SubmissionStatus]:
+) -> list[SubmissionInfo]:
     """Submissions the caller may see (a submitter: only their own), newest first."""
     query = sa.select(submissions).where(_visible(principal))
     if status is not None:
@@ -489,14 +445,14 @@ def list_submissions(
     return [_status(state, principal, r) for r in rows]
 
 
-@router.get("/{sid}", response_model=SubmissionStatus, summary="Status, progress and decision")
-def get_submission(sid: str, state: State, principal: Anyone) -> SubmissionStatus:
+@router.get("/{sid}", response_model=SubmissionInfo, summary="Status, progress and decision")
+def get_submission(sid: str, state: State, principal: Anyone) -> SubmissionInfo:
     """One submission's status, progress and decision."""
     return _status(state, principal, _load(state, principal, sid))
 
 
 def _done(row: sa.Row[Any]) -> None:
-    if row.status != "done":
+    if row.status != SubmissionStatus.DONE:
         raise HTTPException(409, f"the check is not finished (status {row.status})")
 
 
@@ -551,8 +507,8 @@ def download(sid: str, name: str, state: State, principal: Anyone) -> FileRespon
     )
 
 
-@router.post("/{sid}/review", response_model=SubmissionStatus, summary="Review a referral")
-def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> SubmissionStatus:
+@router.post("/{sid}/review", response_model=SubmissionInfo, summary="Review a referral")
+def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> SubmissionInfo:
     """Decide a referred submission (reviewers only; never one's own), audited.
 
     An approval first writes what it releases (``approve_with_changes``: the changes the check
@@ -566,12 +522,14 @@ def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> Submi
     row = _load(state, principal, sid)
     if int(row.owner_key_id) == principal.key_id:
         raise HTTPException(403, "nobody may review their own submission")
-    if row.status != "done" or row.review_state != "pending":
+    if row.status != SubmissionStatus.DONE or row.review_state != ReviewState.PENDING:
         raise HTTPException(409, "this submission is not waiting for review")
-    final = _REVIEW_DECISION[body.action]
+    final = REVIEW_DECISION[body.action]
     register = _register_entries(state, row, body.action)
     staged, released = (
-        (None, []) if body.action == "withhold" else _stage_release(state, row, body.action)
+        (None, [])
+        if body.action is ReviewAction.WITHHOLD
+        else _stage_release(state, row, body.action)
     )
     now = utcnow()
     try:
@@ -582,7 +540,9 @@ def review(sid: str, body: ReviewIn, state: State, principal: Reviewer) -> Submi
     return _status(state, principal, _load(state, principal, sid))
 
 
-def _register_entries(state: ServiceState, row: sa.Row[Any], action: str) -> list[dict[str, Any]]:
+def _register_entries(
+    state: ServiceState, row: sa.Row[Any], action: ReviewAction
+) -> list[dict[str, Any]]:
     """The register entries of the form ``action`` releases (none for ``withhold``), from the
     check's run folder; 409 when they are missing or unreadable (nothing is decided)."""
     form = releases.REVIEWED_FORM.get(action)
@@ -617,10 +577,10 @@ def _decide(
             submissions.update()
             .where(
                 submissions.c.id == sid,
-                submissions.c.status == "done",
-                submissions.c.review_state == "pending",
+                submissions.c.status == SubmissionStatus.DONE,
+                submissions.c.review_state == ReviewState.PENDING,
             )
-            .values(final_decision=final, review_state="reviewed", updated_at=now)
+            .values(final_decision=final, review_state=ReviewState.REVIEWED.value, updated_at=now)
         )
         if updated.rowcount != 1:
             raise HTTPException(409, "this submission is not waiting for review")
@@ -628,7 +588,7 @@ def _decide(
             reviews.insert().values(
                 submission_id=sid,
                 reviewer_key_id=principal.key_id,
-                action=body.action,
+                action=body.action.value,
                 justification=body.justification,
                 created_at=now,
             )
@@ -640,7 +600,7 @@ def _decide(
             "review",
             sid,
             {
-                "action": body.action,
+                "action": body.action.value,
                 "engine_decision": row.decision,
                 "final_decision": final,
                 "justification": body.justification,

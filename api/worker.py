@@ -51,6 +51,7 @@ from triage.api.attempts import drop_attempt, drop_other_attempts, reap_stale_at
 from triage.api.audit_checks import report_sha256
 from triage.api.check_pool import CheckPool, PoolBusy
 from triage.api.db import files, jobs, open_db, submissions, transaction, utcnow
+from triage.api.schemas import JobStatus, ReviewState, SubmissionStatus
 from triage.api.settings import ApiSettings
 from triage.api.uploads import private_dir, restrict_tree
 from triage.errors import ConfigError, TriageError
@@ -83,8 +84,8 @@ class ClaimedJob:
 
 def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:
     return sa.or_(
-        jobs.c.status == "queued",
-        sa.and_(jobs.c.status == "running", jobs.c.lease_expires < now),
+        jobs.c.status == JobStatus.QUEUED,
+        sa.and_(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires < now),
     )
 
 
@@ -104,12 +105,16 @@ def claim_job(engine: Engine, owner: str, lease_seconds: float) -> ClaimedJob | 
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == row.id)
-                .values(status="failed", lease_owner=None, finished_at=now)
+                .values(status=JobStatus.FAILED.value, lease_owner=None, finished_at=now)
             )
             conn.execute(
                 submissions.update()
                 .where(submissions.c.id == row.submission_id)
-                .values(status="failed", error="gave up after repeated failures", updated_at=now)
+                .values(
+                    status=SubmissionStatus.FAILED.value,
+                    error="gave up after repeated failures",
+                    updated_at=now,
+                )
             )
             audit.append(conn, "worker", "job.failed", row.submission_id, {"attempts": attempt - 1})
             return None
@@ -117,7 +122,7 @@ def claim_job(engine: Engine, owner: str, lease_seconds: float) -> ClaimedJob | 
             jobs.update()
             .where(jobs.c.id == row.id, _claimable(now))
             .values(
-                status="running",
+                status=JobStatus.RUNNING.value,
                 attempts=attempt,
                 lease_owner=owner,
                 lease_expires=now + dt.timedelta(seconds=lease_seconds),
@@ -133,7 +138,7 @@ def claim_job(engine: Engine, owner: str, lease_seconds: float) -> ClaimedJob | 
         conn.execute(
             submissions.update()
             .where(submissions.c.id == row.submission_id)
-            .values(status="running", updated_at=now)
+            .values(status=SubmissionStatus.RUNNING.value, updated_at=now)
         )
         stored = conn.execute(
             sa.select(files.c.stored_path)
@@ -156,7 +161,9 @@ def renew_lease(engine: Engine, job_id: int, owner: str, lease_seconds: float) -
     with transaction(engine, write=True) as conn:
         result = conn.execute(
             jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.status == "running")
+            .where(
+                jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.status == JobStatus.RUNNING
+            )
             .values(lease_expires=utcnow() + dt.timedelta(seconds=lease_seconds))
         )
         return result.rowcount == 1
@@ -168,8 +175,8 @@ def requeue_expired(engine: Engine) -> int:
     with transaction(engine, write=True) as conn:
         result = conn.execute(
             jobs.update()
-            .where(jobs.c.status == "running", jobs.c.lease_expires < now)
-            .values(status="queued", lease_owner=None, lease_expires=None)
+            .where(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires < now)
+            .values(status=JobStatus.QUEUED.value, lease_owner=None, lease_expires=None)
         )
         count = int(result.rowcount)
         if count:
@@ -183,7 +190,7 @@ def _held(job: ClaimedJob, owner: str) -> sa.ColumnElement[bool]:
     return sa.and_(
         jobs.c.id == job.job_id,
         jobs.c.lease_owner == owner,
-        jobs.c.status == "running",
+        jobs.c.status == JobStatus.RUNNING,
         jobs.c.attempts == job.attempt,
     )
 
@@ -194,14 +201,19 @@ def release_job(engine: Engine, job: ClaimedJob, owner: str) -> bool:
         released = conn.execute(
             jobs.update()
             .where(_held(job, owner))
-            .values(status="queued", attempts=job.attempt - 1, lease_owner=None, lease_expires=None)
+            .values(
+                status=JobStatus.QUEUED.value,
+                attempts=job.attempt - 1,
+                lease_owner=None,
+                lease_expires=None,
+            )
         )
         if released.rowcount != 1:
             return False
         conn.execute(
             submissions.update()
             .where(submissions.c.id == job.submission_id)
-            .values(status="queued", updated_at=utcnow())
+            .values(status=SubmissionStatus.QUEUED.value, updated_at=utcnow())
         )
     return True
 
@@ -228,7 +240,7 @@ def complete_job(
         fenced = conn.execute(
             jobs.update()
             .where(_held(job, owner))
-            .values(status="done", finished_at=now, lease_expires=None)
+            .values(status=JobStatus.DONE.value, finished_at=now, lease_expires=None)
         )
         if fenced.rowcount != 1:
             return False
@@ -237,10 +249,10 @@ def complete_job(
             submissions.update()
             .where(submissions.c.id == job.submission_id)
             .values(
-                status="done",
+                status=SubmissionStatus.DONE.value,
                 decision=decision,
                 final_decision=None if refer else decision,
-                review_state="pending" if refer else None,
+                review_state=ReviewState.PENDING.value if refer else None,
                 report=report,
                 result_dir=result_dir,
                 updated_at=now,
@@ -290,7 +302,7 @@ def fail_job(engine: Engine, job: ClaimedJob, owner: str, message: str, retry: b
             jobs.update()
             .where(_held(job, owner))
             .values(
-                status="failed" if final else "queued",
+                status=(JobStatus.FAILED if final else JobStatus.QUEUED).value,
                 lease_owner=None,
                 lease_expires=None,
                 finished_at=now if final else None,
@@ -301,7 +313,11 @@ def fail_job(engine: Engine, job: ClaimedJob, owner: str, message: str, retry: b
         conn.execute(
             submissions.update()
             .where(submissions.c.id == job.submission_id)
-            .values(status="failed" if final else "queued", error=message[:500], updated_at=now)
+            .values(
+                status=(SubmissionStatus.FAILED if final else SubmissionStatus.QUEUED).value,
+                error=message[:500],
+                updated_at=now,
+            )
         )
         if final:
             audit.append(conn, "worker", "job.failed", job.submission_id, {"error": message[:200]})
