@@ -147,7 +147,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         stop = threading.Event()
         thread = None
         if settings.run_worker:
-            from triage.api.worker import Worker
+            from triage.api.jobs.worker import Worker
 
             worker = Worker(settings, engine)
             thread = threading.Thread(

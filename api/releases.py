@@ -8,7 +8,7 @@ run folder: names, hashes, counts, column roles and keyed fingerprints, no data 
 Documents are not fingerprinted (as ``triage check --record``).
 
 The transaction that commits a releasing decision (the worker's fenced
-:func:`~triage.api.worker.complete_job`, or a reviewer's approval) inserts the released form's
+:func:`~triage.api.jobs.queue.complete_job`, or a reviewer's approval) inserts the released form's
 entries into the ``releases`` table of the same database with who and when, so a committed
 decision is registered exactly once and one that does not commit registers nothing.
 """

@@ -225,7 +225,8 @@ def _status(state: ServiceState, principal: Principal, row: sa.Row[Any]) -> Subm
         ).first()
     progress = None
     if row.status == SubmissionStatus.RUNNING and job is not None and job.lease_owner:
-        from triage.api.worker import ClaimedJob, attempt_dir
+        from triage.api.jobs.queue import ClaimedJob
+        from triage.api.jobs.run import attempt_dir
 
         claimed = ClaimedJob(0, str(row.id), int(job.attempts), "", False, ())
         pfile = attempt_dir(state.settings.data_dir, claimed, str(job.lease_owner))

@@ -1,7 +1,7 @@
 """Bounding the disk: attempt folders of finished and failed jobs are removed.
 
 Each attempt of a job writes into its own ``submissions/<id>/attempt-<n>-<owner>/`` folder
-(:func:`triage.api.worker.attempt_dir`). Only the committed run is ever read again (its
+(:func:`triage.api.jobs.run.attempt_dir`). Only the committed run is ever read again (its
 report, released and proposed files, register entries), so a failed attempt's folder is removed
 when it fails, the other attempts' folders when a result commits, and, when a worker starts,
 whatever a crash left behind (:func:`reap_stale_attempts`).
