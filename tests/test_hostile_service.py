@@ -222,7 +222,7 @@ def test_full_disk_answers_507_and_loses_nothing_accepted(
         assert svc.client.get("/readyz").status_code == 503
         assert svc.client.get("/readyz").json()["reason"] == "disk full"
     else:  # the kernel's own ENOSPC: the upload is written to /dev/full
-        from triage.api import upload_stream
+        from triage.api.services import upload_stream
 
         monkeypatch.setattr(
             upload_stream, "create_private", lambda path: os.open("/dev/full", os.O_WRONLY)

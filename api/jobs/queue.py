@@ -20,10 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from triage.api import audit, releases
+from triage.api import audit
 from triage.api.audit_checks import report_sha256
 from triage.api.db import files, jobs, submissions, transaction, utcnow
 from triage.api.schemas import JobStatus, ReviewState, SubmissionStatus
+from triage.api.services import releases
 
 #: A job is given up (status ``failed``) after this many claims.
 MAX_ATTEMPTS = 3
@@ -188,7 +189,7 @@ def complete_job(
     register: Sequence[dict[str, Any]] = (),
 ) -> bool:
     """Commit a job's result, its status, the register entries of what a ``release`` or
-    ``release_with_changes`` releases (:func:`triage.api.releases.load_register`) and its
+    ``release_with_changes`` releases (:func:`triage.api.services.releases.load_register`) and its
     audit entry (naming the new release ids) in one transaction.
 
     Returns False (committing nothing) when this worker no longer holds the lease.

@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from triage.api import releases
 from triage.api.jobs.queue import ClaimedJob
-from triage.api.uploads import private_dir, restrict_tree
+from triage.api.services import releases
+from triage.api.storage import private_dir, restrict_tree
 from triage.errors import ConfigError
 
 
@@ -68,7 +68,7 @@ def run_check(
     same time, is harmless: each execution has its own folder. Progress lines are appended to
     ``out_dir/progress.txt`` for the status endpoint. The register entries of what the
     decision may release go to ``register.json`` in the run folder
-    (:func:`triage.api.releases.write_register`).
+    (:func:`triage.api.services.releases.write_register`).
     """
     from triage.runner import check_paths, default_context
     from triage.vocab import Destination

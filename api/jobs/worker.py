@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from triage.api import releases
 from triage.api.db import open_db
 from triage.api.jobs.attempts import drop_attempt, drop_other_attempts, reap_stale_attempts
 from triage.api.jobs.executors import (
@@ -46,6 +45,7 @@ from triage.api.jobs.queue import (
     requeue_expired,
 )
 from triage.api.jobs.run import CheckOutcome, attempt_dir, run_check
+from triage.api.services import releases
 from triage.api.settings import ApiSettings
 from triage.errors import ConfigError, TriageError
 
