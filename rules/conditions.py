@@ -23,7 +23,7 @@ import cel
 from triage.errors import PluginExecutionError
 from triage.facts import TABLE_METRICS
 from triage.questionnaire import builtin_questionnaire
-from triage.risk import FLOAT_METRICS, MICRODATA_METRICS
+from triage.risk.measures import FLOAT_METRICS, MICRODATA_METRICS
 from triage.vocab import ColumnRole
 
 __all__ = [

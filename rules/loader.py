@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
@@ -14,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from triage.errors import RulebookError
+from triage.params import engine_params, unknown_params
 from triage.rules.conditions import check_condition, one_line
 from triage.rules.model import KNOWN_TRANSFORMS, Rule, Rulebook
 from triage.vocab import Destination
@@ -160,6 +162,13 @@ def parse_rulebook(
     raw_rules = raw["rules"]
     if not isinstance(raw_rules, list) or not raw_rules:
         raise fail("rules must be a non-empty list")
+    unknown = unknown_params(params, json.dumps(raw_rules, default=str))
+    if unknown:
+        raise fail(unknown[0])
+    try:
+        engine_params(params)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
     rules: list[Rule] = []
     seen: set[str] = set()

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from triage.params import EngineParams, engine_params
 from triage.redaction.registry import REGISTRY
 from triage.vocab import QI_KINDS, ColumnRole, Decision, Destination, Entity
 
@@ -133,9 +134,18 @@ class Rulebook(_Frozen):
     destination: Destination
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
+    #: the engine's parameters of ``params``, typed (filled in from ``params``)
+    engine: EngineParams = Field(default_factory=EngineParams)
     rules: list[Rule] = Field(min_length=1)
     sha256: str = ""
     source: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_params(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "engine" not in data:
+            data = {**data, "engine": engine_params(data.get("params") or {})}
+        return data
 
     @field_validator("version", mode="before")
     @classmethod

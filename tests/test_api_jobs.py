@@ -28,7 +28,7 @@ from triage.api.jobs.queue import claim_job, complete_job, requeue_expired
 from triage.api.jobs.worker import Worker
 from triage.api.security import create_key
 from triage.api.settings import ApiSettings
-from triage.store import releases
+from triage.store.register import releases
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AIR = (EXAMPLES / "air_quality.csv").read_bytes()
@@ -367,11 +367,11 @@ def test_postgresql_concurrent_claims_are_disjoint_and_audited(tmp_path: Path, p
 def test_migration_0002_upgrades_an_existing_register(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from triage import store
+    from triage.store import register as store
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     with monkeypatch.context() as m:
-        m.setattr(store, "MIGRATIONS", ("triage.store_migrations_0001",))
+        m.setattr(store, "MIGRATIONS", ("triage.store.migrations.r0001",))
         with store.ReleaseStore.open(url) as old:
             assert old.revision == "0001"
     with store.ReleaseStore.open(url) as new:

@@ -28,9 +28,9 @@ from triage.api.services import releases
 from triage.classifiers.columns import classify_dataset
 from triage.context import NlpSettings, RunContext
 from triage.errors import ConfigError
-from triage.mosaic import SubmissionDataset, assess_against_fingerprints
-from triage.mosaic_profile import fingerprint
-from triage.store import ReleaseStore, summarise_fingerprint
+from triage.mosaic.linkage import SubmissionDataset, assess_against_fingerprints
+from triage.mosaic.profile import fingerprint
+from triage.store.register import ReleaseStore, summarise_fingerprint
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 OPEN_DATA = EXAMPLES / "context" / "open-data.yaml"
@@ -356,7 +356,7 @@ def test_entries_that_cannot_be_built_fail_the_job(
     svc: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def unavailable(*_args: object, **_kwargs: object) -> dict[str, Any]:
-        raise ConfigError("fingerprinting (triage.mosaic.fingerprint) is not available")
+        raise ConfigError("fingerprinting (triage.mosaic.linkage.fingerprint) is not available")
 
     monkeypatch.setattr(releases, "build_register", unavailable)
     sid = submit(svc, "air.csv", (EXAMPLES / "air_quality.csv").read_bytes())

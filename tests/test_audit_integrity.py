@@ -19,7 +19,7 @@ from triage import cli
 from triage.api import anchor, keys
 from triage.api.audit import GENESIS, _entry, checkpoint, entry_hash, verify_audit
 from triage.api.db import api_keys, audit_head, audit_log, open_db, reviews, submissions
-from triage.store import releases
+from triage.store.register import releases
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

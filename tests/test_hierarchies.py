@@ -321,9 +321,9 @@ def test_adult_yaml_is_valid() -> None:
 
 def test_anonymise_k_with_user_hierarchies() -> None:
     from triage.context import RunContext
-    from triage.metrics import k_anonymity
     from triage.redaction.base import TransformContext
     from triage.redaction.registry import get_transform
+    from triage.risk.classes import k_anonymity
 
     rng = np.random.default_rng(3)
     n = 400

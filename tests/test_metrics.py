@@ -1,4 +1,4 @@
-"""Tests of triage.metrics: k-anonymity, uniques, records below k, l-diversity."""
+"""Tests of triage.risk.classes: k-anonymity, uniques, records below k, l-diversity."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import triage.metrics as metrics
-from triage.metrics import (
+import triage.risk.classes as metrics
+from triage.risk.classes import (
     class_sizes,
     k_anonymity,
     l_diversity,

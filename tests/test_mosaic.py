@@ -1,4 +1,4 @@
-"""Tests of triage.mosaic: linkage discovery, k after linkage, fingerprints (no raw values)."""
+"""Tests of triage.mosaic.linkage: linkage, k after linkage, fingerprints (no raw values)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from triage import mosaic
 from triage.classifiers.columns import (
     ColumnClassification,
     DatasetClassification,
     classify_dataset,
 )
 from triage.context import NlpSettings, RunContext
-from triage.mosaic import (
+from triage.mosaic import linkage as mosaic
+from triage.mosaic.linkage import (
     SubmissionDataset,
     assess_against_fingerprints,
     assess_submission,
@@ -24,7 +24,7 @@ from triage.mosaic import (
     joined_k,
     mosaic_facts,
 )
-from triage.mosaic_profile import fingerprint
+from triage.mosaic.profile import fingerprint
 from triage.vocab import ColumnRole
 
 KEY = b"test-mosaic-key"

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import gammaln
 
-import triage.risk as risk_mod
-import triage.risk_core as core_mod
-import triage.risk_reid as reid_mod
-import triage.risk_suda as suda_mod
-from triage import risk
+import triage.risk.core as core_mod
+import triage.risk.measures as risk_mod
+import triage.risk.reid as reid_mod
+import triage.risk.suda as suda_mod
 from triage.errors import DataInputError
+from triage.risk import measures as risk
 
 # --------------------------------------------------------------------------------------------
 # brute-force references (per-row Python loops: small frames only)

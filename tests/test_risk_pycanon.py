@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triage import risk
+from triage.risk import measures as risk
 
 an = pytest.importorskip("pycanon.anonymity")
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:pycanon")

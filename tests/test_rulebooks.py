@@ -11,7 +11,7 @@ import pytest
 from triage.facts import NO_PLACE_FACTS as NO_PLACE
 from triage.facts import TABLE_METRICS
 from triage.questionnaire import builtin_questionnaire, load_answers
-from triage.risk import MICRODATA_METRICS
+from triage.risk.measures import MICRODATA_METRICS
 from triage.rules import builtin_rulebook, evaluate_rules, load_rulebook
 from triage.vocab import ColumnRole, Decision, Destination
 

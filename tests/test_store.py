@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from triage import registry_cli, store
+from triage import registry_cli
 from triage.errors import ConfigError, StoreError
-from triage.store import (
+from triage.store import register as store
+from triage.store.register import (
     HEAD_REVISION,
     NewRelease,
     ReleaseStore,
@@ -311,17 +312,17 @@ SECRET_VALUES = ("Jane Smith", "jane@example.org", "SW1A 1AA")
 
 @pytest.fixture
 def fingerprinting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Use triage.mosaic's fingerprint when it exists; else a stand-in with its signature."""
+    """Use the mosaic fingerprint when it exists; else a stand-in with its signature."""
     try:
         registry_cli.fingerprint_function()
     except ConfigError:
-        stub = types.ModuleType("triage.mosaic")
+        stub = types.ModuleType("triage.mosaic.linkage")
 
         def fingerprint(frame: pd.DataFrame, classification: Any, key: bytes | None) -> dict:
             return {"version": 0, "rows": len(frame), "columns": sorted(map(str, frame.columns))}
 
         stub.fingerprint = fingerprint  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "triage.mosaic", stub)
+        monkeypatch.setitem(sys.modules, "triage.mosaic.linkage", stub)
 
 
 def _csv(tmp_path: Path) -> Path:
@@ -381,8 +382,8 @@ def test_add_needs_a_name(tmp_path: Path, url: str) -> None:
 
 
 def test_fingerprint_must_be_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    stub = types.ModuleType("triage.mosaic")
+    stub = types.ModuleType("triage.mosaic.linkage")
     stub.fingerprint = lambda frame, classification, key: {"x": {1, 2}}  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "triage.mosaic", stub)
+    monkeypatch.setitem(sys.modules, "triage.mosaic.linkage", stub)
     with pytest.raises(ConfigError, match="not plain JSON"):
         registry_cli.compute_fingerprint(pd.DataFrame(), None, None)  # type: ignore[arg-type]

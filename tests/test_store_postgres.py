@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from triage.errors import StoreError
-from triage.store import HEAD_REVISION, NewRelease, ReleaseStore, UnknownReleaseError
+from triage.store.register import HEAD_REVISION, NewRelease, ReleaseStore, UnknownReleaseError
 
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 FINGERPRINT: dict[str, Any] = {

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from triage.table_suppression import (
+from triage.tables.model import Dimension, Table, margins_from_interior, recognise_table, write_back
+from triage.tables.suppression import (
     PrimaryRules,
     Protection,
     feasible_intervals,
@@ -15,7 +16,6 @@ from triage.table_suppression import (
     table_findings,
     table_metrics,
 )
-from triage.tables import Dimension, Table, margins_from_interior, recognise_table, write_back
 
 
 def _table(inner: np.ndarray, kind: str = "count") -> Table:
@@ -127,7 +127,7 @@ def test_attacker_threshold_protection(shape, seed):
 
 @pytest.mark.parametrize("shape", [(6, 8), (3, 4, 5)])
 def test_large_table_path_without_lp_precheck(shape):
-    from triage.table_suppression import primary_suppression, secondary_suppression
+    from triage.tables.suppression import primary_suppression, secondary_suppression
 
     t = _generated(shape, 11)
     res = secondary_suppression(t, primary_suppression(t).mask, lp_check_max_cells=0, prune=False)

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from triage.table_differencing import differencing_risks, submission_differencing
-from triage.table_rounding import non_additive_margins, round_conventional, round_random
-from triage.tables import (
+from triage.tables.differencing import differencing_risks, submission_differencing
+from triage.tables.model import (
     margins_from_interior,
     recognise_table,
     table_from_microdata,
     write_back,
 )
+from triage.tables.rounding import non_additive_margins, round_conventional, round_random
 
 
 def _long(with_totals: bool, bad_total: bool = False) -> pd.DataFrame:
@@ -188,7 +188,7 @@ def test_differencing_wards_minus_one():
 
 
 def test_long_3d_with_blank_and_all_totals_end_to_end():
-    from triage.table_suppression import feasible_intervals, suppress_table
+    from triage.tables.suppression import feasible_intervals, suppress_table
 
     rng = np.random.default_rng(4)
     inner = rng.integers(10, 50, size=(3, 2, 4))

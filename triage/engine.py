@@ -19,6 +19,7 @@ import pandas as pd
 from triage import __version__
 from triage.classifiers.columns import ColumnClassification, DatasetClassification, classify_dataset
 from triage.classifiers.geo import GeoAssessment, assess_geo, find_coordinate_columns
+from triage.classifiers.police import assess_street_level
 from triage.classifiers.text import TextAnalyzer
 from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
 from triage.context import RunContext
@@ -44,33 +45,33 @@ from triage.models import (
     RunInfo,
     TriageContext,
 )
-from triage.mosaic import (
+from triage.mosaic.linkage import (
     LinkAssessment,
     SubmissionDataset,
     assess_against_fingerprints,
     assess_submission,
     mosaic_facts,
 )
+from triage.mosaic.versions import Superseded, VersionComparison, compare_versions
 from triage.planning import Step, plan_treatments
 from triage.questionnaire import Answers, builtin_questionnaire
 from triage.redaction.base import TransformContext
 from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
 from triage.redaction.table_suppress import TableSuppressParams, primary_rules
-from triage.risk import microdata_metrics, risk_drivers
+from triage.risk.measures import microdata_metrics, risk_drivers
+from triage.risk.utility import utility_report
 from triage.rules import Rule, Rulebook, evaluate_rules
 from triage.sites import Proximity, SiteRegister, proximity
-from triage.table_differencing import submission_differencing
-from triage.table_suppression import (
+from triage.tables.differencing import submission_differencing
+from triage.tables.model import Table, recognise_table
+from triage.tables.suppression import (
     Protection,
     SuppressionResult,
     suppress_table,
     table_findings,
     table_metrics,
 )
-from triage.tables import Table, recognise_table
-from triage.utility import utility_report
-from triage.versions import Superseded, VersionComparison, compare_versions
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 log = logging.getLogger(__name__)
@@ -170,11 +171,6 @@ def _as_int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _int_param(params: dict[str, Any], key: str, default: int | None) -> int | None:
-    value = params.get(key, default)
-    return None if value is None else int(value)
-
-
 class Engine:
     """Checks the datasets of one submission against one rulebook."""
 
@@ -212,7 +208,7 @@ class Engine:
         self.context_problems: list[Problem] = []
         if answers is not None:
             self.context_problems = answers.problems()
-        elif rulebook.params.get("require_context"):
+        elif rulebook.engine.require_context:
             self.context_problems = [
                 Problem(
                     kind="context_missing",
@@ -224,8 +220,8 @@ class Engine:
         self.text = text
         self.progress = progress or (lambda _msg: None)
         self.destination = Destination(rulebook.destination)
-        self.k_target = _int_param(rulebook.params, "k", 5) or 1
-        self.l_target = _int_param(rulebook.params, "l", None)
+        self.k_target = rulebook.engine.k
+        self.l_target = rulebook.engine.l
 
     def _protect_table(self, name: str, table: Table) -> _TableCheck:
         """Primary and secondary suppression of a recognised table, as the rulebook asks."""
@@ -236,13 +232,13 @@ class Engine:
         return _TableCheck(table, result, params.marker)
 
     def _table_params(self) -> TableSuppressParams:
-        p = self.rulebook.params
+        p = self.rulebook.engine
         return TableSuppressParams(
-            threshold=int(p.get("table_threshold", 10)),
-            dominance_n=int(p.get("dominance_n", 2)),
-            dominance_k=float(p.get("dominance_k", 85.0)),
-            p_percent=p.get("p_percent", 10.0),
-            min_contributors=p.get("min_contributors"),
+            threshold=p.table_threshold,
+            dominance_n=p.dominance_n,
+            dominance_k=p.dominance_k,
+            p_percent=p.p_percent,
+            min_contributors=p.min_contributors,
         )
 
     def _find_differencing(self) -> None:
@@ -335,7 +331,8 @@ class Engine:
         facts = {"geo": geo.facts(), "sites": sites_facts, "weakness": weakness.facts()}
         return _Place(
             facts=facts,
-            findings=_place_findings(name, geo, near, weakness),
+            findings=_place_findings(name, geo, near, weakness)
+            + _street_level_findings(name, frame, classification),
             problems=[p.model_copy(update={"dataset": name}) for p in geo.problems],
             points_bng=geo.points_bng,
         )
@@ -346,20 +343,18 @@ class Engine:
         """Every microdata measure (the report's headline metrics are read from them) and,
         before treatment, what drives the risk (SUDA off for very large frames, where it would
         dominate the run time)."""
-        params = self.rulebook.params
+        params = self.rulebook.engine
         suda = 0 if len(frame) > 200_000 else None
-        weights = params.get("weights_column")
-        missing = str(params.get("missing", "own_value"))
         measures = microdata_metrics(
             frame,
             qis,
             sensitive,
             k=self.k_target,
             l=self.l_target,
-            c=params.get("c"),
-            t_ordered=params.get("t_ordered"),
-            weights=weights,
-            missing=missing,
+            c=params.c,
+            t_ordered=params.t_ordered,
+            weights=params.weights_column,
+            missing=params.missing,
             suda_max_size=suda,
         )
         metrics = RiskMetrics(
@@ -376,8 +371,8 @@ class Engine:
                 frame,
                 qis,
                 k=self.k_target,
-                weights=weights,
-                missing=missing,
+                weights=params.weights_column,
+                missing=params.missing,
                 top_n=10,
                 suda_max_size=suda,
             )
@@ -1063,6 +1058,50 @@ def _place_findings(
             )
         )
     return found
+
+
+#: entities that put a person in a record (a police street-level file never holds them)
+_PERSON_ENTITIES = frozenset(
+    {
+        Entity.PERSON,
+        Entity.EMAIL_ADDRESS,
+        Entity.PHONE_NUMBER,
+        Entity.UK_NHS,
+        Entity.UK_NINO,
+        Entity.DATE_OF_BIRTH,
+        Entity.UK_PASSPORT,
+        Entity.UK_DRIVING_LICENCE,
+        Entity.UK_VEHICLE_REGISTRATION,
+        Entity.CREDIT_CARD,
+        Entity.IBAN_CODE,
+        Entity.UK_POSTCODE,
+    }
+)
+
+
+def _street_level_findings(
+    name: str, frame: pd.DataFrame, classification: DatasetClassification
+) -> list[Finding]:
+    """A data.police.uk street-level file as published (``police_street_level``, info), or
+    one that claims the schema but differs (``police_street_level_changed``, medium)."""
+    people = tuple(
+        c.name
+        for c in classification.columns.values()
+        if c.role is ColumnRole.DIRECT_IDENTIFIER or set(c.entities) & _PERSON_ENTITIES
+    )
+    street = assess_street_level(frame, people)
+    if street is None:
+        return []
+    return [
+        Finding(
+            kind="police_street_level" if street.recognised else "police_street_level_changed",
+            severity=Severity.INFO if street.recognised else Severity.MEDIUM,
+            dataset=name,
+            columns=[str(c) for c in frame.columns],
+            message=street.message(),
+            count=street.rows,
+        )
+    ]
 
 
 def _same_link(a: LinkAssessment, b: LinkAssessment) -> bool:

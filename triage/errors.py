@@ -1,6 +1,28 @@
-"""The error tree. Findings are data; these are for things that stop or taint a run."""
+"""The error tree. Findings are data; these are for things that stop or taint a run.
+
+Every exception triage raises on purpose is a :class:`TriageError`::
+
+    TriageError
+    ├── ConfigError (ValueError)         bad options, keys, limits
+    │   ├── RulebookError                a rulebook failed to load; names the file and rule
+    │   ├── store.UnknownReleaseError    (LookupError) no such release in the register
+    │   └── doc_ocr.OcrUnavailable       (RuntimeError) Tesseract or its language data missing
+    ├── DataInputError (ValueError)      input unreadable, unsupported, empty or over a limit
+    ├── StoreError                       database unreachable or of the wrong schema
+    ├── PluginExecutionError             a detector, rule condition or transform crashed
+    ├── outputs.OutputError              the output folder could not be written whole
+    └── ReleaseBlocked                   check(..., raise_if_blocked=True) released nothing
+
+The CLI prints one line ``triage: error: ...`` for each (exit 2 for bad input or configuration,
+1 for a fault); the service answers problem+json (4xx for bad input, 5xx for faults).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from triage.models import Report
 
 
 class TriageError(Exception):
@@ -28,4 +50,9 @@ class PluginExecutionError(TriageError):
 
 
 class ReleaseBlocked(TriageError):
-    """Raised on request by library callers when the decision is not a release."""
+    """Raised by ``triage.check(..., raise_if_blocked=True)`` when the decision releases nothing;
+    ``report`` is the whole report (the message gives the decision and its reason)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"{report.decision.value}: {report.decision_reason}")

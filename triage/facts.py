@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from triage.models import ColumnReport, Finding, Problem, RiskMetrics
-from triage.risk import FLOAT_METRICS, MICRODATA_METRICS
+from triage.risk.measures import FLOAT_METRICS, MICRODATA_METRICS
 from triage.vocab import ColumnRole, Destination
 
 
@@ -113,7 +113,7 @@ NO_PLACE_FACTS: dict[str, Any] = {
 }
 
 
-#: Aggregate-table measures (null for microdata), see ``triage.table_suppression``.
+#: Aggregate-table measures (null for microdata), see ``triage.tables.suppression``.
 TABLE_METRICS: dict[str, str] = {
     "table_cells": "cells of the table, totals included",
     "table_dimensions": "number of dimensions",

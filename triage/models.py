@@ -74,7 +74,7 @@ class DatasetReport(_Frozen):
     released: str | None = None
     rows_released: int | None = None
     kept: list[str] = Field(default_factory=list)
-    #: information kept, measured on the quasi-identifiers (``triage.utility``), when treated
+    #: information kept, measured on the quasi-identifiers (``triage.risk.utility``), when treated
     utility: dict[str, Any] | None = None
     #: on ``refer``: the file proposed to the reviewer (``proposed/<name>``); never released
     proposed: str | None = None

@@ -1,5 +1,5 @@
 """``triage registry add | list | show | remove`` and ``check --record``: the edge around
-:mod:`triage.store`.
+:mod:`triage.store.register`.
 
 These functions read files, the clock and the user name, and return lines for the command
 line. No line holds a raw cell value: names, counts, roles, entities, hashes and sizes only.
@@ -23,7 +23,7 @@ from triage.context import Limits, NlpSettings, RunContext
 from triage.dataset import Dataset
 from triage.errors import ConfigError, DataInputError
 from triage.io import EXTENSIONS, load_dataset
-from triage.store import NewRelease, ReleaseStore, ReleaseSummary
+from triage.store.register import NewRelease, ReleaseStore, ReleaseSummary
 from triage.workbook import load_workbook
 
 Clock = Callable[[], dt.datetime]
@@ -46,15 +46,15 @@ FingerprintFunction = Callable[[pd.DataFrame, DatasetClassification, "bytes | No
 
 
 def fingerprint_function() -> FingerprintFunction:
-    """``triage.mosaic.fingerprint`` (or, while that is not exported yet,
-    ``triage.mosaic_profile.fingerprint``).
+    """``triage.mosaic.linkage.fingerprint`` (or, while that is not exported yet,
+    ``triage.mosaic.profile.fingerprint``).
 
     Raises
     ------
     ConfigError
         Neither is available.
     """
-    for module_name in ("triage.mosaic", "triage.mosaic_profile"):
+    for module_name in ("triage.mosaic.linkage", "triage.mosaic.profile"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:
@@ -62,13 +62,13 @@ def fingerprint_function() -> FingerprintFunction:
         function = getattr(module, "fingerprint", None)
         if callable(function):
             return cast(FingerprintFunction, function)
-    raise ConfigError("fingerprinting (triage.mosaic.fingerprint) is not available")
+    raise ConfigError("fingerprinting (triage.mosaic.linkage.fingerprint) is not available")
 
 
 def compute_fingerprint(
     frame: pd.DataFrame, classification: DatasetClassification, key: bytes | None
 ) -> dict[str, Any]:
-    """Adapter over :func:`triage.mosaic.fingerprint` returning plain JSON data.
+    """Adapter over :func:`triage.mosaic.linkage.fingerprint` returning plain JSON data.
 
     Raises
     ------

@@ -33,6 +33,7 @@ from triage.io import (
     write_workbook,
 )
 from triage.models import Problem, Report
+from triage.mosaic.versions import Superseded
 from triage.outputs import staged_outputs
 from triage.questionnaire import (
     Answers,
@@ -44,12 +45,11 @@ from triage.questionnaire import (
 from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.sites import load_points, load_register
-from triage.versions import Superseded
 from triage.vocab import Decision, Destination
 from triage.workbook import LoadedTables, load_workbook
 
 if TYPE_CHECKING:
-    from triage.store import NewRelease, ReleaseStore
+    from triage.store.register import NewRelease, ReleaseStore
 
 KEY_ENV = "TRIAGE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
@@ -114,7 +114,7 @@ def check_paths(
     written; what it raises stops the run), e.g. to build :func:`register_entries`.
     ``supersedes`` names registered releases this submission is a new version of
     (``NAME``, or ``FILE=NAME`` with several datasets): compared, not linked
-    (:mod:`triage.versions`).
+    (:mod:`triage.mosaic.versions`).
 
     The outputs are written whole or not at all (:func:`triage.outputs.staged_outputs`): if
     the run fails, ``out_dir`` holds no report, neither this run's nor the previous one's,
@@ -194,12 +194,8 @@ def _check(
         datasets += loaded.datasets
         sheets.update(loaded.sheets)
         file_problems += loaded.problems
-    buffers = rulebook.params.get("site_buffers_m")
-    register = (
-        load_register(sites_path, buffers=buffers if isinstance(buffers, dict) else None)
-        if sites_path is not None
-        else None
-    )
+    buffers = rulebook.engine.site_buffers_m
+    register = load_register(sites_path, buffers=buffers) if sites_path is not None else None
     density = load_points(density_path) if density_path is not None else None
     store = _open_registry(registry_url, required=record or bool(supersedes))
     superseded = _superseded(store, supersedes, [d.name for d in datasets])
@@ -444,7 +440,7 @@ def _with_documents(
 def _open_registry(url: str | None, *, required: bool) -> ReleaseStore | None:
     """The register to check against: the URL given, ``$TRIAGE_REGISTRY``, or the default
     file when it already exists (a check never creates it unless asked to record)."""
-    from triage.store import REGISTRY_ENV, ReleaseStore, default_registry_url
+    from triage.store.register import REGISTRY_ENV, ReleaseStore, default_registry_url
 
     if url or os.environ.get(REGISTRY_ENV, "").strip() or required:
         return ReleaseStore.open(url)
@@ -572,7 +568,7 @@ def _with_versions(result: CheckResult) -> CheckResult:
 def _other_key_problems(registered: dict[str, dict[str, Any]], key: bytes | None) -> list[Problem]:
     """A ``refer`` problem per keyed register entry under another pseudonymisation key than
     the run's: its linkage with the submission cannot be judged, so it is not "no link"."""
-    from triage.mosaic_profile import key_id
+    from triage.mosaic.profile import key_id
 
     kid = key_id(key)
     return [

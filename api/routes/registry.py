@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from triage.api.deps import Reviewer, State
-from triage.store import HEAD_REVISION, ReleaseStore
+from triage.store.register import HEAD_REVISION, ReleaseStore
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 

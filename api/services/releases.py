@@ -1,4 +1,4 @@
-"""The service's releases in the register of releases (:mod:`triage.store`).
+"""The service's releases in the register of releases (:mod:`triage.store.register`).
 
 A check (in a pool process or on a Dask worker) fingerprints each table, keyed with the run's
 pseudonymisation key, in every form its decision may release: ``release`` and
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from triage.api.db import submissions
 from triage.api.schemas import ReviewAction
-from triage.store import NewRelease, insert_release
+from triage.store.register import NewRelease, insert_release
 
 if TYPE_CHECKING:  # the engine is imported only where checks run
     from triage.runner import CheckedRun, RegisterForm
@@ -48,7 +48,7 @@ REVIEWED_FORM: dict[ReviewAction, RegisterForm] = {
     ReviewAction.APPROVE_WITH_CHANGES: "proposed",
     ReviewAction.APPROVE_RELEASE: "submitted",
 }
-#: What an entry keeps of a :class:`~triage.store.NewRelease`: when, by whom and the
+#: What an entry keeps of a :class:`~triage.store.register.NewRelease`: when, by whom and the
 #: fingerprint summary are set when it is inserted.
 ENTRY_FIELDS: tuple[str, ...] = tuple(
     f.name

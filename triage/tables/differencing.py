@@ -15,7 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from triage.tables import Dimension, Table
+from triage.tables.model import Dimension, Table
 
 _RANGE = re.compile(r"^\D*?(\d+)\s*(?:-|–|to)\s*(\d+)\D*$", re.IGNORECASE)
 _OPEN = re.compile(r"^\D*?(\d+)\s*(?:\+|and over|and above|or over|or more)\D*$", re.IGNORECASE)

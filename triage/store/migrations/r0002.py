@@ -1,6 +1,6 @@
 """Submission service, revision 0002: submissions, files, jobs, reviews, audit log, API keys.
 
-An Alembic migration run by :mod:`triage.store` through Alembic's ``Operations`` API. The
+An Alembic migration run by :mod:`triage.store.register` through Alembic's ``Operations`` API. The
 ``releases`` table of revision 0001 is left untouched. The table definitions used at run time
 are in :mod:`triage.api.db` and must match these.
 """

@@ -1,8 +1,8 @@
 """Microdata disclosure-risk metrics for rule conditions (``metrics.<name>``) and risk drivers.
 
-The building blocks live in :mod:`triage.risk_core` (k, l, t, beta, missing-value conventions),
-:mod:`triage.risk_reid` (sdcMicro individual risk, ARX prosecutor/journalist/marketer risk) and
-:mod:`triage.risk_suda` (minimal sample uniques). This module gathers them into one flat dict
+The building blocks live in :mod:`triage.risk.core` (k, l, t, beta, missing-value conventions),
+:mod:`triage.risk.reid` (sdcMicro individual risk, ARX prosecutor/journalist/marketer risk) and
+:mod:`triage.risk.suda` (minimal sample uniques). This module gathers them into one flat dict
 of facts and names the QIs and records that drive the risk (row positions, never values).
 
 >>> import pandas as pd
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from triage.risk_core import (
+from triage.risk.core import (
     MISSING_MODES,
     basic_beta_likeness,
     cached_codes,
@@ -41,13 +41,13 @@ from triage.risk_core import (
     t_closeness,
     weights_array,
 )
-from triage.risk_reid import (
+from triage.risk.reid import (
     arx_risks,
     individual_risk,
     individual_risk_from_freqs,
     population_counts,
 )
-from triage.risk_suda import SudaResult, msu_score, suda
+from triage.risk.suda import SudaResult, msu_score, suda
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def microdata_metrics(
     t_ordered : sensitive columns to treat as ordered for t-closeness (``"numeric"`` or a
         category order list).
     weights : name of a sampling-weight column (population frequencies F_k = sum of weights).
-    missing : ``"own_value"`` (default) or ``"matches_any"``; see :mod:`triage.risk_core`.
+    missing : ``"own_value"`` (default) or ``"matches_any"``; see :mod:`triage.risk.core`.
     suda_max_size : largest MSU size (default 3, or all QIs when fewer).
     population : optional population table with the QI columns, for journalist/marketer risk
         (else weights estimate population class sizes, else sample = population).

@@ -1,14 +1,15 @@
 """Microdata disclosure-risk metrics: k-anonymity, l-diversity, t-closeness, re-identification risk.
 
-All computations work on factorised integer codes (see :mod:`triage.metrics`): one dense class id
-per record, then ``np.bincount`` / ``np.unique`` over (class, value) pairs. No per-row Python loops.
+All computations work on factorised integer codes (see :mod:`triage.risk.classes`): one dense
+class id per record, then ``np.bincount`` / ``np.unique`` over (class, value) pairs. No per-row
+Python loops.
 
 Missing values
 --------------
 ``missing="own_value"`` (the default): a missing QI value is a category of its own. This is the
 conservative choice for a release check (two records missing on the same QI are treated as
 indistinguishable from each other but distinguishable from everyone else, so uniques are not
-hidden) and it is what ``triage.metrics`` does. pycanon groups with pandas' ``groupby`` which
+hidden) and it is what ``triage.risk.classes`` does. pycanon groups with pandas' ``groupby`` which
 drops records with a missing QI, so exact agreement with pycanon holds on complete data.
 ``missing="matches_any"``: a missing QI value is a wildcard; the "class size" of a record is the
 number of records compatible with it (equal on every QI where both are non-missing). It applies to
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import DataInputError
-from triage.metrics import column_codes, combine_codes
+from triage.risk.classes import column_codes, combine_codes
 
 logger = logging.getLogger(__name__)
 

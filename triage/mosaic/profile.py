@@ -607,7 +607,7 @@ def qi_class_counts(
         n = len(cuniq)
         parts.append((np.where(codes < 0, n, codes), n + 1))
         tables.append(np.append(cuniq.astype(object), MISSING))
-    from triage.metrics import combine_codes
+    from triage.risk.classes import combine_codes
 
     ids, n_classes = combine_codes(parts, n_rows)
     counts = np.bincount(ids, minlength=n_classes)

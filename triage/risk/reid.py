@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from triage.risk_core import class_ids, class_sizes_any, population_sizes
+from triage.risk.core import class_ids, class_sizes_any, population_sizes
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Register of releases, revision 0001: the ``releases`` table.
 
-An Alembic migration run by :mod:`triage.store` through Alembic's ``Operations`` API; the
+An Alembic migration run by :mod:`triage.store.register` through Alembic's ``Operations`` API; the
 revision is kept in Alembic's standard ``alembic_version`` table.
 """
 

@@ -3,7 +3,7 @@
 Records are matched by index: ``treated`` holds the surviving records of ``original`` (same
 index labels, e.g. as ``anonymise_k`` returns them); records absent from ``treated`` are
 *suppressed records*. A cell equal to ``"*"`` in ``treated`` but not in ``original`` is a
-*suppressed cell*. Missing values are a value of their own (as in :mod:`triage.metrics`).
+*suppressed cell*. Missing values are a value of their own (as in :mod:`triage.risk.classes`).
 
 Measures (all over the quasi-identifiers ``qis``):
 
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage.metrics import class_sizes, column_codes, combine_codes
+from triage.risk.classes import class_sizes, column_codes, combine_codes
 
 logger = logging.getLogger(__name__)
 

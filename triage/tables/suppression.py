@@ -30,7 +30,7 @@ from scipy.optimize import linprog  # type: ignore[import-untyped, unused-ignore
 from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped, unused-ignore]
 
 from triage.models import Finding
-from triage.tables import Cell, Table
+from triage.tables.model import Cell, Table
 from triage.vocab import Severity
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from triage.metrics import combine_codes
-from triage.risk_core import codes_of
+from triage.risk.classes import combine_codes
+from triage.risk.core import codes_of
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """The persistent register of releases: the only database code in triage.
 
 A release is one dataset as published or shared: its name, destination, recipient, purpose,
-time, rulebook, content hash, column roles and entities, and a *fingerprint* (a JSON document
-from :func:`triage.mosaic.fingerprint`) that is enough to judge linkage without the raw data.
+time, rulebook, content hash, column roles and entities, and a *fingerprint* (a JSON
+document from :func:`triage.mosaic.profile.fingerprint`) that is enough to judge linkage without
+the raw data.
 
 The schema is managed by Alembic migrations kept as importable modules
 (``triage.store_migrations_NNNN``); :meth:`ReleaseStore.open` upgrades a database to the newest
@@ -45,10 +46,10 @@ log = logging.getLogger(__name__)
 REGISTRY_ENV = "TRIAGE_REGISTRY"
 #: Migration modules, oldest first; each has ``revision``, ``down_revision`` and ``upgrade(op)``.
 MIGRATIONS: tuple[str, ...] = (
-    "triage.store_migrations_0001",
-    "triage.store_migrations_0002",
-    "triage.store_migrations_0003",
-    "triage.store_migrations_0004",
+    "triage.store.migrations.r0001",
+    "triage.store.migrations.r0002",
+    "triage.store.migrations.r0003",
+    "triage.store.migrations.r0004",
 )
 #: SQLite: how long a writer waits for the write lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000

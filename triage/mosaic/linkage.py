@@ -36,9 +36,8 @@ import numpy as np
 import pandas as pd
 
 from triage.classifiers.columns import DatasetClassification
-from triage.metrics import combine_codes
 from triage.models import MosaicLink
-from triage.mosaic_profile import (
+from triage.mosaic.profile import (
     FrameColumn,
     class_digest,
     coarser,
@@ -52,6 +51,7 @@ from triage.mosaic_profile import (
     shared_estimate,
     value_digests,
 )
+from triage.risk.classes import combine_codes
 from triage.vocab import ColumnRole, Severity
 
 __all__ = [

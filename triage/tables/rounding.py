@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from triage.tables import margin_mismatches
+from triage.tables.model import margin_mismatches
 
 
 def round_conventional(values: np.ndarray, base: int = 5) -> np.ndarray:

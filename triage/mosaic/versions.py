@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.models import Finding, Problem
-from triage.mosaic import SubmissionDataset
-from triage.mosaic_profile import class_digest, coarser, key_id, qi_class_counts
+from triage.mosaic.linkage import SubmissionDataset
+from triage.mosaic.profile import class_digest, coarser, key_id, qi_class_counts
 from triage.vocab import ColumnRole, Decision, Severity
 
 

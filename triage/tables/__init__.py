@@ -1,0 +1,2 @@
+"""Aggregate tables: recognition, primary and secondary cell suppression, rounding, and
+differencing between overlapping tables."""
