@@ -1,9 +1,10 @@
 """The submission service's FastAPI application factory.
 
-``create_app(settings)`` wires the routers (``/v1/submissions``, ``/v1/rulebooks``,
-``/v1/registry``, health), the problem+json error handlers, the hardening middleware (security
-headers, upload limit) and the web page at ``/``. With ``settings.run_worker`` a background
-worker thread (process pool inside) runs for the app's lifetime.
+``create_app(settings)`` wires the routers (:mod:`triage.api.routes`: submissions, downloads,
+reviews, rulebooks, registry, health), the problem+json error handlers (the services' domain
+errors among them), the hardening middleware (security headers, upload limit) and the web
+page at ``/``. With ``settings.run_worker`` a background worker thread (process pool inside)
+runs for the app's lifetime.
 
 Authentication is ``X-API-Key`` or, when ``settings.oidc`` is set, an OIDC/JWT bearer token
 (``Authorization: Bearer``, checked by :mod:`triage.api.oidc` against a local JWKS file; a bad
@@ -33,12 +34,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from triage.api.db import open_db
 from triage.api.deps import ServiceState
 from triage.api.oidc import TokenVerifier
-from triage.api.routes_catalog import health, registry, rulebooks
-from triage.api.routes_submissions import router as submissions_router
+from triage.api.routes import downloads, health, registry, reviews, rulebooks, submissions
 from triage.api.security import HardeningMiddleware, TokenBucket
+from triage.api.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from triage.api.services.upload_stream import UnsupportedCharset
 from triage.api.settings import ApiSettings
-from triage.api.upload_stream import UnsupportedCharset
-from triage.api.uploads import private_dir
+from triage.api.storage import private_dir
 from triage.errors import ConfigError, DataInputError, StoreError, TriageError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ PROBLEM = "application/problem+json"
 #: ``errno`` values of a full disk or an exhausted quota (answered 507)
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 DISK_FULL_DETAIL = "the service's storage is full: nothing was stored; try again later"
+#: The answer to each domain error of the services (:mod:`triage.api.services.errors`)
+SERVICE_STATUS: dict[type[ServiceError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409}
 
 
 def problem(
@@ -72,6 +75,10 @@ def _install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         title = HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, title, str(exc.detail), dict(exc.headers or {}))
+
+    async def service_error(request: Request, exc: Exception) -> JSONResponse:
+        status = next(SERVICE_STATUS[c] for c in type(exc).__mro__ if c in SERVICE_STATUS)
+        return problem(status, HTTPStatus(status).phrase, str(exc))
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -110,6 +117,8 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DataInputError, data_error)
     app.add_exception_handler(UnsupportedCharset, charset_error)
     app.add_exception_handler(ConfigError, config_error)
+    for error in SERVICE_STATUS:
+        app.add_exception_handler(error, service_error)
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(TriageError, internal_error)
     app.add_exception_handler(OSError, os_error)
@@ -147,7 +156,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         stop = threading.Event()
         thread = None
         if settings.run_worker:
-            from triage.api.worker import Worker
+            from triage.api.jobs.worker import Worker
 
             worker = Worker(settings, engine)
             thread = threading.Thread(
@@ -178,8 +187,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.service = state
     _install_handlers(app)
     app.add_middleware(HardeningMiddleware, max_body=settings.max_upload_bytes)
-    for router in (submissions_router, rulebooks, registry, health):
-        app.include_router(router)
+    for resource in (submissions, downloads, reviews, rulebooks, registry, health):
+        app.include_router(resource.router)
     static = static_dir()
     # follow_symlink: a strict editable install links the files into the build tree
     app.mount("/static", StaticFiles(directory=str(static), follow_symlink=True), name="static")
@@ -187,6 +196,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> HTMLResponse:
         return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    _install_openapi(app, bearer=verifier is not None)
+    return app
+
+
+def _install_openapi(app: FastAPI, bearer: bool) -> None:
+    """Serve an OpenAPI document naming the ``X-API-Key`` scheme (and, with ``bearer``, the
+    OIDC bearer token) as the service's security."""
 
     def openapi_with_security() -> dict[str, Any]:
         if app.openapi_schema:
@@ -199,7 +216,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         schemes: dict[str, Any] = {
             "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
         }
-        if verifier is not None:
+        if bearer:
             schemes["Bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         schema.setdefault("components", {})["securitySchemes"] = schemes
         schema["security"] = [{name: []} for name in schemes]
@@ -207,4 +224,3 @@ def create_app(settings: ApiSettings) -> FastAPI:
         return schema
 
     app.openapi = openapi_with_security  # type: ignore[method-assign]
-    return app

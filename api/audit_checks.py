@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from triage.api.db import api_keys, files, reviews, submissions
+from triage.api.schemas import ReviewState
 from triage.store.register import releases
 
 
@@ -116,11 +117,11 @@ def _key_problems(conn: Connection, logged: dict[int, _Key]) -> list[str]:
 def _expected_outcome(sub: _Submission) -> tuple[Any, Any]:
     """The final decision and review state the log implies."""
     if sub.reviews:
-        return sub.reviews[-1].get("final_decision"), "reviewed"
+        return sub.reviews[-1].get("final_decision"), ReviewState.REVIEWED
     if sub.decision is None:
         return None, None
     decision = sub.decision.get("decision")
-    return (None, "pending") if decision == "refer" else (decision, None)
+    return (None, ReviewState.PENDING) if decision == "refer" else (decision, None)
 
 
 def _decision_problems(row: Any, sub: _Submission) -> list[str]:

@@ -41,7 +41,7 @@ def serve(
     ``oidc`` also accepts bearer tokens (see :func:`oidc_settings`); with ``dask_scheduler``
     the checks run on that Dask cluster (a ConfigError at once if ``distributed`` is missing)."""
     if dask_scheduler:
-        from triage.api.worker import load_distributed
+        from triage.api.jobs.executors import load_distributed
 
         load_distributed()
 

@@ -42,7 +42,7 @@ def app_from_environment() -> FastAPI:
     """The app of one HTTP process (uvicorn factory): settings from ``$TRIAGE_API_SETTINGS_FILE``,
     no job worker. The process ends with its supervisor, even on ``kill -9``."""
     from triage.api.app import create_app
-    from triage.api.check_pool import die_with_parent
+    from triage.api.jobs.pool import die_with_parent
 
     die_with_parent(os.getppid())
 
@@ -79,7 +79,7 @@ def run(settings: ApiSettings, host: str, port: int, http_processes: int = 1) ->
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
         return
 
-    from triage.api.worker import Worker
+    from triage.api.jobs.worker import Worker
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # migrates once and makes the audit key, before the HTTP processes open them

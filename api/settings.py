@@ -56,7 +56,7 @@ class ApiSettings:
     run_worker: bool = False
     #: A Dask scheduler address (``tcp://HOST:PORT``): the worker runs the checks on that
     #: cluster instead of a local process pool (needs ``triage[dask]`` and Dask workers that
-    #: share the data folder at the same path; see :mod:`triage.api.worker`).
+    #: share the data folder at the same path; see :mod:`triage.api.jobs.executors`).
     dask_scheduler: str | None = None
     oidc: OidcSettings | None = None
     #: Below this many bytes free under ``data_dir``, ``/readyz`` answers 503 and submissions

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from triage.api.app import create_app
+from triage.api.jobs.worker import Worker
 from triage.api.security import create_key
 from triage.api.settings import ApiSettings
-from triage.api.worker import Worker
 
 #: the people behind the test keys and their roles
 PEOPLE = {"alice": "submitter", "bob": "submitter", "rita": "reviewer", "adam": "admin"}
@@ -52,7 +52,7 @@ def check_or_hang(*args: Any) -> Any:
     hangs (a check that never ends), any other is checked by :func:`run_check`."""
     import time
 
-    from triage.api.worker import run_check
+    from triage.api.jobs.run import run_check
 
     if any(Path(p).name.startswith("hang") for p in args[1]):
         time.sleep(3600)

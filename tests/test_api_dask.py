@@ -22,21 +22,17 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from triage.api import audit, worker
+from triage.api import audit
 from triage.api.app import create_app
 from triage.api.cli_hooks import audit_verify
 from triage.api.db import jobs, submissions
+from triage.api.jobs import executors, worker
+from triage.api.jobs.executors import DaskExecutor
+from triage.api.jobs.queue import ClaimedJob, claim_job, release_job
+from triage.api.jobs.run import CheckOutcome, attempt_dir, run_check
+from triage.api.jobs.worker import Worker, _job_args
 from triage.api.security import create_key
 from triage.api.settings import ApiSettings
-from triage.api.worker import (
-    DaskExecutor,
-    Worker,
-    _job_args,
-    attempt_dir,
-    claim_job,
-    release_job,
-    run_check,
-)
 from triage.errors import ConfigError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -117,9 +113,9 @@ def run_loop(
     return loop
 
 
-def claim_stub(sid: str) -> worker.ClaimedJob:
+def claim_stub(sid: str) -> ClaimedJob:
     """Enough of a first-attempt claim to name its folder."""
-    return worker.ClaimedJob(0, sid, 1, "", False, ())
+    return ClaimedJob(0, sid, 1, "", False, ())
 
 
 def decision_entries(engine: sa.Engine, sid: str) -> list[dict[str, Any]]:
@@ -172,7 +168,7 @@ def test_jobs_on_a_dask_cluster_finish_exactly_once_with_the_engines_decisions(
 
     log = tmp_path / "worker.log"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    command = [sys.executable, "-m", "triage.api.worker", "--db-url", settings.db_url]
+    command = [sys.executable, "-m", "triage.api.jobs.worker", "--db-url", settings.db_url]
     command += ["--data-dir", str(settings.data_dir), "--nlp-model", "none"]
     command += ["--lease-seconds", "3", "--dask-scheduler", cluster.scheduler_address]
     proc = subprocess.Popen(
@@ -318,11 +314,11 @@ def test_an_unreachable_scheduler_holds_no_claim(
     with socket.socket() as sock:  # a loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setattr(worker, "DASK_CONNECT_SECONDS", 0.5)
+    monkeypatch.setattr(executors, "DASK_CONNECT_SECONDS", 0.5)
     settings, engine, client, key = setup(tmp_path, dask_scheduler=f"tcp://127.0.0.1:{port}")
     sid = submit(client, key, "air_quality.csv")
     executor = DaskExecutor(settings.dask_scheduler or "")
-    with caplog.at_level(logging.WARNING, logger="triage.api.worker"):
+    with caplog.at_level(logging.WARNING, logger="triage.api.jobs.executors"):
         assert executor.capacity() == 0
     assert "cannot reach the Dask scheduler" in caplog.text
     stop = threading.Event()
@@ -390,7 +386,7 @@ class Finished:
         return self.value
 
 
-OUTCOME = worker.CheckOutcome({"decision": "release"}, "submissions/x/attempt-1-a/run-b")
+OUTCOME = CheckOutcome({"decision": "release"}, "submissions/x/attempt-1-a/run-b")
 
 
 @pytest.mark.parametrize(
@@ -407,7 +403,7 @@ OUTCOME = worker.CheckOutcome({"decision": "release"}, "submissions/x/attempt-1-
 def test_collecting_a_finished_task(
     value: object, status: str, last_try: bool, expected: str
 ) -> None:
-    got = worker._collect(Finished(value, status), 0.1, last_try)
+    got = executors.collect(Finished(value, status), 0.1, last_try)
     if expected == "later":
         assert got is None
     elif expected == "outcome":

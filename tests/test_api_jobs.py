@@ -20,13 +20,14 @@ from service_harness import alive, descendants
 
 from triage.api import audit
 from triage.api.app import create_app
-from triage.api.check_pool import set_parent_death_signal
 from triage.api.cli_hooks import audit_verify
 from triage.api.cli_hooks import create_key as hook_create_key
 from triage.api.db import audit_log, jobs, submissions
+from triage.api.jobs.pool import set_parent_death_signal
+from triage.api.jobs.queue import claim_job, complete_job, requeue_expired
+from triage.api.jobs.worker import Worker
 from triage.api.security import create_key
 from triage.api.settings import ApiSettings
-from triage.api.worker import Worker, claim_job, complete_job, requeue_expired
 from triage.store.register import releases
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -242,7 +243,7 @@ def _start_worker(settings: ApiSettings, cwd: Path, log: Path) -> subprocess.Pop
         [
             sys.executable,
             "-m",
-            "triage.api.worker",
+            "triage.api.jobs.worker",
             "--db-url",
             settings.db_url,
             "--data-dir",

@@ -28,10 +28,10 @@ from triage.api import cli_hooks
 from triage.api.app import create_app
 from triage.api.audit import entries, verify_audit
 from triage.api.db import api_keys
+from triage.api.jobs.worker import Worker
 from triage.api.oidc import TokenVerifier, identity_hash
 from triage.api.security import create_key
 from triage.api.settings import ApiSettings, OidcSettings
-from triage.api.worker import Worker
 from triage.cli import main
 from triage.errors import ConfigError
 

@@ -19,10 +19,12 @@ import service_harness as harness
 import sqlalchemy as sa
 import yaml
 
-from triage.api import releases
 from triage.api.audit import entries, verify_audit
 from triage.api.db import api_keys, jobs, submissions
-from triage.api.worker import Worker, _job_args, claim_job, run_check
+from triage.api.jobs.queue import claim_job
+from triage.api.jobs.run import run_check
+from triage.api.jobs.worker import Worker, _job_args
+from triage.api.services import releases
 from triage.classifiers.columns import classify_dataset
 from triage.context import NlpSettings, RunContext
 from triage.errors import ConfigError

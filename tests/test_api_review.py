@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from service_harness import Service
 
-from triage.api import routes_submissions
 from triage.api.audit import entries, verify_audit
+from triage.api.services import review as review_service
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -116,7 +116,7 @@ def test_a_failed_copy_decides_nothing(svc: Service, monkeypatch: pytest.MonkeyP
     def broken(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(routes_submissions, "_fsync_file", broken)
+    monkeypatch.setattr(review_service, "_fsync_file", broken)
     quiet = TestClient(svc.client.app, raise_server_exceptions=False)
     res = quiet.post(
         f"/v1/submissions/{sid}/review",

@@ -16,7 +16,7 @@ from service_harness import Service, make_service
 
 from triage.api.db import api_keys, files
 from triage.api.security import hash_token
-from triage.api.uploads import safe_name
+from triage.api.services.uploads import safe_name
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CSV = b"site,reading\nA,1\nB,2\n"
@@ -239,7 +239,7 @@ def test_rate_limit(tmp_path: Path) -> None:
 
 
 def test_internal_errors_hide_details(svc: Service) -> None:
-    from triage.api import routes_catalog
+    from triage.api.routes import health
 
     def boom() -> None:
         raise RuntimeError("secret detail /etc/shadow")
@@ -250,7 +250,7 @@ def test_internal_errors_hide_details(svc: Service) -> None:
     res = client.get("/boom")
     assert res.status_code == 500
     assert "secret" not in res.text and res.json()["title"] == "Internal Server Error"
-    assert routes_catalog.health is not None
+    assert health.router is not None
 
 
 def test_nothing_sensitive_in_logs(svc: Service, caplog: pytest.LogCaptureFixture) -> None:

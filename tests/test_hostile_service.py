@@ -15,7 +15,8 @@ from service_harness import Service, alive, check_or_hang, make_service
 
 from triage.api import audit
 from triage.api.db import submissions, utcnow
-from triage.api.worker import PoolExecutor, Worker
+from triage.api.jobs.executors import PoolExecutor
+from triage.api.jobs.worker import Worker
 
 CSV = b"site,reading\nA,1\nB,2\nC,3\n"
 BOUNDARY = "hostile-boundary"
@@ -221,7 +222,7 @@ def test_full_disk_answers_507_and_loses_nothing_accepted(
         assert svc.client.get("/readyz").status_code == 503
         assert svc.client.get("/readyz").json()["reason"] == "disk full"
     else:  # the kernel's own ENOSPC: the upload is written to /dev/full
-        from triage.api import upload_stream
+        from triage.api.services import upload_stream
 
         monkeypatch.setattr(
             upload_stream, "create_private", lambda path: os.open("/dev/full", os.O_WRONLY)
@@ -349,7 +350,7 @@ def _submit_named(svc: Service, name: str, headers: dict[str, str]) -> dict[str,
 def test_failed_attempts_leave_no_folders(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     """A check that keeps failing (an internal error: retried) writes into a fresh attempt
     folder each time; each is removed when it fails, and the job ends failed, never released."""
-    from triage.api import worker as worker_module
+    from triage.api.jobs import worker as worker_module
 
     real = worker_module.run_check
     written: list[Path] = []
@@ -392,8 +393,8 @@ def test_start_reaps_stale_attempts_and_orphan_folders(svc: Service) -> None:
     a finished job's uncommitted attempts, earlier attempts of a queued job, and old upload
     folders without a submission; the committed run, the current attempt and young uploads
     stay."""
-    from triage.api.attempts import ORPHAN_SECONDS, reap_stale_attempts
     from triage.api.db import jobs
+    from triage.api.jobs.attempts import ORPHAN_SECONDS, reap_stale_attempts
 
     alice = svc.h("alice")
     done, failed, queued = (_submit_named(svc, "a.csv", alice)["id"] for _ in range(3))

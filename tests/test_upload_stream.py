@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.api.upload_stream import SNIFF_BYTES, StreamedForm, receive_form
+from triage.api.services.upload_stream import SNIFF_BYTES, StreamedForm, receive_form
 from triage.errors import DataInputError
 
 CSV = b"ward,count\nAbbey,12\nCastle,7\n"
@@ -166,7 +166,7 @@ def test_any_chunking_gives_the_same_file(
 def test_finish_upload_returns_the_files_sha256(tmp_path: Path) -> None:
     import hashlib
 
-    from triage.api.uploads import finish_upload
+    from triage.api.services.uploads import finish_upload
 
     content = b"a,b\n" + b"1,2\n" * 100_000
     ctype, body = _body([("d.csv", content)])

@@ -8,7 +8,7 @@ run folder: names, hashes, counts, column roles and keyed fingerprints, no data 
 Documents are not fingerprinted (as ``triage check --record``).
 
 The transaction that commits a releasing decision (the worker's fenced
-:func:`~triage.api.worker.complete_job`, or a reviewer's approval) inserts the released form's
+:func:`~triage.api.jobs.queue.complete_job`, or a reviewer's approval) inserts the released form's
 entries into the ``releases`` table of the same database with who and when, so a committed
 decision is registered exactly once and one that does not commit registers nothing.
 """
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from triage.api.db import submissions
+from triage.api.schemas import ReviewAction
 from triage.store.register import NewRelease, insert_release
 
 if TYPE_CHECKING:  # the engine is imported only where checks run
@@ -43,11 +44,11 @@ FORMS: dict[str, tuple[RegisterForm, ...]] = {
     "withhold": (),
 }
 #: The form each review action releases (``withhold`` releases none).
-REVIEWED_FORM: dict[str, RegisterForm] = {
-    "approve_with_changes": "proposed",
-    "approve_release": "submitted",
+REVIEWED_FORM: dict[ReviewAction, RegisterForm] = {
+    ReviewAction.APPROVE_WITH_CHANGES: "proposed",
+    ReviewAction.APPROVE_RELEASE: "submitted",
 }
-#: What an entry keeps of a :class:`~triage.store.NewRelease`: when, by whom and the
+#: What an entry keeps of a :class:`~triage.store.register.NewRelease`: when, by whom and the
 #: fingerprint summary are set when it is inserted.
 ENTRY_FIELDS: tuple[str, ...] = tuple(
     f.name

@@ -1,7 +1,7 @@
 """Bounding the disk: attempt folders of finished and failed jobs are removed.
 
 Each attempt of a job writes into its own ``submissions/<id>/attempt-<n>-<owner>/`` folder
-(:func:`triage.api.worker.attempt_dir`). Only the committed run is ever read again (its
+(:func:`triage.api.jobs.run.attempt_dir`). Only the committed run is ever read again (its
 report, released and proposed files, register entries), so a failed attempt's folder is removed
 when it fails, the other attempts' folders when a result commits, and, when a worker starts,
 whatever a crash left behind (:func:`reap_stale_attempts`).
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from triage.api.db import jobs, submissions, transaction
+from triage.api.schemas import SubmissionStatus
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ def _stale(folder: Path, status: str, attempts: int, result_dir: str | None) -> 
         number = _attempt_number(child)
         if number is None:
             continue
-        if status == "done":
+        if status == SubmissionStatus.DONE:
             stale = child.name != kept
-        elif status == "failed":
+        elif status == SubmissionStatus.FAILED:
             stale = True
         else:  # queued or running: only the current attempt may still be writing
             stale = number < attempts

@@ -4,7 +4,7 @@ check at a time.
 A :class:`concurrent.futures.ProcessPoolExecutor` cannot stop a running task, so a check past
 its time limit kept its process until it ended (an XLSX declaring ``A1:XFD1048576`` held one
 for about 45 minutes). Here each slot is its own process, started when the worker starts and
-prepared once (niced, engine imported, NLP model loaded: :func:`triage.api.worker.
+prepared once (niced, engine imported, NLP model loaded: :func:`triage.api.jobs.run.
 prepare_process`), and fed checks one at a time over a pipe; :meth:`CheckFuture.cancel` kills
 that process (``SIGKILL``) and a fresh one takes the slot.
 
@@ -28,6 +28,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnProcess
 from typing import Any
+
+from triage.api.jobs.run import prepare_process, run_check
 
 #: ``prctl`` option asking for a signal when the parent dies (linux/prctl.h)
 PR_SET_PDEATHSIG = 1
@@ -92,13 +94,11 @@ def serve_checks(
     conn: Connection, parent_pid: int, nice: int, nlp_model: str | None, check: Check | None
 ) -> None:
     """A check process: prepare once, then run each argument tuple received on ``conn`` with
-    ``check`` (default :func:`triage.api.worker.run_check`), answering ``("ok", outcome)`` or
+    ``check`` (default :func:`triage.api.jobs.run.run_check`), answering ``("ok", outcome)`` or
     ``("error", exception)``, until the pipe closes."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when checks stop
     os.umask(0o077)
-    from triage.api.worker import prepare_process, run_check
-
     prepare_process(nice, nlp_model)
     conn.send(("ready", None))
     run = check or run_check

@@ -6,8 +6,8 @@ writes and dozens of thread hops per megabyte, which under a burst of uploads qu
 other. Here python-multipart's parser is fed the request stream directly and each file part is
 written once, into its final place, with its content sniffed against its extension and its size
 held to the limit. Writes go to the page cache (microseconds a chunk); hashing and making the
-files durable (:func:`triage.api.uploads.finish_upload`) are left to the caller, in a worker
-thread, where they run beside the event loop rather than inside it.
+files durable (:func:`triage.api.services.uploads.finish_upload`) are left to the caller, in a
+worker thread, where they run beside the event loop rather than inside it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import IO
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from triage.api.uploads import ALLOWED, create_private, safe_name, sniff
+from triage.api.services.uploads import ALLOWED, safe_name, sniff
+from triage.api.storage import create_private
 from triage.errors import ConfigError, DataInputError
 
 #: Bytes of a file part sniffed against its extension before anything is written.
@@ -105,7 +106,13 @@ class _Receiver:
     """python-multipart callbacks writing file parts into ``folder``."""
 
     def __init__(
-        self, folder: Path, *, charset: str, max_files: int, max_fields: int, file_limit: int
+        self,
+        folder: Path,
+        *,
+        charset: str,
+        max_files: int,
+        max_fields: int,
+        file_limit: int,
     ) -> None:
         self.folder = folder
         self.charset = charset
@@ -254,7 +261,11 @@ async def receive_form(
         raise DataInputError("send the files as multipart/form-data")
     charset = text_charset(params.get(b"charset", b"utf-8"))
     receiver = _Receiver(
-        folder, charset=charset, max_files=max_files, max_fields=max_fields, file_limit=file_limit
+        folder,
+        charset=charset,
+        max_files=max_files,
+        max_fields=max_fields,
+        file_limit=file_limit,
     )
     parser = MultipartParser(
         params[b"boundary"],

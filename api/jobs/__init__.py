@@ -1,0 +1,1 @@
+"""Durable jobs: the queue, the run of one check, the executors it runs in, the worker."""
