@@ -28,6 +28,7 @@ from triage.doc_redact import (
 from triage.documents import load_document
 from triage.errors import DataInputError
 from triage.models import Report
+from triage.params import engine_params
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -367,7 +368,7 @@ def test_scanned_pdf_page_refers(
 
 
 def test_rulebook_params_override(tmp_path: Path, analyzer: TextAnalyzer) -> None:
-    book = SimpleNamespace(params={"doc_refer_below": 0.99})
+    book = SimpleNamespace(engine=engine_params({"doc_refer_below": 0.99}))
     report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)  # type: ignore[arg-type]
     assert report.decision == "refer"
 
