@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from triage.classifiers import names
+from triage.classifiers import names, text_names
 from triage.classifiers import vocabularies as voc
 from triage.classifiers.detectors import all_same_digit
 from triage.classifiers.nlp import load_spacy
+from triage.classifiers.text_address import address_recognizer
+from triage.classifiers.text_phone import phone_recognizer
 from triage.context import NlpSettings
 from triage.errors import ConfigError
 from triage.models import Problem
@@ -142,9 +144,12 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
       the lexicons support) and not ending in a street suffix is relabelled PERSON ("Leanne
       Rees").
     * DATE_TIME: kept only with a digit or a month/day name and no street suffix.
+    * EMAIL_ADDRESS: a role mailbox (``names.email_kind``: "foi@", "enquiries@") is dropped.
     """
     out: list[TextSpan] = []
     for span in spans:
+        if span.entity == Entity.PERSON and "\n" in text[span.start : span.end].strip():
+            span = _first_line(text, span)  # a name does not run over a line break
         fragment = text[span.start : span.end]
         words = _words(fragment)
         entity: Entity | None = span.entity
@@ -152,6 +157,8 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
             entity = _person_entity(text, span, fragment, words)
         elif span.entity == Entity.LOCATION:
             entity = _location_entity(text, span, fragment, words)
+        elif span.entity == Entity.EMAIL_ADDRESS and names.email_kind(fragment) == "role":
+            entity = None  # a shared mailbox (foi@, enquiries@) is not personal data
         elif span.entity == Entity.DATE_TIME and (
             not _DATE_WORD.search(fragment) or any(w.lower() in voc.STREET_SUFFIXES for w in words)
         ):
@@ -164,8 +171,26 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     return out
 
 
+def _first_line(text: str, span: TextSpan) -> TextSpan:
+    """``span`` cut at its first line break."""
+    fragment = text[span.start : span.end]
+    lead = len(fragment) - len(fragment.lstrip())
+    cut = fragment.index("\n", lead)
+    return TextSpan(span.entity, span.start, span.start + cut, span.score)
+
+
+_TITLE_BEFORE = re.compile(rf"(?i:\b{voc.TITLES})\.?\s+$")
+
+
+def _given_name(word: str) -> bool:
+    """A given name of the lexicons that is not also a common English word."""
+    return word in voc.FORENAMES or (
+        word in names.lexicons()[0] and word not in text_names.common_words()
+    )
+
+
 #: one to three capitalised words after a span ("'s Mayoral Charity", " Limited")
-_FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:\s+[A-Z&][\w&'\u2019-]*){1,3})")
+_FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:[ \t]+[A-Z&][\w&'\u2019-]*){1,3})")
 
 
 def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -> Entity | None:
@@ -175,16 +200,29 @@ def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -
     last = words[-1].lower() if words else ""
     first = words[0].lower() if words else ""
     before = _AFTER_STREET.search(text[: span.start])
-    titled = re.match(voc.TITLES + r"\b", fragment) is not None
+    titled = (
+        re.match(voc.TITLES + r"\b", fragment) is not None
+        or _TITLE_BEFORE.search(text[max(0, span.start - 8) : span.start]) is not None
+    )
     after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
     if not titled and (last in voc.STREET_SUFFIXES or after_street):
         return Entity.LOCATION
-    if first not in voc.FORENAMES and _sentence_initial_word(text, span):
+    if (
+        not _given_name(first)
+        and _sentence_initial_word(text, span)
+        and not text_names.name_context(text, span.start)
+    ):
         return None
     following = _FOLLOWING.match(text, span.end)
     if following and names.is_organisation_name(following.group(1)):
         return None  # part of an organisation's name: "Councillor Butt's Mayoral Charity"
-    if not titled and not names.is_name_mention(fragment):
+    if (
+        not titled
+        and not names.is_name_mention(fragment)
+        and not text_names.name_context(text, span.start)
+        and not text_names.foreign_name_shape(fragment)
+        and not text_names.echoed(text, span.start, span.end)
+    ):
         return None
     return Entity.PERSON
 
@@ -204,7 +242,17 @@ def _location_entity(text: str, span: TextSpan, fragment: str, words: list[str])
         not digit
         and last not in voc.STREET_SUFFIXES
         and len(words) <= 3
-        and (first in voc.FORENAMES or names.is_person_name(fragment))
+        and (
+            first in voc.FORENAMES
+            or names.is_person_name(fragment)
+            or (
+                len(words) >= 2
+                and first in names.lexicons()[0]
+                and words[-1][0].isupper()
+                and not names.is_organisation_name(fragment)
+            )
+            or text_names.foreign_name_shape(fragment)
+        )
     ):
         return Entity.PERSON
     return Entity.LOCATION
@@ -214,6 +262,17 @@ def _public_building(fragment: str) -> bool:
     """True for a generic public building or civic place, with or without "the"."""
     words = " ".join(re.sub(r"[^\w\s]", " ", fragment).lower().split())
     return words.removeprefix("the ") in voc.PUBLIC_BUILDINGS
+
+
+def _with_listed_names(text: str, spans: list[TextSpan]) -> list[TextSpan]:
+    """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)."""
+    persons = [(s.start, s.end) for s in spans if s.entity == Entity.PERSON]
+    if not persons:
+        return spans
+    extra = [
+        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in text_names.coordinated_names(text, persons)
+    ]
+    return resolve_overlaps(spans + extra) if extra else spans
 
 
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
@@ -420,7 +479,10 @@ def _build_registry(uk: list[EntityRecognizer]) -> Any:
         IbanRecognizer(),
         UrlRecognizer(),
         _street_address_recognizer(),
+        address_recognizer(),
+        phone_recognizer(),
         _person_name_recognizer(),
+        text_names.name_recognizer(),
     ]
     if "UK_NHS" not in covered:
         recognizers.append(NhsRecognizer())
@@ -580,7 +642,10 @@ class TextAnalyzer:
         raw: list[list[TextSpan]] = [[] for _ in texts]
         for (i, offset, _), res in zip(pieces, results, strict=True):
             raw[i].extend(self._to_spans(res, offset))
-        return [resolve_overlaps(clean_spans(texts[i], spans)) for i, spans in enumerate(raw)]
+        return [
+            _with_listed_names(texts[i], resolve_overlaps(clean_spans(texts[i], spans)))
+            for i, spans in enumerate(raw)
+        ]
 
     def redact(self, texts: list[str]) -> list[str]:
         """``texts`` with each detected span replaced by ``<ENTITY_NAME>``."""
