@@ -92,20 +92,60 @@ def _tier(entity: Entity) -> int:
     return 0
 
 
-def resolve_overlaps(spans: Sequence[TextSpan]) -> list[TextSpan]:
+def resolve_overlaps(spans: Sequence[TextSpan], text: str | None = None) -> list[TextSpan]:
     """Keep a non-overlapping subset of ``spans``, sorted by start.
 
     Validated identifiers beat PERSON/URL, which beat DATE_TIME/LOCATION; within a tier the
-    longest span wins, then the highest score.
+    longest span wins, then the highest score. Given ``text``, a LOCATION holding a digit (a
+    street address) ranks with PERSON, so that a name-like word inside an address ("Słowicza
+    10") does not cut the address short.
     """
-    ordered = sorted(spans, key=lambda s: (_tier(s.entity), -(s.end - s.start), -s.score, s.start))
+
+    def tier(s: TextSpan) -> int:
+        if (
+            text is not None
+            and s.entity == Entity.LOCATION
+            and re.search(r"\d", text[s.start : s.end])
+        ):
+            return 1
+        return _tier(s.entity)
+
+    ordered = sorted(spans, key=lambda s: (tier(s), -(s.end - s.start), -s.score, s.start))
     kept: list[TextSpan] = []
     for span in ordered:
         if span.end <= span.start:
             continue
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
+        clashes = [k for k in kept if not (span.end <= k.start or span.start >= k.end)]
+        if not clashes:
             kept.append(span)
+        elif tier(span) == 1 and span.entity == Entity.LOCATION and text is not None:
+            kept.extend(_around(text, span, clashes, kept))
     return sorted(kept, key=lambda s: (s.start, s.end))
+
+
+def _around(
+    text: str, span: TextSpan, clashes: list[TextSpan], kept: list[TextSpan]
+) -> list[TextSpan]:
+    """The parts of an address ``span`` outside identifiers inside it ("12 High Street, Leeds"
+    around the postcode "LS1 4AB"); nothing when a clash reaches outside the address."""
+    if any(k.start < span.start or k.end > span.end for k in clashes):
+        return []
+    pieces: list[TextSpan] = []
+    pos = span.start
+    for k in sorted(clashes, key=lambda k: k.start):
+        pieces.append(TextSpan(span.entity, pos, k.start, span.score))
+        pos = k.end
+    pieces.append(TextSpan(span.entity, pos, span.end, span.score))
+    out: list[TextSpan] = []
+    for p in pieces:
+        start, end = p.start, p.end
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if end > start and all(end <= k.start or start >= k.end for k in kept):
+            out.append(TextSpan(span.entity, start, end, span.score))
+    return out
 
 
 _SENTENCE_END = re.compile(r"(?:^|[.!?;:]\s*|\n\s*)$")
@@ -146,6 +186,7 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     * DATE_TIME: kept only with a digit or a month/day name and no street suffix.
     * EMAIL_ADDRESS: a role mailbox (``names.email_kind``: "foi@", "enquiries@") is dropped.
     """
+    confirmed = _confirmed_name_words(text, spans)
     out: list[TextSpan] = []
     for span in spans:
         if span.entity == Entity.PERSON and "\n" in text[span.start : span.end].strip():
@@ -154,7 +195,7 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
         words = _words(fragment)
         entity: Entity | None = span.entity
         if span.entity == Entity.PERSON:
-            entity = _person_entity(text, span, fragment, words)
+            entity = _person_entity(text, span, fragment, words, confirmed)
         elif span.entity == Entity.LOCATION:
             entity = _location_entity(text, span, fragment, words)
         elif span.entity == Entity.EMAIL_ADDRESS and names.email_kind(fragment) == "role":
@@ -169,6 +210,23 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
             span if entity == span.entity else TextSpan(entity, span.start, span.end, span.score)
         )
     return out
+
+
+def _confirmed_name_words(text: str, spans: Sequence[TextSpan]) -> frozenset[str]:
+    """Words of the multi-word PERSON spans that the lexicons or the name shape confirm: the
+    same word alone elsewhere ("Alvir spent a year ... as the assistant to Alvir D. Pušaver")
+    is that person."""
+    words: set[str] = set()
+    for s in spans:
+        fragment = text[s.start : s.end].split("\n")[0]
+        parts = _words(fragment)
+        if (
+            s.entity == Entity.PERSON
+            and len(parts) >= 2
+            and (names.is_person_name(fragment) or text_names.foreign_name_shape(fragment))
+        ):
+            words |= {w.lower() for w in parts if len(w) > 2}
+    return frozenset(words)
 
 
 def _first_line(text: str, span: TextSpan) -> TextSpan:
@@ -193,7 +251,13 @@ def _given_name(word: str) -> bool:
 _FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:[ \t]+[A-Z&][\w&'\u2019-]*){1,3})")
 
 
-def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -> Entity | None:
+def _person_entity(
+    text: str,
+    span: TextSpan,
+    fragment: str,
+    words: list[str],
+    confirmed: frozenset[str] = frozenset(),
+) -> Entity | None:
     """PERSON, LOCATION (a street) or None (not a name) for a PERSON span."""
     if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
         return None
@@ -208,7 +272,9 @@ def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -
     if not titled and (last in voc.STREET_SUFFIXES or after_street):
         return Entity.LOCATION
     if (
-        not _given_name(first)
+        not titled
+        and not _given_name(first)
+        and first not in confirmed
         and _sentence_initial_word(text, span)
         and not text_names.name_context(text, span.start)
     ):
@@ -222,6 +288,7 @@ def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -
         and not text_names.name_context(text, span.start)
         and not text_names.foreign_name_shape(fragment)
         and not text_names.echoed(text, span.start, span.end)
+        and not (len(words) == 1 and first in confirmed)
     ):
         return None
     return Entity.PERSON
@@ -272,7 +339,7 @@ def _with_listed_names(text: str, spans: list[TextSpan]) -> list[TextSpan]:
     extra = [
         TextSpan(Entity.PERSON, s, e, 0.6) for s, e in text_names.coordinated_names(text, persons)
     ]
-    return resolve_overlaps(spans + extra) if extra else spans
+    return resolve_overlaps(spans + extra, text) if extra else spans
 
 
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
@@ -643,7 +710,7 @@ class TextAnalyzer:
         for (i, offset, _), res in zip(pieces, results, strict=True):
             raw[i].extend(self._to_spans(res, offset))
         return [
-            _with_listed_names(texts[i], resolve_overlaps(clean_spans(texts[i], spans)))
+            _with_listed_names(texts[i], resolve_overlaps(clean_spans(texts[i], spans), texts[i]))
             for i, spans in enumerate(raw)
         ]
 

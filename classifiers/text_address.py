@@ -220,11 +220,12 @@ UNIT = (
 PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{4,6}(?:-\d{3,4})?"
+_LETTERS = r"(?:[^\W\d]|['\u2019.()-])*"
 _CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
 #: one segment after the core: a unit, a box, a postcode, or a short capitalised place
 _SEGMENT = re.compile(
     rf"(?:{UNIT}|{PO_BOX}|{_UK_POSTCODE}|{_ZIP}|(?:(?:APO|FPO|DPO)\s+[A-Z]{{2}}\s+\d{{4,6}})"
-    rf"|{_CAP}[\w'\u2019.()-]*(?:[ \t]+(?:{_CAP}|\()[\w'\u2019.()-]*){{0,3}}"
+    rf"|{_CAP}{_LETTERS}(?:[ \t]+(?:{_CAP}|\(){_LETTERS}){{0,3}}"
     rf"(?:[ \t]+(?:{_ZIP}|{_UK_POSTCODE}))?)(?![\w@])"
 )
 _SEPARATOR = re.compile(

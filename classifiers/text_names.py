@@ -23,7 +23,8 @@ from triage.classifiers import names
 
 #: labels after which capitalised words are a person's name (case-insensitive)
 NAME_LABEL = re.compile(
-    r"(?i:\b(?:my\s+name\s+is|name\s+is|(?:full\s+|first\s+|last\s+|given\s+|sur)?name\s*:"
+    r"(?i:\b(?:my\s+name\s+is|name\s+is|(?:full\s+|first\s+|last\s+|given\s+|sur)?name\s*[:?]"
+    r"|(?:mr|mrs|ms|miss|mx|dr|prof)\.(?=[ \t]+[A-Z])"
     r"|dear|directed\s+by\s*:?|written\s+by\s*:?|signed\s*:?|attn\s*:?|kind\s+regards,?"
     r"|best\s+regards,?|yours\s+sincerely,?|many\s+thanks,?|contact\s+name\s*:?))"
     r"[ \t]*\n?[ \t]*"
@@ -130,6 +131,9 @@ _PAIR = re.compile(
     rf"(?<![\w@.])(?P<first>{_CAP_WORD})(?:[ \t]+[{_UPPER}]\.?)?[ \t]+(?P<last>{_CAP_WORD})"
     rf"(?![\w@]|[ \t]+(?:{_CAP_WORD}))"
 )
+_INITIALLED = re.compile(
+    rf"(?<![\w@.])(?P<first>{_CAP_WORD})[ \t]+[{_UPPER}]\.?[ \t]+(?P<last>{_CAP_WORD})(?![\w@])"
+)
 _LINE = re.compile(r"(?m)^[ \t>]*(?P<name>[^\W\d_]+(?:[ \t]+[^\W\d_]+){1,2})[ \t]*$")
 
 
@@ -144,6 +148,12 @@ def lexicon_names(text: str) -> list[tuple[int, int]]:
         if first not in given or names.is_organisation_name(m.group(0)):
             continue
         if last in surnames or foreign_name_shape(m.group(0)):
+            out.append((m.start(), m.end()))
+    for m in _INITIALLED.finditer(text):  # "Faina D. Yefremova", "Mijail C Adomo"
+        words = [m.group("first").lower(), m.group("last").lower()]
+        if not names.is_organisation_name(m.group(0)) and not any(
+            w in common_words() or w in GENERIC_ADDRESSEES for w in words
+        ):
             out.append((m.start(), m.end()))
     for m in _LINE.finditer(text):
         value = m.group("name")
