@@ -307,6 +307,7 @@ def _location_entity(text: str, span: TextSpan, fragment: str, words: list[str])
     digit = re.search(r"\d", fragment) is not None
     if (
         not digit
+        and re.search(r"[a-z]", fragment) is not None  # an acronym ("US", "TfL" aside) is no name
         and last not in voc.STREET_SUFFIXES
         and len(words) <= 3
         and (

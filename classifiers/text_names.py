@@ -251,9 +251,13 @@ _PREV = re.compile(rf"(?P<w>{_LIST_WORD})(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]
 
 
 def _listable(word: str) -> bool:
+    """A listed word taken for a name: a given name or a name-shaped pair (a list of
+    surnames may be a firm's name: "Hawkins, Richardson and Santana")."""
     low = word.lower()
+    given = names.lexicons()[0]
     return (
         re.search(r"['\u2019][a-z]", word) is None
+        and (low.split()[0] in given or foreign_name_shape(word))
         and not names.is_organisation_name(word)
         and low.split()[0] not in common_words()
         and low.split()[0] not in GENERIC_ADDRESSEES
@@ -261,9 +265,8 @@ def _listable(word: str) -> bool:
 
 
 def coordinated_names(text: str, persons: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Capitalised words listed with names found ("founders: Kónya, Becker and Vasquez",
-    "Gaetane, Hannah and Derek"), whatever the lexicons say; organisation words and common
-    English words are never taken."""
+    """Given names listed with names found ("Gaetane, Hannah and Derek"); organisation words
+    and common English words are never taken."""
     found = set(persons)
     queue = list(persons)
     out: list[tuple[int, int]] = []
