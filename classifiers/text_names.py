@@ -170,21 +170,28 @@ def _local_parts(text: str) -> list[str]:
     ]
 
 
+_WORD_PAIR = re.compile(r"(?<![\w@.])([^\W\d_]+)[ \t]+(?:[^\W\d_]\.?[ \t]+)?([^\W\d_]+)")
+
+
 def echoed_names(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of two or three words that an e-mail local part in ``text`` spells."""
-    out: list[tuple[int, int]] = []
+    """``(start, end)`` of two words that an e-mail local part in ``text`` spells."""
+    wanted = set()
     for local in _local_parts(text):
-        if names.email_kind(local + "@x") == "role":
-            continue
         letters = re.sub(r"[^a-z]", "", local)
-        if len(letters) < 5:
-            continue
-        for m in re.finditer(
-            r"(?<![\w@.])([^\W\d_]+)[ \t]+(?:[^\W\d_]\.?[ \t]+)?([^\W\d_]+)", text
-        ):
-            joined = (m.group(1) + m.group(2)).lower()
-            if joined == letters and not names.is_organisation_name(m.group(0)):
-                out.append((m.start(), m.end()))
+        if len(letters) >= 5 and names.email_kind(local + "@x") != "role":
+            wanted.add(letters)
+    if not wanted:
+        return []
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while True:  # overlapping pairs: "Dr Erik Baader" holds "Dr Erik" and "Erik Baader"
+        m = _WORD_PAIR.search(text, pos)
+        if m is None:
+            break
+        joined = (m.group(1) + m.group(2)).lower()
+        if joined in wanted and not names.is_organisation_name(m.group(0)):
+            out.append((m.start(), m.end()))
+        pos = m.start(2) if m.start(2) > m.start() else m.end()
     return out
 
 
