@@ -37,8 +37,8 @@ WEAK_CONTEXT_WORDS = (
 AFTER_LABELS = r"office|fax|mobile|mob|home|work|cell|desk|tel|phone|direct|switchboard"
 _NUMBER = r"(?:\+|00)?\(?\d[\d \t().-]{4,22}\d(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6})?"
 _IN_CONTEXT = re.compile(
-    rf"(?i)\b(?:(?P<strong>{CONTEXT_WORDS})|{WEAK_CONTEXT_WORDS})\b[^\d\n+]{{0,28}}?[:\s]*\n?"
-    rf"[ \t]*(?P<num>{_NUMBER})"
+    rf"(?i)\b(?:(?P<strong>{CONTEXT_WORDS})|{WEAK_CONTEXT_WORDS})\b(?:(?![.!?]\s)[^\d\n+]){{0,28}}?"
+    rf"[:\s]*\n?[ \t]*(?<![\w/-])(?P<num>{_NUMBER})"
 )
 _GROUPED = re.compile(r"^(?:\+|0|\(0)|\d+[ .-]+\d")
 _STRONG = re.compile(rf"(?i)\b(?:{CONTEXT_WORDS})\b")
@@ -58,6 +58,9 @@ _DATE_SHAPE = re.compile(
 )
 
 
+_IP_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
 def _digits(number: str) -> str:
     return re.sub(r"(?i)(?:x|ext\.?|extension)\s?\d+$", "", number)
 
@@ -67,7 +70,7 @@ def _phone_shaped(number: str, low: int = 7, high: int = 15) -> bool:
     core = re.sub(r"\D", "", _digits(number))
     if not low <= len(core) <= high or len(set(core)) <= 1:
         return False
-    return _DATE_SHAPE.fullmatch(number.strip()) is None
+    return _DATE_SHAPE.fullmatch(number.strip()) is None and not _IP_SHAPE.fullmatch(number.strip())
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
