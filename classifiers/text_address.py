@@ -220,6 +220,7 @@ UNIT = (
 PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{4,6}(?:-\d{3,4})?"
+_PURE = re.compile(rf"{UNIT}|{PO_BOX}|{_UK_POSTCODE}|{_ZIP}")
 _LETTERS = r"(?:[^\W\d]|['\u2019.()-])*"
 _CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
 #: one segment after the core: a unit, a box, a postcode, or a short capitalised place
@@ -292,9 +293,9 @@ def _capitalised(words: str) -> bool:
 def _extend(text: str, end: int) -> int:
     """The end of the address block that starts before ``end``.
 
-    A town or region after a comma is taken only when a unit, postcode or ZIP code follows it
-    ("4 Elm Road, Leeds LS1 4AB"), not on its own ("4 Elm Road, Leeds rang": a place name is
-    not personal data); lines of an address block and words after a unit are taken.
+    After a comma in prose only units, postcodes and ZIP codes are taken, never a town ("4 Elm
+    Road, Leeds LS1 4AB" keeps "Leeds": a place name is not personal data); the lines of an
+    address block and the words after a flat or suite number are taken.
     """
     segments = 0
     pos = last = end
@@ -311,7 +312,9 @@ def _extend(text: str, end: int) -> int:
         words = seg.group(0).lower().split()
         if words and words[0] in _NOT_STREET:
             break
-        strong = in_block or "\n" in sep.group(0) or re.search(r"\d", seg.group(0)) is not None
+        if not (in_block or "\n" in sep.group(0) or _PURE.fullmatch(seg.group(0))):
+            break  # a town in prose stays: "4 Elm Road, Leeds LS6 2AB" keeps "Leeds"
+        strong = True
         in_block = in_block or _UNIT_END.search(seg.group(0)) is not None
         pos = seg.end()
         if strong:
