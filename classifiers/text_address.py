@@ -214,8 +214,8 @@ PREFIXES = (
 _WORD = r"[^\W\d_][\w'\u2019.&-]*"
 _NUM = r"\d{1,5}[A-Za-z]?(?:\s?[-\u2013/]\s?\d{1,5}[A-Za-z]?)?"
 UNIT = (
-    r"(?i:flat|apartment|apt|suite|ste|unit|studio|room|rm|block|bldg|building|floor"
-    r"|no|num)\.?\s?#?\s?[A-Za-z]?\d{1,5}[A-Za-z]?\b"
+    r"\b(?i:flat|apartment|apt|suite|ste|unit|studio|room|rm|block|bldg|building|floor"
+    r"|no|num)(?:\.[ \t]?|[ \t]+|[ \t]?#[ \t]?)[A-Za-z]?\d{1,5}[A-Za-z]?\b"
 )
 PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
