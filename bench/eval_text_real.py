@@ -42,7 +42,7 @@ TARGETS: tuple[str, ...] = ("PERSON", "STREET_ADDRESS", "PHONE_NUMBER", "EMAIL_A
 NEUTRAL = frozenset({"OTHER_PERSONAL"})
 COVER = 0.75
 RECALL_TARGET = 0.9
-#: precision per split measured before recall was raised (``before`` in the module's runs);
+#: precision per split measured before recall was raised;
 #: ``--check`` fails when it falls below
 PRECISION_FLOOR: dict[str, dict[str, float]] = {
     "tune": {"PERSON": 0.977, "STREET_ADDRESS": 1.0, "PHONE_NUMBER": 1.0, "EMAIL_ADDRESS": 0.815},
@@ -50,9 +50,9 @@ PRECISION_FLOOR: dict[str, dict[str, float]] = {
         "PERSON": 0.94,
         "STREET_ADDRESS": 0.971,
         "PHONE_NUMBER": 1.0,
-        "EMAIL_ADDRESS": 0.692,
+        "EMAIL_ADDRESS": 0.73,
     },
-    "all": {"PERSON": 0.961, "STREET_ADDRESS": 0.986, "PHONE_NUMBER": 1.0, "EMAIL_ADDRESS": 0.765},
+    "all": {"PERSON": 0.961, "STREET_ADDRESS": 0.986, "PHONE_NUMBER": 1.0, "EMAIL_ADDRESS": 0.78},
 }
 _FINDING_ENTITY = {
     "PERSON": "PERSON",
