@@ -98,7 +98,8 @@ ORG_WORDS: frozenset[str] = voc.PLACE_WORDS | _wordset(
     insurance bank building society funeral directors veterinary vets kennels cattery
     nursery nurseries academy academies college colleges school schools trustee mission
     ministries fellowship diocese friends volunteers volunteer action aid support advice
-    citizens centre's ltd. co. plc. inc.
+    citizens centre's ltd. co. plc. inc. investments investment capital ventures finance
+    financial labs analytics software designs
     """
 )
 
@@ -235,7 +236,11 @@ def email_kind(address: str) -> str:
     if local in ROLE_MAILBOX_WORDS or all(w in ROLE_MAILBOX_WORDS | ORG_WORDS for w in words):
         return "role"
     given, surnames = lexicons()
-    if any(w in given for w in words) or (len(words) >= 2 and any(w in surnames for w in words)):
+    if any(w in given for w in words):
+        return "person"
+    if any(w in ROLE_MAILBOX_WORDS | ORG_WORDS for w in words):
+        return "role"  # "hale.library@": a place and a service, not a surname
+    if len(words) >= 2 and any(w in surnames for w in words):
         return "person"
     if any(local[i:] in surnames for i in (1, 2) if len(local) - i >= 3):  # "jsmith"
         return "person"

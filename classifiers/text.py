@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from triage.classifiers import names
+from triage.classifiers import names, text_names
 from triage.classifiers import vocabularies as voc
 from triage.classifiers.detectors import all_same_digit
 from triage.classifiers.nlp import load_spacy
+from triage.classifiers.text_address import address_recognizer
+from triage.classifiers.text_phone import phone_recognizer
 from triage.context import NlpSettings
 from triage.errors import ConfigError
 from triage.models import Problem
@@ -90,20 +92,60 @@ def _tier(entity: Entity) -> int:
     return 0
 
 
-def resolve_overlaps(spans: Sequence[TextSpan]) -> list[TextSpan]:
+def resolve_overlaps(spans: Sequence[TextSpan], text: str | None = None) -> list[TextSpan]:
     """Keep a non-overlapping subset of ``spans``, sorted by start.
 
     Validated identifiers beat PERSON/URL, which beat DATE_TIME/LOCATION; within a tier the
-    longest span wins, then the highest score.
+    longest span wins, then the highest score. Given ``text``, a LOCATION holding a digit (a
+    street address) ranks with PERSON, so that a name-like word inside an address ("Słowicza
+    10") does not cut the address short.
     """
-    ordered = sorted(spans, key=lambda s: (_tier(s.entity), -(s.end - s.start), -s.score, s.start))
+
+    def tier(s: TextSpan) -> int:
+        if (
+            text is not None
+            and s.entity == Entity.LOCATION
+            and re.search(r"\d", text[s.start : s.end])
+        ):
+            return 1
+        return _tier(s.entity)
+
+    ordered = sorted(spans, key=lambda s: (tier(s), -(s.end - s.start), -s.score, s.start))
     kept: list[TextSpan] = []
     for span in ordered:
         if span.end <= span.start:
             continue
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
+        clashes = [k for k in kept if not (span.end <= k.start or span.start >= k.end)]
+        if not clashes:
             kept.append(span)
+        elif tier(span) == 1 and span.entity == Entity.LOCATION and text is not None:
+            kept.extend(_around(text, span, clashes, kept))
     return sorted(kept, key=lambda s: (s.start, s.end))
+
+
+def _around(
+    text: str, span: TextSpan, clashes: list[TextSpan], kept: list[TextSpan]
+) -> list[TextSpan]:
+    """The parts of an address ``span`` outside identifiers inside it ("12 High Street, Leeds"
+    around the postcode "LS1 4AB"); nothing when a clash reaches outside the address."""
+    if any(k.start < span.start or k.end > span.end for k in clashes):
+        return []
+    pieces: list[TextSpan] = []
+    pos = span.start
+    for k in sorted(clashes, key=lambda k: k.start):
+        pieces.append(TextSpan(span.entity, pos, k.start, span.score))
+        pos = k.end
+    pieces.append(TextSpan(span.entity, pos, span.end, span.score))
+    out: list[TextSpan] = []
+    for p in pieces:
+        start, end = p.start, p.end
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if end > start and all(end <= k.start or start >= k.end for k in kept):
+            out.append(TextSpan(span.entity, start, end, span.score))
+    return out
 
 
 _SENTENCE_END = re.compile(r"(?:^|[.!?;:]\s*|\n\s*)$")
@@ -142,16 +184,22 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
       the lexicons support) and not ending in a street suffix is relabelled PERSON ("Leanne
       Rees").
     * DATE_TIME: kept only with a digit or a month/day name and no street suffix.
+    * EMAIL_ADDRESS: a role mailbox (``names.email_kind``: "foi@", "enquiries@") is dropped.
     """
+    confirmed = _confirmed_name_words(text, spans)
     out: list[TextSpan] = []
     for span in spans:
+        if span.entity == Entity.PERSON and "\n" in text[span.start : span.end].strip():
+            span = _first_line(text, span)  # a name does not run over a line break
         fragment = text[span.start : span.end]
         words = _words(fragment)
         entity: Entity | None = span.entity
         if span.entity == Entity.PERSON:
-            entity = _person_entity(text, span, fragment, words)
+            entity = _person_entity(text, span, fragment, words, confirmed)
         elif span.entity == Entity.LOCATION:
             entity = _location_entity(text, span, fragment, words)
+        elif span.entity == Entity.EMAIL_ADDRESS and names.email_kind(fragment) == "role":
+            entity = None  # a shared mailbox (foi@, enquiries@) is not personal data
         elif span.entity == Entity.DATE_TIME and (
             not _DATE_WORD.search(fragment) or any(w.lower() in voc.STREET_SUFFIXES for w in words)
         ):
@@ -164,27 +212,84 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     return out
 
 
+def _confirmed_name_words(text: str, spans: Sequence[TextSpan]) -> frozenset[str]:
+    """Words of the multi-word PERSON spans that the lexicons or the name shape confirm: the
+    same word alone elsewhere ("Alvir spent a year ... as the assistant to Alvir D. Pušaver")
+    is that person."""
+    words: set[str] = set()
+    for s in spans:
+        fragment = text[s.start : s.end].split("\n")[0]
+        parts = _words(fragment)
+        if (
+            s.entity == Entity.PERSON
+            and len(parts) >= 2
+            and (names.is_person_name(fragment) or text_names.foreign_name_shape(fragment))
+        ):
+            words |= {w.lower() for w in parts if len(w) > 2}
+    return frozenset(words)
+
+
+def _first_line(text: str, span: TextSpan) -> TextSpan:
+    """``span`` cut at its first line break."""
+    fragment = text[span.start : span.end]
+    lead = len(fragment) - len(fragment.lstrip())
+    cut = fragment.index("\n", lead)
+    return TextSpan(span.entity, span.start, span.start + cut, span.score)
+
+
+_TITLE_BEFORE = re.compile(rf"(?i:\b{voc.TITLES})\.?\s+$")
+
+
+def _given_name(word: str) -> bool:
+    """A given name of the lexicons that is not also a common English word."""
+    return word in voc.FORENAMES or (
+        word in names.lexicons()[0] and word not in text_names.common_words()
+    )
+
+
 #: one to three capitalised words after a span ("'s Mayoral Charity", " Limited")
-_FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:\s+[A-Z&][\w&'\u2019-]*){1,3})")
+_FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:[ \t]+[A-Z&][\w&'\u2019-]*){1,3})")
 
 
-def _person_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -> Entity | None:
+def _person_entity(
+    text: str,
+    span: TextSpan,
+    fragment: str,
+    words: list[str],
+    confirmed: frozenset[str] = frozenset(),
+) -> Entity | None:
     """PERSON, LOCATION (a street) or None (not a name) for a PERSON span."""
     if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
         return None
     last = words[-1].lower() if words else ""
     first = words[0].lower() if words else ""
     before = _AFTER_STREET.search(text[: span.start])
-    titled = re.match(voc.TITLES + r"\b", fragment) is not None
+    titled = (
+        re.match(voc.TITLES + r"\b", fragment) is not None
+        or _TITLE_BEFORE.search(text[max(0, span.start - 8) : span.start]) is not None
+    )
     after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
     if not titled and (last in voc.STREET_SUFFIXES or after_street):
         return Entity.LOCATION
-    if first not in voc.FORENAMES and _sentence_initial_word(text, span):
+    if (
+        not titled
+        and not _given_name(first)
+        and first not in confirmed
+        and _sentence_initial_word(text, span)
+        and not text_names.name_context(text, span.start)
+    ):
         return None
     following = _FOLLOWING.match(text, span.end)
     if following and names.is_organisation_name(following.group(1)):
         return None  # part of an organisation's name: "Councillor Butt's Mayoral Charity"
-    if not titled and not names.is_name_mention(fragment):
+    if (
+        not titled
+        and not names.is_name_mention(fragment)
+        and not text_names.name_context(text, span.start)
+        and not text_names.foreign_name_shape(fragment)
+        and not text_names.echoed(text, span.start, span.end)
+        and not (len(words) == 1 and first in confirmed)
+    ):
         return None
     return Entity.PERSON
 
@@ -202,9 +307,20 @@ def _location_entity(text: str, span: TextSpan, fragment: str, words: list[str])
     digit = re.search(r"\d", fragment) is not None
     if (
         not digit
+        and re.search(r"[a-z]", fragment) is not None  # an acronym ("US", "TfL" aside) is no name
         and last not in voc.STREET_SUFFIXES
         and len(words) <= 3
-        and (first in voc.FORENAMES or names.is_person_name(fragment))
+        and (
+            first in voc.FORENAMES
+            or names.is_person_name(fragment)
+            or (
+                len(words) >= 2
+                and first in names.lexicons()[0]
+                and words[-1][0].isupper()
+                and not names.is_organisation_name(fragment)
+            )
+            or text_names.foreign_name_shape(fragment)
+        )
     ):
         return Entity.PERSON
     return Entity.LOCATION
@@ -214,6 +330,17 @@ def _public_building(fragment: str) -> bool:
     """True for a generic public building or civic place, with or without "the"."""
     words = " ".join(re.sub(r"[^\w\s]", " ", fragment).lower().split())
     return words.removeprefix("the ") in voc.PUBLIC_BUILDINGS
+
+
+def _with_listed_names(text: str, spans: list[TextSpan]) -> list[TextSpan]:
+    """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)."""
+    persons = [(s.start, s.end) for s in spans if s.entity == Entity.PERSON]
+    if not persons:
+        return spans
+    extra = [
+        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in text_names.coordinated_names(text, persons)
+    ]
+    return resolve_overlaps(spans + extra, text) if extra else spans
 
 
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
@@ -420,7 +547,10 @@ def _build_registry(uk: list[EntityRecognizer]) -> Any:
         IbanRecognizer(),
         UrlRecognizer(),
         _street_address_recognizer(),
+        address_recognizer(),
+        phone_recognizer(),
         _person_name_recognizer(),
+        text_names.name_recognizer(),
     ]
     if "UK_NHS" not in covered:
         recognizers.append(NhsRecognizer())
@@ -580,7 +710,10 @@ class TextAnalyzer:
         raw: list[list[TextSpan]] = [[] for _ in texts]
         for (i, offset, _), res in zip(pieces, results, strict=True):
             raw[i].extend(self._to_spans(res, offset))
-        return [resolve_overlaps(clean_spans(texts[i], spans)) for i, spans in enumerate(raw)]
+        return [
+            _with_listed_names(texts[i], resolve_overlaps(clean_spans(texts[i], spans), texts[i]))
+            for i, spans in enumerate(raw)
+        ]
 
     def redact(self, texts: list[str]) -> list[str]:
         """``texts`` with each detected span replaced by ``<ENTITY_NAME>``."""

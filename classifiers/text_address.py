@@ -1,0 +1,421 @@
+"""Street addresses in free text, UK and other countries' forms, as LOCATION spans.
+
+An address is a *core* plus what follows it in the same address block:
+
+* a house number before a street ("12 High Street", "185-187 OXFORD STREET", "1 W 47th St"),
+  the street ending in a street word (English and the USPS/Royal Mail suffixes Faker ships,
+  "Road", "Blvd", "Close") or opening with one ("62 Rue Gafsa", "10 Via Roma");
+* a street before its number ("Villacher Strasse 89", "Puruntie 82", "Calle Mayor 5"), the
+  street word a separate word or the end of a compound ("-strasse", "-gatan", "-vej", "-katu");
+* a number, one capitalised word and a number closing an address line ("20789 Allika 46,");
+* a flat or unit ("Flat 2C", "Apt. 864", "Suite 501") or a PO box, military ones too
+  ("PSC 0413, Box 8144").
+
+The span then runs on over units, postcodes, ZIP codes and up to four short capitalised
+segments (town, region, country) separated by commas or line breaks. A street name without a
+house number is not matched: a street alone is not personal data. Lower-case words inside a
+street are accepted only when a unit, a postcode or a ZIP code follows ("5 miles down the
+road" is prose).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+from typing import Any
+
+from triage.classifiers import names
+from triage.classifiers import vocabularies as voc
+
+#: Faker address locales whose street suffixes are read (English-speaking: USPS and Royal Mail
+#: street designators)
+SUFFIX_LOCALES = ("en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_NZ")
+#: street words of other languages, as separate words ("Rue", "Strasse") or compound endings
+FOREIGN_WORDS: frozenset[str] = frozenset(
+    [
+        "rue",
+        "avenue",
+        "avenida",
+        "boulevard",
+        "blvd",
+        "chemin",
+        "allée",
+        "allee",
+        "impasse",
+        "quai",
+        "place",
+        "via",
+        "viale",
+        "piazza",
+        "corso",
+        "vicolo",
+        "calle",
+        "carrer",
+        "camino",
+        "paseo",
+        "plaza",
+        "rua",
+        "travessa",
+        "largo",
+        "praça",
+        "strasse",
+        "straße",
+        "gasse",
+        "weg",
+        "platz",
+        "allee",
+        "ring",
+        "damm",
+        "ufer",
+        "chaussee",
+        "steig",
+        "pfad",
+        "laan",
+        "straat",
+        "weg",
+        "plein",
+        "gracht",
+        "kade",
+        "singel",
+        "dreef",
+        "gatan",
+        "vägen",
+        "gata",
+        "vei",
+        "veien",
+        "vej",
+        "gade",
+        "allé",
+        "stræde",
+        "tie",
+        "katu",
+        "kuja",
+        "polku",
+        "raitti",
+        "tanhua",
+        "utca",
+        "út",
+        "tér",
+        "körút",
+        "ulica",
+        "aleja",
+        "náměstí",
+        "třída",
+        "ulice",
+        "cesta",
+        "trg",
+        "ulitsa",
+        "odos",
+        "οδός",
+        "λεωφόρος",
+        "caddesi",
+        "sokak",
+        "bulvarı",
+    ]
+)
+#: compound endings that mark a street in one word ("Bahnhofstrasse", "Storgatan")
+COMPOUND_ENDINGS: tuple[str, ...] = (
+    "strasse",
+    "straße",
+    "gasse",
+    "weg",
+    "platz",
+    "allee",
+    "straat",
+    "laan",
+    "gracht",
+    "gatan",
+    "vägen",
+    "gata",
+    "veien",
+    "vegen",
+    "vej",
+    "gade",
+    "stræde",
+    "vænget",
+    "tie",
+    "katu",
+    "kuja",
+    "polku",
+    "utca",
+    "ulica",
+    "straede",
+)
+#: words that end a segment of prose, never a street's own word before the number
+_NOT_STREET = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "page",
+        "pages",
+        "chapter",
+        "section",
+        "item",
+        "items",
+        "figure",
+        "table",
+        "year",
+        "years",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "floor",
+        "room",
+        "part",
+        "no",
+        "number",
+        "version",
+        "and",
+        "or",
+        "the",
+        "of",
+    ]
+)
+#: street words written before the street's name ("Rue Gafsa", "ul. Słowicza", "Via Roma")
+PREFIXES = (
+    "rue|via|viale|calle|carrer|rua|avenida|avenue|boulevard|chemin|allée|piazza|corso|paseo"
+    "|ul|al|aleja|ulica|trg|plac|λεωφόρος|οδός|odos|rúa"
+)
+_WORD = r"[^\W\d_][\w'\u2019.&-]*"
+_NUM = r"\d{1,5}[A-Za-z]?(?:\s?[-\u2013/]\s?\d{1,5}[A-Za-z]?)?"
+UNIT = (
+    r"\b(?i:flat|apartment|apt|suite|ste|unit|studio|room|rm|block|bldg|building|floor"
+    r"|no|num)(?:\.[ \t]?|[ \t]+|[ \t]?#[ \t]?)[A-Za-z]?\d{1,5}[A-Za-z]?\b"
+)
+PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+_ZIP = r"\d{4,6}(?:-\d{3,4})?"
+_PURE = re.compile(rf"{UNIT}|{PO_BOX}|{_UK_POSTCODE}|{_ZIP}")
+_LETTERS = r"(?:[^\W\d]|['\u2019.()-])*"
+_CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
+#: one segment after the core: a unit, a box, a postcode, or a short capitalised place
+_SEGMENT = re.compile(
+    rf"(?:{UNIT}|{PO_BOX}|{_UK_POSTCODE}|{_ZIP}|(?:(?:APO|FPO|DPO)\s+[A-Z]{{2}}\s+\d{{4,6}})"
+    rf"|{_CAP}{_LETTERS}(?:[ \t]+(?:{_CAP}|\(){_LETTERS}){{0,3}}"
+    rf"(?:[ \t]+(?:{_ZIP}|{_UK_POSTCODE}))?)(?![\w@])"
+)
+_SEPARATOR = re.compile(
+    r"[ \t]*(?:\n[ \t>]*){0,2},[ \t]*(?:\n[ \t>]*)?|[ \t]*(?:\n[ \t>]*){1,2}"
+    r"|[ \t]+(?=\d|(?i:flat|apt|suite|unit))"
+)
+_SPACE = re.compile(r"[ \t]+")
+_LOWER_LINE = re.compile(
+    r"[^\W\d_][\w'\u2019.-]*(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,4}[ \t]*(?=\n|$)"
+)
+_UNIT_END = re.compile(rf"{UNIT}$")
+_STRONG_UNIT = re.compile(r"(?i:flat|apartment|apt|suite|ste|unit|studio)\b")
+_LOWER_TAIL = re.compile(rf"\s*,?\s*(?:{UNIT}|{_UK_POSTCODE}|{_ZIP}\b)")
+
+
+@cache
+def street_words() -> frozenset[str]:
+    """Lower-case street designators: ours, Faker's English-locale suffixes and
+    :data:`FOREIGN_WORDS`."""
+    words: set[str] = set(voc.STREET_SUFFIXES) | set(FOREIGN_WORDS)
+    words |= {"boulevard", "blvd", "highway", "hwy", "parkway", "pkwy", "expressway", "route"}
+    for locale in SUFFIX_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.address.{locale}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attr in ("street_suffixes", "street_suffixes_long", "street_suffixes_short"):
+            values = getattr(provider, attr, ())
+            if isinstance(values, list | tuple | dict):
+                words |= {str(v).lower().rstrip(".") for v in values if str(v).strip()}
+    return frozenset(w for w in words if w and w not in _NOT_STREET)
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    alt = "|".join(sorted((re.escape(w) for w in street_words()), key=len, reverse=True))
+    ends = "|".join(COMPOUND_ENDINGS)
+    street = rf"(?i:{alt})\.?"
+    number_first = re.compile(
+        rf"(?<![\w.,/-])(?:\d{{1,5}}\s+)?{_NUM},?\s+(?P<words>(?:{_WORD}\s+){{1,3}}){street}(?![\w'])"
+    )
+    prefix_first = re.compile(
+        rf"(?<![\w.,/-])(?P<num>{_NUM},?\s+)?(?i:{PREFIXES})\.?\s+"
+        rf"(?P<words>(?:{_WORD})(?:\s+{_WORD}){{0,2}})(?P<after>\s+\d{{1,4}}[A-Za-z]?\b)?"
+    )
+    name_first = re.compile(
+        rf"(?<![\w'])(?P<words>(?:[^\W\d_][\w'\u2019.-]*\s+){{0,2}})"
+        rf"(?P<last>[^\W\d_][\w'\u2019-]*?(?i:{ends})|(?i:{'|'.join(FOREIGN_WORDS)}))\.?"
+        rf"\s+\d{{1,4}}[A-Za-z]?\b(?![.,:]\d|\s?%|\s?(?i:am|pm)\b)"
+    )
+    number_word_number = re.compile(
+        rf"(?<![\w.,/-])\d{{1,5}}\s+(?P<words>[A-Z\u00c0-\u00de][\w'\u2019-]+(?:\s+[A-Z\u00c0-\u00de][\w'\u2019-]+)?)"
+        rf"\s+\d{{1,4}}[A-Za-z]?"
+        rf"(?=\s*(?:\n|,|{UNIT}))"
+    )
+    unit = re.compile(rf"(?<![\w-]){UNIT}|(?<![\w-]){PO_BOX}\b")
+    return number_first, prefix_first, name_first, number_word_number, unit
+
+
+def _capitalised(words: str) -> bool:
+    return all(w[0].isupper() or w[0].isdigit() for w in words.split())
+
+
+def _extend(text: str, end: int) -> int:
+    """The end of the address block that starts before ``end``.
+
+    After a comma in prose only units, postcodes and ZIP codes are taken, never a town ("4 Elm
+    Road, Leeds LS1 4AB" keeps "Leeds": a place name is not personal data); the lines of an
+    address block and the words after a flat or suite number are taken.
+    """
+    segments = 0
+    pos = last = end
+    in_block = _UNIT_END.search(text, max(0, end - 12), end) is not None
+    while segments < 5:
+        sep = _SEPARATOR.match(text, pos) or (_SPACE.match(text, pos) if in_block else None)
+        if sep is None:
+            break
+        seg = _SEGMENT.match(text, sep.end())
+        if (seg is None or seg.end() == seg.start()) and in_block:
+            seg = _LOWER_LINE.match(text, sep.end())
+        if seg is None or seg.end() == seg.start():
+            break
+        words = seg.group(0).lower().split()
+        if words and words[0] in _NOT_STREET:
+            break
+        if not (in_block or "\n" in sep.group(0) or _PURE.fullmatch(seg.group(0))):
+            break  # a town in prose stays: "4 Elm Road, Leeds LS6 2AB" keeps "Leeds"
+        strong = True
+        in_block = in_block or _UNIT_END.search(seg.group(0)) is not None
+        pos = seg.end()
+        if strong:
+            last = pos
+        segments += 1
+    return last
+
+
+def _corner(text: str, end: int) -> int:
+    """The end of a second street after "and" ("the corner of 5 X Street and Y Road")."""
+    m = re.match(rf"[ \t]+and[ \t]+((?:{_WORD}[ \t]+){{0,3}}{_WORD})", text[end : end + 80])
+    if m is None or m.group(1).split()[-1].lower().rstrip(".") not in street_words():
+        return end
+    return end + m.end()
+
+
+def find_addresses(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of street addresses in ``text``, not overlapping, sorted."""
+    number_first, prefix_first, name_first, nwn, unit = _patterns()
+    spans: list[tuple[int, int]] = []
+    given, _ = names.lexicons()
+    for m in prefix_first.finditer(text):
+        if not (m.group("num") or m.group("after")):
+            continue
+        end = m.end()
+        if not m.group("after"):  # trim lower-case words after the street's name
+            lead = m.group("words").split()
+            while lead and not lead[-1][0].isupper():
+                lead.pop()
+            if not lead:
+                continue
+            end = m.start("words") + len(" ".join(lead))
+        spans.append((m.start(), end))
+    for rx in (number_first, nwn):
+        for m in rx.finditer(text):
+            words = m.group("words")
+            if any(w.lower() in _NOT_STREET for w in words.split()):
+                continue
+            if not _capitalised(words) and not _LOWER_TAIL.match(text, m.end()):
+                continue
+            spans.append((m.start(), m.end()))
+    for m in name_first.finditer(text):
+        last = m.group("last")
+        words = m.group("words")
+        if last.lower() in given or last.lower() in _NOT_STREET:
+            continue
+        if not (last[0].isupper() or _LOWER_TAIL.match(text, m.end())):
+            continue
+        # keep only the capitalised words just before the street word
+        lead = words.split()
+        while lead and not lead[0][0].isupper():
+            lead.pop(0)
+        start = m.start("last") - (len(" ".join(lead)) + 1 if lead else 0)
+        spans.append((max(start, m.start()), m.end()))
+    for m in unit.finditer(text):
+        spans.append((m.start(), m.end()))
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        end = _extend(text, end)
+        if re.search(r"(?i)\bcorner\s+of\s*$", text[max(0, start - 14) : start]):
+            end = _corner(text, end)
+        if merged and start <= merged[-1][1] + 2:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out: list[tuple[int, int]] = []
+    for start, end in merged:
+        while end > start and text[end - 1] in " \t\n,.":
+            end -= 1
+        if (re.search(r"\d", text[start:end]) and not _only_unit(text[start:end])) or (
+            _STRONG_UNIT.match(text, start) and _near_address(text, start, end, out)
+        ):
+            out.append((start, end))
+    return out
+
+
+def _only_unit(fragment: str) -> bool:
+    return re.fullmatch(rf"\s*(?:{UNIT})\s*", fragment) is not None
+
+
+def _near_address(text: str, start: int, end: int, found: list[tuple[int, int]]) -> bool:
+    """A bare unit ("Suite 501") counts when it stands in an address block or after a street
+    word: its own line, or next to an address already found."""
+    if found and start - found[-1][1] <= 3:
+        return True
+    before = text[max(0, start - 2) : start]
+    return "\n" in before or text[end : end + 1] in ("\n", ",")
+
+
+def address_recognizer() -> Any:
+    """A Presidio recognizer emitting :func:`find_addresses` as LOCATION (score 0.6)."""
+    from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+    class _AddressRecognizer(LocalRecognizer):
+        def load(self) -> None:
+            """Nothing to load."""
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: Any = None
+        ) -> list[RecognizerResult]:
+            """Street addresses as LOCATION."""
+            return [RecognizerResult("LOCATION", s, e, 0.6) for s, e in find_addresses(text)]
+
+    return _AddressRecognizer(supported_entities=["LOCATION"], name="TriageAddressRecognizer")
