@@ -29,9 +29,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import (
+    EntityRecognizer,
+    LocalRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 from presidio_analyzer.predefined_recognizers import (
     NhsRecognizer,
     UkDrivingLicenceRecognizer,
@@ -187,3 +194,22 @@ def uk_recognizers() -> list[EntityRecognizer]:
 def text_recognizers() -> list[EntityRecognizer]:
     """Further detector-backed recognizers for free text (validated calendar dates)."""
     return [detector_recognizer(detector_id) for detector_id in TEXT_DETECTOR_IDS]
+
+
+def span_recognizer(
+    entity: str, name: str, find: Callable[[str], Iterable[tuple[int, int]]], score: float
+) -> EntityRecognizer:
+    """A Presidio recognizer emitting each ``(start, end)`` span of ``find(text)`` as ``entity``
+    with ``score``: a text detector written as a plain function becomes a recognizer."""
+
+    class _SpanRecognizer(LocalRecognizer):
+        def load(self) -> None:
+            """Nothing to load."""
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: Any = None
+        ) -> list[RecognizerResult]:
+            """The spans of ``find`` as ``entity``."""
+            return [RecognizerResult(entity, s, e, score) for s, e in find(text)]
+
+    return _SpanRecognizer(supported_entities=[entity], name=name)

@@ -21,8 +21,8 @@ from triage.classifiers import names, text_names
 from triage.classifiers import vocabularies as voc
 from triage.classifiers.detectors import all_same_digit
 from triage.classifiers.nlp import load_spacy
-from triage.classifiers.text_address import address_recognizer
-from triage.classifiers.text_phone import phone_recognizer
+from triage.classifiers.text_address import find_addresses
+from triage.classifiers.text_phone import find_phones
 from triage.context import NlpSettings
 from triage.errors import ConfigError
 from triage.models import Problem
@@ -382,29 +382,15 @@ PHONE_IN_CONTEXT = re.compile(
 )
 
 
-def _phone_in_context_recognizer() -> EntityRecognizer:
+def _phones_in_context(text: str) -> list[tuple[int, int]]:
     """UK-shaped numbers (10 or 11 digits with the 0, or +44 and 10) after a phone word."""
-    from presidio_analyzer import LocalRecognizer, RecognizerResult
-
-    class _PhoneInContext(LocalRecognizer):
-        def load(self) -> None:
-            """Nothing to load: one regular expression."""
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: Any = None
-        ) -> list[RecognizerResult]:
-            """Phone-shaped numbers in phone context."""
-            out: list[RecognizerResult] = []
-            for m in PHONE_IN_CONTEXT.finditer(text):
-                digits = re.sub(r"\D", "", m.group("num"))
-                national = digits[2:] if digits.startswith("44") else digits.lstrip("0")
-                if len(national) == 10 and not all_same_digit(national):
-                    out.append(RecognizerResult("PHONE_NUMBER", m.start("num"), m.end("num"), 0.6))
-            return out
-
-    return _PhoneInContext(
-        supported_entities=["PHONE_NUMBER"], name="TriagePhoneInContextRecognizer"
-    )
+    out: list[tuple[int, int]] = []
+    for m in PHONE_IN_CONTEXT.finditer(text):
+        digits = re.sub(r"\D", "", m.group("num"))
+        national = digits[2:] if digits.startswith("44") else digits.lstrip("0")
+        if len(national) == 10 and not all_same_digit(national):
+            out.append((m.start("num"), m.end("num")))
+    return out
 
 
 #: house number + capitalised street name + common suffix (a street address in prose)
@@ -537,20 +523,22 @@ def _build_registry(uk: list[EntityRecognizer]) -> Any:
         UrlRecognizer,
     )
 
+    from triage.classifiers.presidio_bridge import span_recognizer
+
     covered = {ent for rec in uk for ent in rec.supported_entities}
     recognizers: list[EntityRecognizer] = [
         EmailRecognizer(),
         _phone_recognizer(),
-        _phone_in_context_recognizer(),
+        span_recognizer("PHONE_NUMBER", "TriagePhoneInContextRecognizer", _phones_in_context, 0.6),
         IpRecognizer(),
         _card_recognizer(CreditCardRecognizer),
         IbanRecognizer(),
         UrlRecognizer(),
         _street_address_recognizer(),
-        address_recognizer(),
-        phone_recognizer(),
+        span_recognizer("LOCATION", "TriageAddressRecognizer", find_addresses, 0.6),
+        span_recognizer("PHONE_NUMBER", "TriageTextPhoneRecognizer", find_phones, 0.6),
         _person_name_recognizer(),
-        text_names.name_recognizer(),
+        span_recognizer("PERSON", "TriageContextNameRecognizer", text_names.context_names, 0.7),
     ]
     if "UK_NHS" not in covered:
         recognizers.append(NhsRecognizer())

@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 import re
 from functools import cache
-from typing import Any
 
 from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
@@ -402,20 +401,3 @@ def _near_address(text: str, start: int, end: int, found: list[tuple[int, int]])
         return True
     before = text[max(0, start - 2) : start]
     return "\n" in before or text[end : end + 1] in ("\n", ",")
-
-
-def address_recognizer() -> Any:
-    """A Presidio recognizer emitting :func:`find_addresses` as LOCATION (score 0.6)."""
-    from presidio_analyzer import LocalRecognizer, RecognizerResult
-
-    class _AddressRecognizer(LocalRecognizer):
-        def load(self) -> None:
-            """Nothing to load."""
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: Any = None
-        ) -> list[RecognizerResult]:
-            """Street addresses as LOCATION."""
-            return [RecognizerResult("LOCATION", s, e, 0.6) for s, e in find_addresses(text)]
-
-    return _AddressRecognizer(supported_entities=["LOCATION"], name="TriageAddressRecognizer")

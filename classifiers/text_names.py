@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
 
 from triage.classifiers import names
 
@@ -222,23 +221,9 @@ def echoed(text: str, start: int, end: int) -> bool:
     return any(s <= start and end <= e for s, e in echoed_names(text))
 
 
-def name_recognizer() -> Any:
-    """A Presidio recognizer for labelled, e-mail-echoed and lexicon-confirmed names
-    (PERSON, score 0.7)."""
-    from presidio_analyzer import LocalRecognizer, RecognizerResult
-
-    class _NameRecognizer(LocalRecognizer):
-        def load(self) -> None:
-            """Nothing to load."""
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: Any = None
-        ) -> list[RecognizerResult]:
-            """Labelled, echoed and lexicon-confirmed names."""
-            spans = set(labelled_names(text)) | set(echoed_names(text)) | set(lexicon_names(text))
-            return [RecognizerResult("PERSON", s, e, 0.7) for s, e in sorted(spans)]
-
-    return _NameRecognizer(supported_entities=["PERSON"], name="TriageContextNameRecognizer")
+def context_names(text: str) -> list[tuple[int, int]]:
+    """Labelled, e-mail-echoed and lexicon-confirmed names of ``text``, in order."""
+    return sorted(set(labelled_names(text)) | set(echoed_names(text)) | set(lexicon_names(text)))
 
 
 @cache

@@ -19,7 +19,6 @@ or ``,`` inside; a ``dd-mm-yyyy`` or ``yyyy-mm-dd`` shape is a date).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 #: words and labels after which a number is a phone number (case-insensitive)
 CONTEXT_WORDS = (
@@ -113,20 +112,3 @@ def find_phones(text: str) -> list[tuple[int, int]]:
         else:
             out.append((start, end))
     return out
-
-
-def phone_recognizer() -> Any:
-    """A Presidio recognizer emitting :func:`find_phones` as PHONE_NUMBER (score 0.6)."""
-    from presidio_analyzer import LocalRecognizer, RecognizerResult
-
-    class _PhoneRecognizer(LocalRecognizer):
-        def load(self) -> None:
-            """Nothing to load."""
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: Any = None
-        ) -> list[RecognizerResult]:
-            """Phone numbers in context or in a clear format."""
-            return [RecognizerResult("PHONE_NUMBER", s, e, 0.6) for s, e in find_phones(text)]
-
-    return _PhoneRecognizer(supported_entities=["PHONE_NUMBER"], name="TriageTextPhoneRecognizer")
