@@ -796,7 +796,10 @@ def assess_geo(
     """
     pairs = find_coordinate_columns(frame, crs_hint=crs_hint, sample=sample)
     problems: list[Problem] = []
-    if not pairs:  # no points: whose points they are is not asked
+    # whose locations they are is judged with or without points: the addresses in the free
+    # text of a planning register are the sites', those in case notes are people's
+    judged = judge_subject(frame, name, declared=declared_subject, person_related=person_related)
+    if not pairs:
         if geo_file and crs_hint is None:
             problems.append(
                 Problem(
@@ -812,11 +815,11 @@ def assess_geo(
             0,
             0,
             None,
-            "unknown",
+            judged.subject,
             k,
             problems=tuple(problems),
+            subject_evidence=judged.sentence(),
         )
-    judged = judge_subject(frame, name, declared=declared_subject, person_related=person_related)
     subject = judged.subject
     cc = pairs[0]
     if geo_file and crs_hint is None:

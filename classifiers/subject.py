@@ -6,8 +6,10 @@ library or a care home (the institution) is a public asset at a public address. 
 judged from the dataset's meaning, each signal scored and kept as evidence:
 
 - a declared answer (the triage question ``record_subject``) decides outright;
-- words of the dataset name and headers: ``telecare``, ``resident``, ``casualty`` (3 each,
-  erring towards people) against ``library``, ``chargepoint``, ``care_home`` (2 each);
+- words of the dataset name and headers, each word once: ``telecare``, ``resident``,
+  ``casualty`` (3 each, erring towards people) against ``library``, ``chargepoint``,
+  ``care_home``, ``planning`` (2 each); phrases such as "Recipient Org" (an organisation) and
+  "Pub Date" (a publication date) take their words with them;
 - a column of organisation- or facility-shaped names (3) against one of persons' names (3);
 - short values that carry those words (1 per column; 2 for a people phrase such as
   "assisted collection");
@@ -79,14 +81,22 @@ ASSET_WORDS = _words(
     facilities building buildings venue venues property properties land allotment allotments
     cemetery cemeteries depot depots shop shops pub pubs hotel hotels business businesses
     organisation organisations provider providers operator operators crossing crossings
-    junction junctions grit gritting salt foodbank foodbanks
+    junction junctions grit gritting salt foodbank foodbanks planning
     """
 )
 ASSET_PHRASES = _words(
     """
     care_home care_homes nursing_home nursing_homes car_park car_parks food_bank food_banks
     children_s_centre children_s_centres childrens_centre childrens_centres street_light
-    street_lights air_quality bus_stop bus_stops
+    street_lights air_quality bus_stop bus_stops recipient_org recipient_organisation
+    recipient_organisations funding_org funding_organisation planning_application
+    planning_applications
+    """
+)
+#: phrases whose words are not the words above ("Pub Date" is a publication date, not a pub)
+NEUTRAL_PHRASES = _words(
+    """
+    pub_date pub_ref pub_no publication_date published_date
     """
 )
 #: organisation and facility words that a home address does not carry ("Road", "House" and
@@ -105,6 +115,8 @@ _LINK = re.compile(r"@|://|^www\.", re.IGNORECASE)
 NAMES_MIN_SHARE = 0.5
 #: values longer than this are not labels
 VALUE_MAX_CHARS = 60
+#: labels are read from the first rows only (the judgement runs on every dataset)
+LABEL_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -139,8 +151,9 @@ def _hits(text: str) -> tuple[set[str], set[str]]:
     # and "care home" an institution, not a bin or a person's home
     in_people = {w for p in people_phrases for w in p.split("_")}
     in_assets = {w for p in asset_phrases for w in p.split("_")}
-    people = people_phrases | (set(tokens) - in_assets) & PEOPLE_WORDS
-    assets = asset_phrases | (set(tokens) - in_people) & ASSET_WORDS
+    neutral = {w for p in joined & NEUTRAL_PHRASES for w in p.split("_")}
+    people = people_phrases | (set(tokens) - in_assets - neutral) & PEOPLE_WORDS
+    assets = asset_phrases | (set(tokens) - in_people - neutral) & ASSET_WORDS
     return people, assets
 
 
@@ -152,7 +165,8 @@ def _is_facility(value: str) -> bool:
 
 
 def _labels(series: pd.Series, sample: int) -> list[str]:
-    values = pd.Series(series.dropna().astype(str).str.strip().unique()[:sample])
+    head = series.head(LABEL_ROWS).dropna().astype(str).str.strip()
+    values = pd.Series(head.unique()[:sample])
     values = values[(values.str.len() > 0) & (values.str.len() < VALUE_MAX_CHARS)]
     return [v for v in values if re.search(r"[A-Za-z]{2}", v) and not _LINK.search(v)]
 
@@ -175,8 +189,11 @@ def judge_subject(
         )
     people = assets = 0
     evidence: list[str] = []
+    # a word scores once: twelve headers "Recipient Org:..." are one piece of evidence
+    seen: set[str] = set()
     for label, text in [("dataset name", name), *(("header", str(c)) for c in frame.columns)]:
-        p, a = _hits(text)
+        p, a = (found - seen for found in _hits(text))
+        seen |= p | a
         if p:
             people += 3
             evidence.append(f"{label} {text!r} names people ({', '.join(sorted(p))})")

@@ -154,6 +154,24 @@ _DATE_WORD = re.compile(
     r"(?i)\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
 )
 _AFTER_STREET = re.compile(r"\b([A-Za-z]+),\s*$")
+#: the rest of an address line after a span: capitalised place words ("Isle Of Man") up to a
+#: UK postcode on the same line ("Douglas Isle Of Man IM2 2QY": "Douglas Isle" is a town)
+_TO_POSTCODE = re.compile(
+    r"(?:[ \t]+(?:[A-Z][\w'\u2019-]*|of))*[ \t]+[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}\b"
+)
+#: capitalised place words to the end of the text
+_TO_END = re.compile(r"(?:[ \t]+(?:[A-Z][\w'\u2019-]*|of))*[ \t,.]*$")
+
+
+def _address_tail(text: str, span: TextSpan) -> bool:
+    """True when ``span`` is the town part of an address line: place words and a postcode
+    follow it, or a street word comes just before it and only place words follow to the end
+    ("... Cooil Road Douglas Isle Of Man")."""
+    if _TO_POSTCODE.match(text, span.end):
+        return True
+    line = text[: span.start].rsplit("\n", 1)[-1]
+    street = any(w.lower() in voc.STREET_SUFFIXES for w in _words(line)[-3:])
+    return street and _TO_END.match(text, span.end) is not None
 
 
 def _words(text: str) -> list[str]:
@@ -174,15 +192,16 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
 
     * PERSON: dropped when it holds digits, slashes, ``@`` or ``:`` (codes, URLs) or no
       lower-case letter (acronyms); relabelled LOCATION when its last word is a street suffix
-      ("Albert Grove") or it follows a street address and a comma ("12 High Street, Bolton");
+      ("Albert Grove"), it follows a street address and a comma ("12 High Street, Bolton") or
+      place words and a postcode follow it on its line ("Douglas Isle Of Man IM2 2QY");
       a one-word span opening a sentence is dropped unless it is a common forename (the small
       spaCy model tags sentence-opening nouns such as "Bin not collected." as names); any other
       span needs the name lexicons' support (``names.is_name_mention``: "Smart Food" and
       "Hand on Heart Charity" are not people).
     * LOCATION: a one-word sentence opener and a generic public building ("the Town Hall",
       ``PUBLIC_BUILDINGS``) are dropped; a span starting with a common forename (or a name
-      the lexicons support) and not ending in a street suffix is relabelled PERSON ("Leanne
-      Rees").
+      the lexicons support), not ending in a street suffix and not the town part of an
+      address line (``_address_tail``) is relabelled PERSON ("Leanne Rees").
     * DATE_TIME: kept only with a digit or a month/day name and no street suffix.
     * EMAIL_ADDRESS: a role mailbox (``names.email_kind``: "foi@", "enquiries@") is dropped.
     """
@@ -269,7 +288,7 @@ def _person_entity(
         or _TITLE_BEFORE.search(text[max(0, span.start - 8) : span.start]) is not None
     )
     after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
-    if not titled and (last in voc.STREET_SUFFIXES or after_street):
+    if not titled and (last in voc.STREET_SUFFIXES or after_street or _address_tail(text, span)):
         return Entity.LOCATION
     if (
         not titled
@@ -309,6 +328,7 @@ def _location_entity(text: str, span: TextSpan, fragment: str, words: list[str])
         not digit
         and re.search(r"[a-z]", fragment) is not None  # an acronym ("US", "TfL" aside) is no name
         and last not in voc.STREET_SUFFIXES
+        and not _address_tail(text, span)
         and len(words) <= 3
         and (
             first in voc.FORENAMES

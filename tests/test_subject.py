@@ -162,3 +162,60 @@ def test_the_answer_settles_unknown_points(tmp_path: Path, answer: str, decision
     frame = _frame(ref=[str(i) for i in range(N)])
     report = _check("points.csv", frame, _answers(tmp_path, answer))
     assert report.decision is decision, _fired(report)
+
+
+@pytest.mark.parametrize(
+    ("name", "columns", "subject"),
+    [
+        # a word scores once: a dozen "Recipient Org:..." headers are one organisation
+        (
+            "grants.csv",
+            {f"Recipient Org:{h}": ["x"] for h in ("Name", "Identifier", "City", "County")},
+            "assets",
+        ),
+        # "Pub Date" is a publication date, not a pub
+        ("register.csv", {"Pub Date": ["2024-11-08"], "Ref": ["24/1"]}, "unknown"),
+        ("planning_register.csv", {"Details": ["Rear extension"], "Ref": ["24/1"]}, "assets"),
+        ("pub_crawl.csv", {"pub": ["The Crown"]}, "assets"),
+        ("grants.csv", {"Recipient": ["a"], "Applicant": ["b"]}, "people"),
+    ],
+)
+def test_header_evidence(name: str, columns: dict[str, list[str]], subject: str) -> None:
+    assert judge_subject(pd.DataFrame(columns, dtype="str"), name).subject == subject
+
+
+PLANNING = pd.DataFrame(
+    {
+        "Ref": [f"24/{i:05d}/B" for i in range(N)],
+        "Details": [
+            [
+                f"Rear extension and garage {i + 1} Farmhill Lane Douglas Isle Of Man IM2 2EF",
+                f"Change of use to cafe {i + 1} Victoria Street Douglas Isle Of Man IM1 2LW",
+                f"Replacement windows to {i + 1} Queens Drive Peel Isle Of Man IM5 1XH",
+            ][i % 3]
+            for i in range(N)
+        ],
+    },
+    dtype="str",
+)
+
+
+def _free_text_check(analyzer, name: str, frame: pd.DataFrame):
+    rb = builtin_rulebook(Destination.OPEN_DATA)
+    dataset = Dataset(name=name, sha256="0" * 64, format="csv", frame=frame)
+    return Engine(rb, RunContext(), analyzer).check([dataset]).report
+
+
+def test_site_addresses_in_free_text_of_places_are_kept(analyzer) -> None:
+    """A planning register's descriptions name the sites: addresses of places, kept."""
+    report = _free_text_check(analyzer, "planning_register.csv", PLANNING)
+    assert report.decision is Decision.RELEASE, _fired(report)
+    (finding,) = [f for f in report.findings if f.kind == "free_text_place_details"]
+    assert finding.severity.value == "low" and "subject assets" in finding.message
+
+
+def test_the_same_addresses_in_free_text_about_people_are_dropped(analyzer) -> None:
+    frame = PLANNING.rename(columns={"Details": "Resident complaint"})
+    report = _free_text_check(analyzer, "complaints.csv", frame)
+    assert report.decision is not Decision.RELEASE
+    assert "free-text-personal" in _fired(report)

@@ -310,6 +310,29 @@ def test_free_text_found_with_and_without_model(
         ("Seen at 185 Elm Grove.", "185 Elm Grove", Entity.DATE_TIME, None),
         ("Call back next week.", "next week", Entity.DATE_TIME, None),
         ("Visit on 3 March.", "3 March", Entity.DATE_TIME, Entity.DATE_TIME),
+        # the town part of an address line is a place, whatever forename it starts with
+        (
+            "Extension 27 Farm Lane Douglas Isle Of Man IM2 2EF",
+            "Douglas Isle",
+            Entity.PERSON,
+            Entity.LOCATION,
+        ),
+        (
+            "Beach House Stanley Mount East Ramsey Isle Of Man IM8 1NP",
+            "Stanley Mount East",
+            Entity.LOCATION,
+            Entity.LOCATION,
+        ),
+        (
+            "Holiday Camp Switzerland Road Douglas Isle Of Man  ",
+            "Douglas Isle",
+            Entity.PERSON,
+            Entity.LOCATION,
+        ),
+        ("Letter from Leanne Rees to the council.", "Leanne Rees", Entity.PERSON, Entity.PERSON),
+        ("Complaint by Leanne Rees", "Leanne Rees", Entity.PERSON, Entity.PERSON),
+        ("Met Dr Leanne Rees IM2 2EF", "Dr Leanne Rees", Entity.PERSON, Entity.PERSON),
+        ("Spoke to Leanne Rees,\n4 Mill Lane IM2 2EF", "Leanne Rees", Entity.PERSON, Entity.PERSON),
     ],
 )
 def test_clean_spans(text: str, span: str, entity: Entity, kept_as: Entity | None) -> None:

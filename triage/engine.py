@@ -149,6 +149,8 @@ class _Place:
     findings: list[Finding]
     problems: list[Problem]
     points_bng: np.ndarray | None
+    #: what decided whose locations these are, in one sentence
+    subject_evidence: str = ""
 
 
 _GEO_FILE_FORMATS = frozenset({"gpkg", "shapefile"})
@@ -335,6 +337,7 @@ class Engine:
             + _street_level_findings(name, frame, classification),
             problems=[p.model_copy(update={"dataset": name}) for p in geo.problems],
             points_bng=geo.points_bng,
+            subject_evidence=geo.subject_evidence,
         )
 
     def _measure(
@@ -400,9 +403,17 @@ class Engine:
         extra_findings: list[Finding] | None = None,
     ) -> _Stage:
         metrics = self._measure(frame, qis, sensitive, drivers=stage == "before")
+        place = self._place(name, frame, classification, crs)
         findings = list(extra_findings or [])
         if stage == "before":
-            findings += classification_findings(name, classification)
+            findings += classification_findings(
+                name,
+                classification,
+                text_entities=frozenset(self.rulebook.params.get("text_entities", ())),
+                place_text=frozenset(self.rulebook.params.get("place_entities", ())),
+                subject=str(place.facts["geo"]["subject"]),
+                subject_evidence=place.subject_evidence,
+            )
         findings += formula_findings(name, frame)
         findings += risk_findings(name, metrics, len(frame), self.k_target, self.l_target)
         problems = [
@@ -411,7 +422,6 @@ class Engine:
             else p.model_copy(update={"dataset": name})
             for p in classification.problems
         ] + extra_problems
-        place = self._place(name, frame, classification, crs)
         findings += place.findings
         table_metrics_, table_findings_ = self._table_stage(name, stage, frame)
         findings += table_findings_

@@ -19,11 +19,42 @@ def _entity_summary(counts: dict[str, int], sampled: int, unit: str) -> str:
     return "; ".join(parts)
 
 
-def classification_findings(name: str, classification: DatasetClassification) -> list[Finding]:
-    """Findings about what the columns of one dataset hold."""
+def classification_findings(
+    name: str,
+    classification: DatasetClassification,
+    *,
+    text_entities: frozenset[str] = frozenset(),
+    place_text: frozenset[str] = frozenset(),
+    subject: str = "",
+    subject_evidence: str = "",
+) -> list[Finding]:
+    """Findings about what the columns of one dataset hold.
+
+    ``place_text`` (the rulebook's ``place_entities``) are those of ``text_entities`` (the
+    entities that make free text personal) that are the places' own addresses in the free
+    text of a dataset about places (``subject`` ``assets``, nothing personal elsewhere): a
+    free-text column holding only those is a low finding, explained by ``subject_evidence``.
+    """
     findings: list[Finding] = []
+    places = subject == "assets" and not classification.person_related
     for col in classification.columns.values():
         counts = {str(e): n for e, n in col.entity_counts.items()}
+        personal = {str(e) for e in col.entities} & text_entities
+        if places and col.role is ColumnRole.FREE_TEXT and personal and personal <= place_text:
+            findings.append(
+                Finding(
+                    kind="free_text_place_details",
+                    severity=Severity.LOW,
+                    dataset=name,
+                    columns=[col.name],
+                    message=f"Free-text column '{col.name}' names places "
+                    f"({_entity_summary(counts, col.sampled, 'rows')}): read as the addresses "
+                    "of the places the records are about, not of people"
+                    + (f" ({subject_evidence})." if subject_evidence else "."),
+                    count=max(counts.values(), default=None),
+                )
+            )
+            continue
         if col.role is ColumnRole.DIRECT_IDENTIFIER:
             entities = ", ".join(str(e) for e in col.entities) or "an identifier"
             findings.append(
