@@ -290,6 +290,8 @@ def _person_entity(
     after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
     if not titled and (last in voc.STREET_SUFFIXES or after_street or _address_tail(text, span)):
         return Entity.LOCATION
+    if titled and len(words) == 2 and last in voc.STREET_SUFFIXES:
+        return Entity.LOCATION  # a title and a street word is a street: "Lord Street"
     if (
         not titled
         and not _given_name(first)

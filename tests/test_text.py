@@ -297,6 +297,12 @@ def test_free_text_found_with_and_without_model(
         ("Met at Albert Grove.", "Albert Grove", Entity.PERSON, Entity.LOCATION),
         ("Seen at 4 Mill Lane, Bolton.", "Bolton", Entity.PERSON, Entity.LOCATION),
         ("Met Dr Henry Close.", "Dr Henry Close", Entity.PERSON, Entity.PERSON),
+        (
+            "5 bus stands on Lord Street with shelters",
+            "Lord Street",
+            Entity.PERSON,
+            Entity.LOCATION,
+        ),
         ("Code XC21 PLM logged.", "XC21 PLM", Entity.PERSON, None),
         ("See HSE guidance.", "HSE", Entity.PERSON, None),
         ("Spoke to Leanne Rees.", "Leanne Rees", Entity.LOCATION, Entity.PERSON),
