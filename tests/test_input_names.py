@@ -1,0 +1,109 @@
+"""Input file names that may identify a person are never shown or written (issue 13)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from triage.cli import main
+from triage.workbook import neutral_file_names
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+CSV_ARGS = ["--destination", "open-data"]
+FOI_ARGS = [
+    "--destination",
+    "foi",
+    "--context",
+    str(EXAMPLES / "context" / "foi.yaml"),
+    "--officials",
+    str(EXAMPLES / "public_officials.yaml"),
+]
+
+
+def _all_bytes(root: Path) -> list[tuple[str, bytes]]:
+    """Every output file's name and bytes, and each part of a zip container (docx, xlsx)."""
+    seen: list[tuple[str, bytes]] = []
+    for path in sorted(root.rglob("*")):
+        seen.append((str(path.relative_to(root)), str(path.relative_to(root)).encode()))
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        seen.append((str(path), data))
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for info in zf.infolist():
+                    seen.append((f"{path}!{info.filename}", info.filename.encode()))
+                    seen.append((f"{path}!{info.filename}", zf.read(info)))
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "fragments", "args"),
+    [
+        (
+            "council_referrals.csv",
+            "jane.smith@example.org complaint.csv",
+            ["jane.smith", "example.org"],
+            CSV_ARGS,
+        ),
+        ("council_referrals.csv", "call 07700 900123.csv", ["07700", "900123"], CSV_ARGS),
+        ("council_referrals.csv", "NHS 943 476 5919.csv", ["943 476", "5919"], CSV_ARGS),
+        (
+            "foi_response.docx",
+            "Mrs J Smith 12 High Street.docx",
+            ["J Smith", "High Street"],
+            FOI_ARGS,
+        ),
+    ],
+)
+def test_identifying_input_name_is_in_no_output(
+    tmp_path: Path, capsys, source: str, name: str, fragments: list[str], args: list[str]
+) -> None:
+    given = tmp_path / "in" / name
+    given.parent.mkdir()
+    shutil.copyfile(EXAMPLES / source, given)
+    out = tmp_path / "out"
+    code = main(["check", str(given), *args, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code in (0, 10, 20, 30), captured.err
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert all(d["name"].startswith("dataset-1") for d in report.get("datasets", []))
+    assert any(p["kind"] == "file_name_replaced" for p in report["problems"])
+    for where, data in _all_bytes(out):
+        for fragment in fragments:
+            assert fragment.encode() not in data, (fragment, where)
+    for fragment in fragments:
+        assert fragment not in captured.out + captured.err
+
+
+def test_harmless_input_name_is_kept(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["check", str(EXAMPLES / "council_referrals.csv"), *CSV_ARGS, "--out", str(out)])
+    capsys.readouterr()
+    assert code in (0, 10, 20, 30)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [d["name"] for d in report["datasets"]] == ["council_referrals.csv"]
+    assert not any(p["kind"] == "file_name_replaced" for p in report.get("problems", []))
+
+
+@pytest.mark.parametrize(
+    "name", ["planning_iom.csv", "ev_chargepoints.csv", "Sheet1.xlsx", "air_quality.csv"]
+)
+def test_neutral_file_names_keep_harmless_names(name: str) -> None:
+    assert neutral_file_names([name]) == {name: name}
+
+
+def test_neutral_file_names_are_unique_and_keep_the_suffix() -> None:
+    shown = neutral_file_names(["dataset-2.csv", "John Smith.csv", "a@b.org.csv", "x.csv"])
+    assert shown == {
+        "dataset-2.csv": "dataset-2.csv",
+        "John Smith.csv": "dataset-2+.csv",
+        "a@b.org.csv": "dataset-3.csv",
+        "x.csv": "x.csv",
+    }
