@@ -107,3 +107,41 @@ def test_neutral_file_names_are_unique_and_keep_the_suffix() -> None:
         "a@b.org.csv": "dataset-3.csv",
         "x.csv": "x.csv",
     }
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragments"),
+    [
+        ("jane.smith@example.org complaint.csv", ["jane.smith", "example"]),
+        ("call 07700 900123.csv", ["07700 900123", "07700_900123"]),
+        ("NHS 943 476 5919.csv", ["943 476", "943_476", "476_5919"]),
+    ],
+)
+def test_service_never_stores_or_shows_an_identifying_upload_name(
+    tmp_path: Path, raw: str, fragments: list[str]
+) -> None:
+    from service_harness import make_service
+
+    from triage.api.services.uploads import safe_name
+
+    assert safe_name(raw, 1) == "dataset-1.csv"
+    svc = make_service(f"sqlite:///{tmp_path / 'triage.db'}", tmp_path / "data")
+    res = svc.client.post(
+        "/v1/submissions",
+        headers=svc.h("alice"),
+        files=[("files", (raw, (EXAMPLES / "air_quality.csv").read_bytes()[:20000], "text/csv"))],
+        data={"destination": "open-data"},
+    )
+    assert res.status_code == 202, res.text
+    sid = res.json()["id"]
+    svc.worker.drain()
+    shown = [
+        svc.client.get(f"/v1/submissions/{sid}", headers=svc.h("alice")).text,
+        svc.client.get(f"/v1/submissions/{sid}/report", headers=svc.h("alice")).text,
+    ]
+    for text in shown:
+        assert "dataset-1.csv" in text
+    stored = _all_bytes(tmp_path)
+    for fragment in fragments:
+        assert not any(fragment in text for text in shown), fragment
+        assert not any(fragment.encode() in data for _, data in stored), fragment
