@@ -26,6 +26,23 @@ FOI_ARGS = [
 ]
 
 
+def _eml() -> bytes:
+    from email.message import EmailMessage
+
+    m = EmailMessage()
+    m["From"] = "foi@council.example.gov.uk"
+    m["To"] = "requests@council.example.gov.uk"
+    m["Subject"] = "FOI request about library opening hours"
+    m.set_content("Please find the opening hours attached.\n")
+    m.add_attachment(
+        b"library,weekday,opens\nCentral,Monday,09:00\nNorth,Tuesday,10:00\n",
+        maintype="text",
+        subtype="csv",
+        filename="hours.csv",
+    )
+    return m.as_bytes()
+
+
 def _all_bytes(root: Path) -> list[tuple[str, bytes]]:
     """Every output file's name and bytes, and each part of a zip container (docx, xlsx)."""
     seen: list[tuple[str, bytes]] = []
@@ -60,6 +77,7 @@ def _all_bytes(root: Path) -> list[tuple[str, bytes]]:
             ["J Smith", "High Street"],
             FOI_ARGS,
         ),
+        ("eml", "Reply to jane.smith@example.org.eml", ["jane.smith", "example.org"], FOI_ARGS),
     ],
 )
 def test_identifying_input_name_is_in_no_output(
@@ -67,7 +85,10 @@ def test_identifying_input_name_is_in_no_output(
 ) -> None:
     given = tmp_path / "in" / name
     given.parent.mkdir()
-    shutil.copyfile(EXAMPLES / source, given)
+    if source == "eml":
+        given.write_bytes(_eml())
+    else:
+        shutil.copyfile(EXAMPLES / source, given)
     out = tmp_path / "out"
     code = main(["check", str(given), *args, "--out", str(out)])
     captured = capsys.readouterr()
