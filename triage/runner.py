@@ -7,8 +7,9 @@ import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,7 +47,7 @@ from triage.render import render_html, render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.sites import load_points, load_register
 from triage.vocab import Decision, Destination
-from triage.workbook import LoadedTables, load_workbook
+from triage.workbook import LoadedTables, load_workbook, neutral_file_names
 
 if TYPE_CHECKING:
     from triage.store.register import NewRelease, ReleaseStore
@@ -123,7 +124,8 @@ def check_paths(
     staging = staged_outputs(out_dir) if out_dir is not None else nullcontext(None)
     recorded: list[int] = []
     try:
-        with staging as stage:
+        with staging as stage, neutral_inputs(paths) as (paths, renamed):
+            extra_problems = [*renamed, *extra_problems]
             result, formats, sheets = _check(
                 paths,
                 destination,
@@ -153,6 +155,44 @@ def check_paths(
         _withdraw(recorded, registry_url)
         raise
     return result.report
+
+
+@contextmanager
+def neutral_inputs(paths: Sequence[Path]) -> Iterator[tuple[list[Path], list[Problem]]]:
+    """``paths``, each input whose file name may identify a person linked (or copied) under
+    a neutral name (:func:`triage.workbook.neutral_file_names`) for the run, so that no
+    report, released file or document folder repeats the name; with a note for each."""
+    shown = neutral_file_names([p.name for p in paths])
+    if all(shown[p.name] == p.name for p in paths):
+        yield list(paths), []
+        return
+    with tempfile.TemporaryDirectory(prefix="triage-inputs-") as tmp:
+        neutral: list[Path] = []
+        notes: list[Problem] = []
+        for path in paths:
+            name = shown[path.name]
+            if name == path.name:
+                neutral.append(path)
+                continue
+            target = Path(tmp) / name
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+            neutral.append(target)
+            notes.append(
+                Problem(
+                    kind="file_name_replaced",
+                    message=(
+                        f"{name}: the input's file name may identify a person (it holds "
+                        "contact data or a name), so it is shown and written as "
+                        f"{name!r}; the original name is not repeated"
+                    ),
+                    dataset=name,
+                    forces=Decision.RELEASE,
+                )
+            )
+        yield neutral, notes
 
 
 def _check(

@@ -94,6 +94,41 @@ def _neutral_titles(titles: list[str]) -> dict[str, str]:
     return shown
 
 
+def identifying_file_name(name: str) -> bool:
+    """True for a file name whose stem may identify a person: as a sheet title (contact data,
+    a corroborated name) or holding a street address or a titled or listed person's name, as
+    the text finders read them (underscores and hyphens read as spaces)."""
+    from triage.classifiers.text_address import find_addresses
+    from triage.classifiers.text_names import labelled_names, lexicon_names
+
+    stem = Path(name).stem
+    words = re.sub(r"[_\-]+", " ", stem).strip()
+    return (
+        _identifying_title(stem)
+        or _identifying_title(words)
+        or bool(find_addresses(words) or labelled_names(words) or lexicon_names(words))
+    )
+
+
+def neutral_file_names(names: list[str]) -> dict[str, str]:
+    """Each input file name as it may be shown and written: one whose stem may identify a
+    person (judged as a sheet title is) as ``dataset-N`` with its suffix (its position),
+    never the same as another input's; other names are kept."""
+    taken = {n for n in names if not identifying_file_name(n)}
+    shown: dict[str, str] = {}
+    for n, name in enumerate(names, start=1):
+        if name in taken:
+            shown[name] = name
+            continue
+        suffix = "".join(Path(name).suffixes[-1:]).lower()
+        stem = f"dataset-{n}"
+        while f"{stem}{suffix}" in taken:
+            stem += "+"
+        taken.add(f"{stem}{suffix}")
+        shown[name] = f"{stem}{suffix}"
+    return shown
+
+
 @dataclass(frozen=True)
 class LoadedTables:
     """The tables of one input file; for a workbook, the file and sheet of each and what

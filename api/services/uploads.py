@@ -13,6 +13,7 @@ import yaml
 
 from triage.errors import ConfigError, DataInputError
 from triage.io import check_zip_bomb
+from triage.workbook import identifying_file_name
 
 #: Accepted file extensions and the content kind each must sniff as.
 ALLOWED: dict[str, str] = {
@@ -43,7 +44,9 @@ ANSWERS_MAX_ALIASES = 100
 
 def safe_name(client_name: str | None, index: int) -> str:
     """A file name safe to store and show: the last path component only, limited to
-    letters, digits, ``._-``, no leading dot, at most 100 characters; ``upload-N`` if empty."""
+    letters, digits, ``._-``, no leading dot, at most 100 characters; ``upload-N`` if empty,
+    ``dataset-N`` (its suffix kept) if the name may identify a person
+    (:func:`triage.workbook.identifying_file_name`)."""
     raw = (client_name or "").replace("\\", "/").split("/")[-1]
     raw = unicodedata.normalize("NFKC", raw)
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", raw)
@@ -52,6 +55,8 @@ def safe_name(client_name: str | None, index: int) -> str:
         stem, ext = cleaned, ""
     ext = re.sub(r"[^A-Za-z0-9]", "", ext)
     stem = re.sub(r"\.{2,}", ".", stem).strip("._-")[:90] or f"upload-{index}"
+    if identifying_file_name(raw) or identifying_file_name(f"{stem}.{ext}"):
+        stem = f"dataset-{index}"  # never stored, shown or logged as given (issue 13)
     return f"{stem}.{ext[:10].lower()}" if ext else stem
 
 
