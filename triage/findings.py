@@ -39,22 +39,6 @@ def classification_findings(
     places = subject == "assets" and not classification.person_related
     for col in classification.columns.values():
         counts = {str(e): n for e, n in col.entity_counts.items()}
-        personal = {str(e) for e in col.entities} & text_entities
-        if places and col.role is ColumnRole.FREE_TEXT and personal and personal <= place_text:
-            findings.append(
-                Finding(
-                    kind="free_text_place_details",
-                    severity=Severity.LOW,
-                    dataset=name,
-                    columns=[col.name],
-                    message=f"Free-text column '{col.name}' names places "
-                    f"({_entity_summary(counts, col.sampled, 'rows')}): read as the addresses "
-                    "of the places the records are about, not of people"
-                    + (f" ({subject_evidence})." if subject_evidence else "."),
-                    count=max(counts.values(), default=None),
-                )
-            )
-            continue
         if col.role is ColumnRole.DIRECT_IDENTIFIER:
             entities = ", ".join(str(e) for e in col.entities) or "an identifier"
             findings.append(
@@ -69,14 +53,20 @@ def classification_findings(
                 )
             )
         elif col.role is ColumnRole.FREE_TEXT and col.entities:
+            summary = _entity_summary(counts, col.sampled, "rows")
+            personal = {str(e) for e in col.entities} & text_entities
+            of_places = places and bool(personal) and personal <= place_text
+            why = f" ({subject_evidence})" if subject_evidence else ""
             findings.append(
                 Finding(
-                    kind="free_text_personal_data",
-                    severity=Severity.HIGH,
+                    kind="free_text_place_details" if of_places else "free_text_personal_data",
+                    severity=Severity.LOW if of_places else Severity.HIGH,
                     dataset=name,
                     columns=[col.name],
-                    message=f"Free-text column '{col.name}' mentions personal data: "
-                    f"{_entity_summary(counts, col.sampled, 'rows')}.",
+                    message=f"Free-text column '{col.name}' names places ({summary}): read as "
+                    f"the addresses of the places the records are about, not of people{why}."
+                    if of_places
+                    else f"Free-text column '{col.name}' mentions personal data: {summary}.",
                     count=max(counts.values(), default=None),
                 )
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,21 +78,30 @@ def _identifying_title(title: str) -> bool:
     )
 
 
+def _neutral(
+    names: list[str], identifying: Callable[[str], bool], neutral: Callable[[int, str], str]
+) -> dict[str, str]:
+    """Each name as it may be shown and written: an identifying one as ``neutral(n, name)``
+    (``n`` its position; ``+`` added until it is no other name), the others kept."""
+    taken = {t for t in names if not identifying(t)}
+    shown: dict[str, str] = {}
+    for n, name in enumerate(names, start=1):
+        if name in taken:
+            shown[name] = name
+            continue
+        candidate = neutral(n, name)
+        while candidate in taken:
+            stem, dot, suffix = candidate.partition(".")
+            candidate = f"{stem}+{dot}{suffix}"
+        taken.add(candidate)
+        shown[name] = candidate
+    return shown
+
+
 def _neutral_titles(titles: list[str]) -> dict[str, str]:
     """Each sheet title as it may be shown and written: an identifying one as ``Sheet N``
     (its position), never the same as another sheet's."""
-    taken = {t for t in titles if not _identifying_title(t)}
-    shown: dict[str, str] = {}
-    for n, title in enumerate(titles, start=1):
-        if title in taken:
-            shown[title] = title
-            continue
-        neutral = f"Sheet {n}"
-        while neutral in taken:
-            neutral += "+"
-        taken.add(neutral)
-        shown[title] = neutral
-    return shown
+    return _neutral(titles, _identifying_title, lambda n, _: f"Sheet {n}")
 
 
 def identifying_file_name(name: str) -> bool:
@@ -114,19 +124,11 @@ def neutral_file_names(names: list[str]) -> dict[str, str]:
     """Each input file name as it may be shown and written: one whose stem may identify a
     person (judged as a sheet title is) as ``dataset-N`` with its suffix (its position),
     never the same as another input's; other names are kept."""
-    taken = {n for n in names if not identifying_file_name(n)}
-    shown: dict[str, str] = {}
-    for n, name in enumerate(names, start=1):
-        if name in taken:
-            shown[name] = name
-            continue
-        suffix = "".join(Path(name).suffixes[-1:]).lower()
-        stem = f"dataset-{n}"
-        while f"{stem}{suffix}" in taken:
-            stem += "+"
-        taken.add(f"{stem}{suffix}")
-        shown[name] = f"{stem}{suffix}"
-    return shown
+    return _neutral(
+        names,
+        identifying_file_name,
+        lambda n, name: f"dataset-{n}{''.join(Path(name).suffixes[-1:]).lower()}",
+    )
 
 
 @dataclass(frozen=True)
