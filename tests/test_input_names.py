@@ -113,6 +113,12 @@ def test_harmless_input_name_is_kept(tmp_path: Path, capsys) -> None:
     assert not any(p["kind"] == "file_name_replaced" for p in report.get("problems", []))
 
 
+def test_a_missing_input_with_an_identifying_name_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    code = main(["check", str(tmp_path / "Mrs J Smith.csv"), *CSV_ARGS, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "fault" not in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     "name", ["planning_iom.csv", "ev_chargepoints.csv", "Sheet1.xlsx", "air_quality.csv"]
 )

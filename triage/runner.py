@@ -171,8 +171,8 @@ def neutral_inputs(paths: Sequence[Path]) -> Iterator[tuple[list[Path], list[Pro
         notes: list[Problem] = []
         for path in paths:
             name = shown[path.name]
-            if name == path.name:
-                neutral.append(path)
+            if name == path.name or not path.is_file():
+                neutral.append(path)  # a missing or special file gets its usual error
                 continue
             target = Path(tmp) / name
             try:
