@@ -157,10 +157,10 @@ _AFTER_STREET = re.compile(r"\b([A-Za-z]+),\s*$")
 #: the rest of an address line after a span: capitalised place words ("Isle Of Man") up to a
 #: UK postcode on the same line ("Douglas Isle Of Man IM2 2QY": "Douglas Isle" is a town)
 _TO_POSTCODE = re.compile(
-    r"(?:[ \t]+(?:[A-Z][\w'\u2019-]*|of))*[ \t]+[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}\b"
+    r"(?:[ \t]+[A-Z][\w'\u2019-]*)*[ \t]+[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}\b"
 )
 #: capitalised place words to the end of the text
-_TO_END = re.compile(r"(?:[ \t]+(?:[A-Z][\w'\u2019-]*|of))*[ \t,.]*$")
+_TO_END = re.compile(r"(?:[ \t]+[A-Z][\w'\u2019-]*)*[ \t,.]*$")
 
 
 def _address_tail(text: str, span: TextSpan) -> bool:

@@ -337,6 +337,7 @@ def test_free_text_found_with_and_without_model(
         ),
         ("Letter from Leanne Rees to the council.", "Leanne Rees", Entity.PERSON, Entity.PERSON),
         ("Complaint by Leanne Rees", "Leanne Rees", Entity.PERSON, Entity.PERSON),
+        ("Letter from Leanne Rees of Leeds LS1 1AA", "Leanne Rees", Entity.PERSON, Entity.PERSON),
         ("Met Dr Leanne Rees IM2 2EF", "Dr Leanne Rees", Entity.PERSON, Entity.PERSON),
         ("Spoke to Leanne Rees,\n4 Mill Lane IM2 2EF", "Leanne Rees", Entity.PERSON, Entity.PERSON),
     ],
