@@ -21,7 +21,7 @@ from triage.classifiers import names, text_names
 from triage.classifiers import vocabularies as voc
 from triage.classifiers.detectors import all_same_digit
 from triage.classifiers.nlp import load_spacy
-from triage.classifiers.text_address import find_addresses
+from triage.classifiers.text_address import UK_POSTCODE, find_addresses
 from triage.classifiers.text_phone import find_phones
 from triage.context import NlpSettings
 from triage.errors import ConfigError
@@ -156,9 +156,7 @@ _DATE_WORD = re.compile(
 _AFTER_STREET = re.compile(r"\b([A-Za-z]+),\s*$")
 #: the rest of an address line after a span: capitalised place words ("Isle Of Man") up to a
 #: UK postcode on the same line ("Douglas Isle Of Man IM2 2QY": "Douglas Isle" is a town)
-_TO_POSTCODE = re.compile(
-    r"(?:[ \t]+[A-Z][\w'\u2019-]*)*[ \t]+[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}\b"
-)
+_TO_POSTCODE = re.compile(rf"(?:[ \t]+[A-Z][\w'\u2019-]*)*[ \t]+{UK_POSTCODE}\b")
 #: capitalised place words to the end of the text
 _TO_END = re.compile(r"(?:[ \t]+[A-Z][\w'\u2019-]*)*[ \t,.]*$")
 

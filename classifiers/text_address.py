@@ -217,16 +217,17 @@ UNIT = (
     r"|no|num)(?:\.[ \t]?|[ \t]+|[ \t]?#[ \t]?)[A-Za-z]?\d{1,5}[A-Za-z]?\b"
 )
 PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
-_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+#: a UK postcode as written at the end of an address
+UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{4,6}(?:-\d{3,4})?"
-_PURE = re.compile(rf"{UNIT}|{PO_BOX}|{_UK_POSTCODE}|{_ZIP}")
+_PURE = re.compile(rf"{UNIT}|{PO_BOX}|{UK_POSTCODE}|{_ZIP}")
 _LETTERS = r"(?:[^\W\d]|['\u2019.()-])*"
 _CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
 #: one segment after the core: a unit, a box, a postcode, or a short capitalised place
 _SEGMENT = re.compile(
-    rf"(?:{UNIT}|{PO_BOX}|{_UK_POSTCODE}|{_ZIP}|(?:(?:APO|FPO|DPO)\s+[A-Z]{{2}}\s+\d{{4,6}})"
+    rf"(?:{UNIT}|{PO_BOX}|{UK_POSTCODE}|{_ZIP}|(?:(?:APO|FPO|DPO)\s+[A-Z]{{2}}\s+\d{{4,6}})"
     rf"|{_CAP}{_LETTERS}(?:[ \t]+(?:{_CAP}|\(){_LETTERS}){{0,3}}"
-    rf"(?:[ \t]+(?:{_ZIP}|{_UK_POSTCODE}))?)(?![\w@])"
+    rf"(?:[ \t]+(?:{_ZIP}|{UK_POSTCODE}))?)(?![\w@])"
 )
 _SEPARATOR = re.compile(
     r"[ \t]*(?:\n[ \t>]*){0,2},[ \t]*(?:\n[ \t>]*)?|[ \t]*(?:\n[ \t>]*){1,2}"
@@ -238,7 +239,7 @@ _LOWER_LINE = re.compile(
 )
 _UNIT_END = re.compile(rf"{UNIT}$")
 _STRONG_UNIT = re.compile(r"(?i:flat|apartment|apt|suite|ste|unit|studio)\b")
-_LOWER_TAIL = re.compile(rf"\s*,?\s*(?:{UNIT}|{_UK_POSTCODE}|{_ZIP}\b)")
+_LOWER_TAIL = re.compile(rf"\s*,?\s*(?:{UNIT}|{UK_POSTCODE}|{_ZIP}\b)")
 
 
 @cache
