@@ -70,7 +70,7 @@ NAME_TEMPLATE = "My name is {}."
 CHUNK_CHARS = 100_000
 #: NER-derived, unvalidated entities: they lose overlaps against pattern-validated ones
 _WEAK_ENTITIES = frozenset({Entity.DATE_TIME, Entity.LOCATION})
-_MEDIUM_ENTITIES = frozenset({Entity.PERSON, Entity.URL})
+_MEDIUM_ENTITIES = frozenset({Entity.PERSON, Entity.DECEASED_PERSON, Entity.URL})
 _ENTITY_BY_NAME: dict[str, Entity] = {e.value: e for e in Entity}
 
 
@@ -231,6 +231,8 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
             entity = None
         if entity is None:
             continue
+        if entity == Entity.PERSON and _MEMORIAL_BEFORE.search(text[: span.start][-40:]):
+            entity = Entity.DECEASED_PERSON
         out.append(
             span if entity == span.entity else TextSpan(entity, span.start, span.end, span.score)
         )
@@ -302,6 +304,11 @@ def _first_line(text: str, span: TextSpan) -> TextSpan:
     return TextSpan(span.entity, span.start, span.start + cut, span.score)
 
 
+#: words that name the deceased: "in memory of", "in loving memory of", "the late (Mr)"
+_MEMORIAL_BEFORE = re.compile(
+    rf"(?i:\bin\s+(?:loving\s+|fond\s+)?memory\s+of|\bin\s+memoriam|\bthe\s+late)"
+    rf"(?:\s+{voc.TITLES}\.?)?\s+$"
+)
 _TITLE_BEFORE = re.compile(rf"(?i:\b{voc.TITLES})\.?\s+$")
 
 
