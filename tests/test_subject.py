@@ -251,3 +251,25 @@ def test_names_of_the_deceased_in_free_text_about_people_are_dropped(analyzer) -
     report = _free_text_check(analyzer, "bereavement_cases.csv", frame)
     assert report.decision is not Decision.RELEASE
     assert "free-text-personal" in _fired(report)
+
+
+@pytest.mark.parametrize(
+    ("notes", "decision"),
+    [
+        # dates in site notes are not personal data: nothing to treat
+        (["Works started in 2002 and completed in 2009", "Cleared in May 2015"], Decision.RELEASE),
+        (["Reported by Gareth Pugh in 2002", "Cleared in May 2015"], Decision.RELEASE_WITH_CHANGES),
+    ],
+)
+def test_dates_alone_do_not_make_free_text_personal(
+    analyzer, notes: list[str], decision: Decision
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "Site": [f"Former depot {i}" for i in range(N)],
+            "Notes": [f"{notes[i % 2]}, plot {i}" for i in range(N)],
+        },
+        dtype="str",
+    )
+    report = _free_text_check(analyzer, "brownfield_sites.csv", frame)
+    assert report.decision is decision, _fired(report)

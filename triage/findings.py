@@ -46,7 +46,8 @@ def classification_findings(
     ``place_text`` (the rulebook's ``place_entities``) are those of ``text_entities`` (the
     entities that make free text personal) that are the places' own addresses in the free
     text of a dataset about places (``subject`` ``assets``, nothing personal elsewhere): a
-    free-text column holding only those is a low finding, explained by ``subject_evidence``.
+    free-text column holding only those is a low finding, explained by ``subject_evidence``;
+    one holding none of ``text_entities`` (dates, web links) is no finding.
     """
     findings: list[Finding] = []
     places = subject == "assets" and not classification.person_related
@@ -68,6 +69,8 @@ def classification_findings(
         elif col.role is ColumnRole.FREE_TEXT and col.entities:
             summary = _entity_summary(counts, col.sampled, "rows")
             personal = {str(e) for e in col.entities} & text_entities
+            if text_entities and not personal:
+                continue  # only what the rulebook does not call personal: dates, web links
             of_places = places and bool(personal) and personal <= place_text
             why = f" ({subject_evidence})" if subject_evidence else ""
             findings.append(
