@@ -37,6 +37,7 @@ __all__ = [
     "PERSONAL_CONTACT_HEADER",
     "PLACE_WORDS",
     "POSTAL_CODE_VALUE",
+    "RECIPIENT_HEADER",
     "SMALL_WORDS",
     "STREET_SUFFIXES",
     "TITLES",
@@ -137,6 +138,12 @@ HEADER_SENSITIVE: dict[str, str] = {
     rf"|care_leaver|foster\w*){_E}",
 }
 
+#: headers of those paid or funded (Transparency Code spend, 360Giving grants): mostly
+#: organisations, sometimes individuals (sole traders, individual artists)
+RECIPIENT_HEADER = (
+    rf"{_B}(recipient|recipient_name|payee|payee_name|beneficiary|beneficiary_name|grantee"
+    rf"|awardee|supplier|supplier_name|vendor|vendor_name|creditor|merchant|contractor){_E}"
+)
 NAME_HEADER = (
     rf"^(name|names)$|{_B}(forename|forenames|surname|surnames|first_name|firstname|last_name"
     rf"|lastname|given_name|family_name|full_name|fullname|middle_name|contact|contact_name"
