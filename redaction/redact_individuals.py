@@ -44,9 +44,7 @@ class RedactIndividuals(Transform[RedactIndividualsParams]):
         for col in dict.fromkeys(columns):
             series = frame[col]
             values = series.to_numpy(dtype=object).copy()
-            hit = np.array(
-                [isinstance(v, str) and is_individual(v) for v in values], dtype=bool
-            )
+            hit = np.array([isinstance(v, str) and is_individual(v) for v in values], dtype=bool)
             values[hit] = params.token
             values[pd.isna(series).to_numpy(dtype=bool)] = None
             out[col] = series_like(values, series)
