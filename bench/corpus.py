@@ -37,7 +37,7 @@ import pandas as pd
 import phonenumbers
 from faker import Faker
 
-from triage.vocab import Entity
+from triage.vocab import TEXT_ONLY_ENTITIES, Entity
 
 __all__ = [
     "ENTITY_GENERATORS",
@@ -738,7 +738,7 @@ def generate_corpus(n_datasets: int = 40, rows: int = 300, seed: int = 7) -> lis
     rng = random.Random(seed)
     fake = Faker("en_GB")
     fake.seed_instance(seed)
-    entity_cycle = _cycle(rng, [e.value for e in Entity])
+    entity_cycle = _cycle(rng, [e.value for e in Entity if e not in TEXT_ONLY_ENTITIES])
     decoy_cycle = _cycle(rng, sorted(DECOYS))
     corpus: list[LabelledDataset] = []
     for d in range(n_datasets):

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import LabelledDataset, generate_corpus
 
 from triage.context import NlpSettings, RunContext
-from triage.vocab import Entity
+from triage.vocab import TEXT_ONLY_ENTITIES, Entity
 
 #: predicted entities that are implied by a labelled one and so are not false positives
 IMPLIED: dict[Entity, frozenset[Entity]] = {
@@ -91,7 +91,7 @@ def score(results: list[ColumnResult]) -> dict[str, Any]:
             fp[e] += 1
         for e in r.false_negatives:
             fn[e] += 1
-    per_entity = {e.value: _prf(tp[e], fp[e], fn[e]) for e in Entity}
+    per_entity = {e.value: _prf(tp[e], fp[e], fn[e]) for e in Entity if e not in TEXT_ONLY_ENTITIES}
     micro = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
     decoys = [r for r in results if r.kind.startswith("decoy:")]
     decoy_fp = sum(1 for r in decoys if r.counted_predicted)

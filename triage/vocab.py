@@ -94,6 +94,9 @@ class Entity(StrEnum):
     DATE_OF_BIRTH = "DATE_OF_BIRTH"
 
 
+#: entities found only in free text, never as a column's values
+TEXT_ONLY_ENTITIES: frozenset[Entity] = frozenset({Entity.DECEASED_PERSON})
+
 #: Kinds of quasi-identifier; each has a generalisation hierarchy in ``triage.redaction``.
 QI_KINDS: tuple[str, ...] = (
     "age",
