@@ -48,7 +48,6 @@ def write(
         pos = end
     pieces.append(text[pos:])
     out.write_text("".join(pieces), encoding="utf-8")
-
     return [], []
 
 
