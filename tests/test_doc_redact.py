@@ -8,7 +8,6 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import docx
@@ -23,7 +22,9 @@ from triage.documents.spans import redact_text
 from triage.errors import DataInputError
 from triage.models import Report
 from triage.params import engine_params
+from triage.rules import builtin_rulebook
 from triage.runner import check_document
+from triage.vocab import Destination
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -364,8 +365,9 @@ def test_scanned_pdf_page_refers(
 
 
 def test_rulebook_params_override(tmp_path: Path, analyzer: TextAnalyzer) -> None:
-    book = SimpleNamespace(engine=engine_params({"doc_refer_below": 0.99}))
-    report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)  # type: ignore[arg-type]
+    shipped = builtin_rulebook(Destination.FOI)
+    book = shipped.model_copy(update={"engine": engine_params({"doc_refer_below": 0.99})})
+    report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)
     assert report.decision == "refer"
 
 

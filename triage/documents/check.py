@@ -42,7 +42,8 @@ def check_document(
     destination
         Normally ``foi``.
     rulebook
-        Its params ``doc_refer_below`` and ``doc_withhold_share`` override the defaults.
+        Its params ``doc_refer_below`` and ``doc_withhold_share`` override the defaults; its
+        document rules decide (the shipped FOI rulebook's when it has none).
     analyzer
         ``TextAnalyzer`` (the runner's, or ``TextAnalyzer.create(NlpSettings())``).
     table_checker
@@ -90,6 +91,7 @@ def check_document(
         doc,
         proposals,
         destination,
+        rulebook=rulebook,
         refer_below=params.doc_refer_below,
         withhold_share=params.doc_withhold_share,
         environmental=environmental,

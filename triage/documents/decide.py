@@ -1,4 +1,11 @@
-"""The FOI decision for a document from its reviewed proposals."""
+"""The FOI decision for a document from its reviewed proposals, by the rulebook's document rules.
+
+The facts of the document (``triage.facts.build_document_facts``: redactions, low-confidence
+ones, the share of mostly exempt content, the thresholds) go to the rules with ``subject:
+document`` (the shipped FOI rulebook's ``doc-*`` rules when the rulebook given has none); each
+fired rule gives its outcome, its rationale (facts quoted as ``{document.<field>}``) and its
+legal basis, followed by the exemptions the redactions cite.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from typing import Any
 from triage.documents.model import Document
 from triage.documents.officials import exemption_title
 from triage.documents.spans import by_block
+from triage.facts import build_document_facts, fill_document_facts
 from triage.models import (
     DatasetReport,
     DatasetRisk,
@@ -19,6 +27,7 @@ from triage.models import (
     Finding as ReportFinding,
 )
 from triage.params import DOC_REFER_BELOW, DOC_WITHHOLD_SHARE
+from triage.rules import Rulebook, builtin_rulebook, evaluate_rules
 from triage.vocab import Decision, Destination, Severity
 
 #: findings scoring below this are low-confidence: the decision becomes ``refer``
@@ -27,30 +36,6 @@ REFER_BELOW = DOC_REFER_BELOW
 WITHHOLD_SHARE = DOC_WITHHOLD_SHARE
 #: a content block counts as exempt when redactions cover this share of its non-space chars
 BLOCK_EXEMPT_COVER = 0.8
-
-#: decision rules for documents (ids, outcomes, rationale, legal basis)
-DOC_RULES: dict[str, tuple[Decision, str, str | None]] = {
-    "doc-release-clean": (
-        Decision.RELEASE,
-        "No personal data or security-sensitive content was found in the document.",
-        None,
-    ),
-    "doc-redact-exempt": (
-        Decision.RELEASE_WITH_CHANGES,
-        "Exempt passages were redacted; the rest of the document can be disclosed.",
-        "FOIA s.17 (refusal notice for the redacted parts) with the exemptions logged",
-    ),
-    "doc-refer-low-confidence": (
-        Decision.REFER,
-        "Some findings have low confidence: a disclosure officer must confirm them.",
-        None,
-    ),
-    "doc-withhold-mostly-exempt": (
-        Decision.WITHHOLD,
-        "Exempt content covers most of the document: redaction would leave nothing meaningful.",
-        "FOIA s.17 refusal citing the exemptions in the log",
-    ),
-}
 
 
 def _severity(exemption: str, entity: str) -> Severity:
@@ -88,29 +73,18 @@ def mostly_exempt_share(doc: Document, items: list[dict[str, Any]]) -> float:
     return mostly / len(content)
 
 
-def decide(
-    doc: Document,
-    proposals: dict[str, Any],
-    destination: str = "foi",
-    *,
-    refer_below: float = REFER_BELOW,
-    withhold_share: float = WITHHOLD_SHARE,
-    environmental: bool = False,
-    problems: list[Problem] | None = None,
-) -> Report:
-    """The FOI decision for a document from its (reviewed) proposals, as a ``Report``."""
-    items = [i for i in proposals.get("proposals", []) if i.get("accepted")]
-    fired: list[str] = []
-    share = mostly_exempt_share(doc, items)
-    low = [i for i in items if float(i["score"]) < refer_below]
-    if not items:
-        fired.append("doc-release-clean")
-    else:
-        fired.append("doc-redact-exempt")
-    if low:
-        fired.append("doc-refer-low-confidence")
-    if items and share > withhold_share:
-        fired.append("doc-withhold-mostly-exempt")
+def document_rulebook(rulebook: Rulebook | None) -> Rulebook:
+    """``rulebook`` when it holds document rules, else the shipped FOI rulebook (its ``doc-*``
+    rules decide a document whatever the submission's destination)."""
+    if rulebook is not None and any(r.subject == "document" for r in rulebook.rules):
+        return rulebook
+    return builtin_rulebook(Destination.FOI)
+
+
+def _findings(
+    doc: Document, items: list[dict[str, Any]], environmental: bool
+) -> list[ReportFinding]:
+    """One finding per (entity, exemption) of the accepted redactions, naming where."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for i in items:
         grouped.setdefault((str(i["entity"]), str(i["exemption"])), []).append(i)
@@ -128,32 +102,75 @@ def decide(
                 count=len(group),
             )
         )
-    all_problems = list(doc.problems) + list(problems or [])
-    rationale_extra = {
-        "doc-refer-low-confidence": f" {len(low)} finding(s) scored below {refer_below}.",
-        "doc-withhold-mostly-exempt": f" {share:.0%} of the content is mostly exempt "
-        f"(threshold {withhold_share:.0%}).",
+    return findings
+
+
+def document_facts(
+    doc: Document, items: list[dict[str, Any]], refer_below: float, withhold_share: float
+) -> dict[str, Any]:
+    """The ``document`` facts of ``doc`` and its accepted redactions ``items``."""
+    return {
+        "name": doc.name,
+        "format": doc.format,
+        "blocks": sum(1 for b in doc.blocks if b.content),
+        "redactions": len(items),
+        "low_confidence": sum(1 for i in items if float(i["score"]) < refer_below),
+        "refer_below": refer_below,
+        "mostly_exempt_share": mostly_exempt_share(doc, items),
+        "withhold_share": withhold_share,
+        "exemptions": sorted({str(i["exemption"]) for i in items}),
+        "entities": sorted({str(i["entity"]) for i in items}),
     }
-    codes = sorted({str(i["exemption"]) for i in items})
-    firings = []
-    for rule in fired:
-        outcome, rationale, basis = DOC_RULES[rule]
-        if rule != "doc-release-clean" and codes:
-            cited = "; ".join(exemption_title(c, environmental) for c in codes)
-            basis = f"{basis}: {cited}" if basis else cited
-        firings.append(
-            RuleFiring(
-                rule=rule,
-                outcome=outcome,
-                rationale=rationale + rationale_extra.get(rule, ""),
-                legal_basis=basis,
-                dataset=doc.name,
-            )
+
+
+def _legal_basis(basis: str | None, cited: str) -> str | None:
+    """A rule's legal basis followed by the exemptions the redactions cite."""
+    if not cited:
+        return basis
+    return f"{basis}: {cited}" if basis else cited
+
+
+def decide(
+    doc: Document,
+    proposals: dict[str, Any],
+    destination: str = "foi",
+    *,
+    rulebook: Rulebook | None = None,
+    refer_below: float = REFER_BELOW,
+    withhold_share: float = WITHHOLD_SHARE,
+    environmental: bool = False,
+    problems: list[Problem] | None = None,
+) -> Report:
+    """The FOI decision for a document from its (reviewed) proposals, as a ``Report``: the
+    document rules of ``rulebook`` (see :func:`document_rulebook`) on its facts."""
+    items = [i for i in proposals.get("proposals", []) if i.get("accepted")]
+    book = document_rulebook(rulebook)
+    facts = document_facts(doc, items, refer_below, withhold_share)
+    activation = build_document_facts(destination=destination, document=facts, params=book.params)
+    evaluation = evaluate_rules(book, activation, subject="document")
+    all_problems = list(doc.problems) + list(problems or [])
+    all_problems += [
+        Problem(
+            kind="rule_error",
+            message=f"rule {rule_id} could not be evaluated: {message}",
+            dataset=doc.name,
         )
+        for rule_id, message in evaluation.errors
+    ]
+    cited = "; ".join(exemption_title(c, environmental) for c in facts["exemptions"])
+    firings = [
+        RuleFiring(
+            rule=rule.id,
+            outcome=rule.outcome,
+            rationale=fill_document_facts(rule.rationale, facts),
+            legal_basis=_legal_basis(rule.legal_basis, cited),
+            dataset=doc.name,
+        )
+        for rule in evaluation.fired
+    ]
     decision = Decision.most_restrictive(
         [f.outcome for f in firings] + [p.forces for p in all_problems]
     )
-    content_blocks = sum(1 for b in doc.blocks if b.content)
     return Report(
         decision=decision,
         destination=Destination(destination),
@@ -161,13 +178,13 @@ def decide(
             DatasetReport(
                 name=doc.name,
                 sha256=doc.sha256,
-                rows=content_blocks,
+                rows=facts["blocks"],
                 columns={},
                 risk=DatasetRisk(before=RiskMetrics()),
                 format=doc.format,
             )
         ],
-        findings=findings,
+        findings=_findings(doc, items, environmental),
         rules_fired=firings,
         problems=all_problems,
         decision_reason=next(f.rationale for f in firings if f.outcome == decision)
