@@ -24,9 +24,8 @@ asset_location                                      critical asset locations)
 commercial             s.43        reg 12(5)(e)     commercial interests
 =====================  ==========  ===============  ============================================
 
-Allow-list: public officials acting in their public role (councillors, senior officers) are
-not redacted (FOI practice discloses them), by name or alias, or when the name stands next to
-an allow-listed role. Deny-list: terms always redacted with a given exemption.
+Public officials on the allow-list are not redacted and deny-listed terms always are
+(``triage.documents.officials``).
 """
 
 from __future__ import annotations
