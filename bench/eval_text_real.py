@@ -2,7 +2,7 @@
 
 The sentences (``bench/real/text/sentences.jsonl``, provenance in ``SOURCES.md`` there) carry
 labelled spans. Each is redacted as an FOI document block would be:
-``triage.doc_detect.detect_texts`` with ``TextAnalyzer`` (the spaCy model, no allow-list, no
+``triage.documents.detect.detect_texts`` with ``TextAnalyzer`` (the spaCy model, no allow-list, no
 security patterns). Labels:
 
 * targets ``PERSON``, ``STREET_ADDRESS``, ``PHONE_NUMBER``, ``EMAIL_ADDRESS``;
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from triage.classifiers.text import TextAnalyzer, TextSpan
 from triage.context import NlpSettings
-from triage.doc_detect import Finding, detect_texts
+from triage.documents.detect import Finding, detect_texts
 
 DATA = Path(__file__).parent / "real" / "text" / "sentences.jsonl"
 TARGETS: tuple[str, ...] = ("PERSON", "STREET_ADDRESS", "PHONE_NUMBER", "EMAIL_ADDRESS")

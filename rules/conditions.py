@@ -8,6 +8,11 @@ The facts are the CEL activation for one dataset::
     share_below_k, quasi_identifiers, sensitive_attributes}, findings[{kind, severity,
     columns, count}], problems[{kind}], mosaic[{datasets, linking_columns,
     k_anonymity_after_linkage}], params
+
+A rule with ``subject: document`` sees the facts of one FOI document instead::
+
+    destination, stage, document{name, format, blocks, redactions, low_confidence,
+    refer_below, mostly_exempt_share, withhold_share, exemptions, entities}, params
 """
 
 from __future__ import annotations
@@ -21,19 +26,21 @@ from typing import Any
 import cel
 
 from triage.errors import PluginExecutionError
-from triage.facts import TABLE_METRICS
+from triage.facts import DOCUMENT_FIELDS, TABLE_METRICS
 from triage.questionnaire import builtin_questionnaire
 from triage.risk.measures import FLOAT_METRICS, MICRODATA_METRICS
 from triage.vocab import ColumnRole
 
 __all__ = [
     "DATASET_FIELDS",
+    "DOCUMENT_FACT_NAMES",
     "FACT_NAMES",
     "METRIC_FIELDS",
     "check_condition",
     "compile_condition",
     "prepare_facts",
     "run_condition",
+    "sample_document_facts",
     "sample_facts",
 ]
 
@@ -57,6 +64,8 @@ FACT_NAMES: frozenset[str] = frozenset(
         "weakness",
     }
 )
+#: Top-level names of a document rule's facts.
+DOCUMENT_FACT_NAMES: frozenset[str] = frozenset({"destination", "stage", "document", "params"})
 GEO_FIELDS: frozenset[str] = frozenset(
     {
         "has_points",
@@ -127,7 +136,8 @@ _COMPREHENSION_VAR = re.compile(
     r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,"
 )
 _FIELD_ACCESS = re.compile(
-    r"(?<![\w.])(metrics|dataset|roles|params|context|geo|sites|weakness)\s*\.\s*([A-Za-z_]\w*)"
+    r"(?<![\w.])(metrics|dataset|roles|params|context|geo|sites|weakness|document)"
+    r"\s*\.\s*([A-Za-z_]\w*)"
 )
 
 
@@ -312,6 +322,31 @@ def sample_facts(
     }
 
 
+def sample_document_facts(
+    params: Mapping[str, Any], variant: str, *, destination: str = "foi"
+) -> dict[str, Any]:
+    """Representative facts of one document for load-time checks (``variant`` as for
+    :func:`sample_facts`: ``empty`` is a document with nothing redacted)."""
+    empty = variant == "empty"
+    return {
+        "destination": destination,
+        "stage": "before",
+        "document": {
+            "name": "sample.docx",
+            "format": "docx",
+            "blocks": 0 if empty else 10,
+            "redactions": 0 if empty else 3,
+            "low_confidence": 0 if empty else 1,
+            "refer_below": 0.5,
+            "mostly_exempt_share": 0.0 if empty else 0.5,
+            "withhold_share": 0.5,
+            "exemptions": [] if empty else ["s.40(2)"],
+            "entities": [] if empty else ["PERSON"],
+        },
+        "params": dict(params),
+    }
+
+
 def _sample_context(full: bool, empty: bool) -> dict[str, Any]:
     """Answers for every question: typical values, or all unanswered."""
     values: dict[str, Any] = {}
@@ -335,13 +370,16 @@ def _syntax_message(message: str) -> str:
     return one_line(f"{problem} (line {line}, column {column})")
 
 
-def _static_problem(expression: str, program: Any, params: Mapping[str, Any]) -> str | None:
+def _static_problem(
+    expression: str, program: Any, params: Mapping[str, Any], subject: str = "dataset"
+) -> str | None:
     stripped = _STRING_LITERAL.sub('""', expression)
     bound = set(_COMPREHENSION_VAR.findall(stripped))
     references = program.references()
+    names = DOCUMENT_FACT_NAMES if subject == "document" else FACT_NAMES
     for name in sorted(set(references.get("variables", [])) - bound):
-        if name not in FACT_NAMES:
-            return f"unknown variable {name!r} (facts are: {', '.join(sorted(FACT_NAMES))})"
+        if name not in names:
+            return f"unknown variable {name!r} (facts are: {', '.join(sorted(names))})"
     for name in sorted(references.get("functions", [])):
         if name[:1].isalpha() and name not in _KNOWN_FUNCTIONS:
             return f"unknown function {name!r}"
@@ -354,9 +392,10 @@ def _static_problem(expression: str, program: Any, params: Mapping[str, Any]) ->
         "geo": GEO_FIELDS,
         "sites": SITES_FIELDS,
         "weakness": WEAKNESS_FIELDS,
+        "document": frozenset(DOCUMENT_FIELDS),
     }
     for top, field in _FIELD_ACCESS.findall(stripped):
-        if top in bound:
+        if top in bound or top not in names:
             continue
         if field not in known[top]:
             fields = ", ".join(sorted(known[top])) or "none"
@@ -366,26 +405,34 @@ def _static_problem(expression: str, program: Any, params: Mapping[str, Any]) ->
 
 
 def check_condition(
-    expression: str, params: Mapping[str, Any], destination: str = "open-data"
+    expression: str,
+    params: Mapping[str, Any],
+    destination: str = "open-data",
+    subject: str = "dataset",
 ) -> str | None:
     """Check a condition at load time; return a one-line problem or None.
 
     Compiles the expression, checks variable, function and field names statically, then
-    evaluates it on sample facts (both stages; with values, with nulls, with empty lists).
-    Sample evaluation is best effort: a branch that no sample reaches is not exercised.
+    evaluates it on sample facts (both stages; with values, with nulls, with empty lists; a
+    document rule on a document's sample facts, with and without redactions). Sample
+    evaluation is best effort: a branch that no sample reaches is not exercised.
     """
     try:
         program = compile_condition(expression)
     except Exception as exc:
         return f"CEL syntax error: {_syntax_message(str(exc))}"
-    problem = _static_problem(expression, program, params)
+    problem = _static_problem(expression, program, params, subject)
     if problem is not None:
         return problem
-    samples = [
-        (variant, sample_facts(params, variant, stage=stage, destination=destination))
-        for stage in ("before", "after")
-        for variant in ("full", "nulls", "empty")
-    ]
+    samples = (
+        [(v, sample_document_facts(params, v, destination=destination)) for v in ("full", "empty")]
+        if subject == "document"
+        else [
+            (variant, sample_facts(params, variant, stage=stage, destination=destination))
+            for stage in ("before", "after")
+            for variant in ("full", "nulls", "empty")
+        ]
+    )
     for variant, facts in samples:
         try:
             result = program.execute(facts)

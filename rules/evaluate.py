@@ -1,4 +1,4 @@
-"""Evaluate a rulebook's conditions on the facts of one dataset."""
+"""Evaluate a rulebook's conditions on the facts of one dataset or one document."""
 
 from __future__ import annotations
 
@@ -36,15 +36,20 @@ class RuleEvaluation:
         return Decision.most_restrictive([rule.outcome for rule in self.fired])
 
 
-def evaluate_rules(rulebook: Rulebook, facts: Mapping[str, Any]) -> RuleEvaluation:
-    """Evaluate every rule of ``rulebook`` on ``facts``, in rulebook order.
+def evaluate_rules(
+    rulebook: Rulebook, facts: Mapping[str, Any], subject: str = "dataset"
+) -> RuleEvaluation:
+    """Evaluate every rule of ``rulebook`` about ``subject`` on ``facts``, in rulebook order.
 
     Parameters
     ----------
     rulebook
         The rulebook.
     facts
-        The CEL activation for one dataset; ``params`` defaults to the rulebook's params.
+        The CEL activation for one dataset (or document); ``params`` defaults to the
+        rulebook's params.
+    subject
+        ``dataset`` or ``document``: only the rules of that subject are evaluated.
 
     Returns
     -------
@@ -55,7 +60,7 @@ def evaluate_rules(rulebook: Rulebook, facts: Mapping[str, Any]) -> RuleEvaluati
     activation = prepare_facts({"params": rulebook.params, **facts})
     fired: list[Rule] = []
     errors: list[tuple[str, str]] = []
-    for rule in rulebook.rules:
+    for rule in (r for r in rulebook.rules if r.subject == subject):
         try:
             holds = run_condition(rule.when, activation, prepared=True)
         except PluginExecutionError as exc:

@@ -15,9 +15,10 @@ import yaml
 from pydantic import ValidationError
 
 from triage.errors import RulebookError
+from triage.facts import fill_document_facts
 from triage.kinds import FINDING_KINDS, PROBLEM_KINDS, kinds_named
 from triage.params import engine_params, unknown_params
-from triage.rules.conditions import check_condition, one_line
+from triage.rules.conditions import check_condition, one_line, sample_document_facts
 from triage.rules.model import KNOWN_TRANSFORMS, Rule, Rulebook
 from triage.vocab import Destination
 
@@ -104,6 +105,21 @@ def _resolve_params(value: Any, params: Mapping[str, Any], where: str) -> Any:
     if isinstance(value, list):
         return [_resolve_params(item, params, where) for item in value]
     return value
+
+
+def rationale_problem(rule: Rule, params: Mapping[str, Any]) -> str | None:
+    """What is wrong with the ``{document.<field>}`` facts a document rule's rationale quotes
+    (filled from sample facts), or None."""
+    if rule.subject != "document":
+        return None
+    sample = sample_document_facts(params, "full")["document"]
+    try:
+        fill_document_facts(rule.rationale, sample)
+    except KeyError as exc:
+        return f"rationale quotes {{document.{exc.args[0]}}}, no document fact"
+    except ValueError as exc:
+        return f"rationale: {one_line(str(exc))}"
+    return None
 
 
 def parse_rulebook(
@@ -214,7 +230,10 @@ def parse_rulebook(
         problem = condition_bounds_problem(rule.when)
         if problem is not None:
             raise fail(problem, rule_id)
-        problem = check_condition(rule.when, params, str(raw["destination"]))
+        problem = check_condition(rule.when, params, str(raw["destination"]), rule.subject)
+        if problem is not None:
+            raise fail(problem, rule_id)
+        problem = rationale_problem(rule, params)
         if problem is not None:
             raise fail(problem, rule_id)
         rules.append(rule)

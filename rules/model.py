@@ -7,7 +7,7 @@ over the facts of one dataset (see :mod:`triage.rules.conditions`), an outcome a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -105,6 +105,10 @@ class Rule(_Frozen):
     conditions
         Conditions attached to the release when the rule fires (e.g. "share only under
         agreement {context.agreement_reference}").
+    subject
+        What the rule decides on: a ``dataset`` (the tabular facts) or an FOI ``document``
+        (its facts: ``triage.facts.build_document_facts``). A document rule takes no
+        treatments: a document's changes are its redactions.
     """
 
     id: str = Field(pattern=_ID_PATTERN)
@@ -116,9 +120,14 @@ class Rule(_Frozen):
     legal_basis: str | None = None
     #: conditions the release must meet when this rule fires (``{context.<id>}`` is filled in)
     conditions: list[str] = Field(default_factory=list)
+    subject: Literal["dataset", "document"] = "dataset"
 
     @model_validator(mode="after")
     def _treatments_match_outcome(self) -> Rule:
+        if self.subject == "document":
+            if self.treatments:
+                raise ValueError("a document rule takes no treatments (its changes are redactions)")
+            return self
         if self.outcome is Decision.RELEASE_WITH_CHANGES and not self.treatments:
             raise ValueError("outcome release_with_changes needs at least one treatment")
         if self.outcome is not Decision.RELEASE_WITH_CHANGES and self.treatments:

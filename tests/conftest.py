@@ -20,7 +20,7 @@ from service_harness import Service, make_service
 
 from triage.classifiers.text import TextAnalyzer
 from triage.context import NlpSettings
-from triage.doc_detect import Officials, load_officials
+from triage.documents.officials import Officials, load_officials
 
 #: The audit key of every service these tests start (their own processes too), kept out of
 #: the user's data folder; tests of the key itself pass their own file.

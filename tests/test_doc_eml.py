@@ -29,10 +29,10 @@ import pytest
 
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
-from triage.doc_detect import Officials
-from triage.doc_eml import eml_residual
-from triage.doc_redact import apply, check_document, propose
-from triage.documents import load_document
+from triage.documents import apply, load_document, propose
+from triage.documents.formats.eml_residual import eml_residual
+from triage.documents.officials import Officials
+from triage.runner import check_document
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -590,10 +590,11 @@ def test_rejected_proposal_is_kept_and_the_rest_redacted(
 def test_a_value_left_behind_fails_closed(
     tmp_path: Path, analyzer: TextAnalyzer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import triage.doc_eml as doc_eml
+    import triage.documents.formats.eml as doc_eml
+    import triage.documents.formats.eml_text as eml_text
 
     # a writer bug: the HTML text nodes are not rewritten and nothing is swept
-    monkeypatch.setattr(doc_eml, "_rewrite_nodes", lambda *a: None)
+    monkeypatch.setattr(eml_text, "rewrite_nodes", lambda *a: None)
     monkeypatch.setattr(doc_eml._Walk, "clean", lambda self, text: text)
     src = _write(tmp_path, _message())
     report = check_document(src, "foi", analyzer=analyzer, out_dir=tmp_path / "out")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from triage import doc_ocr
 from triage.classifiers.text import TextAnalyzer
-from triage.doc_ocr import OcrPage, OcrUnavailable, OcrWord, find_tesseract
-from triage.doc_redact import apply, check_document, propose
-from triage.documents import load_document
+from triage.documents import apply, load_document, propose
+from triage.documents import ocr as doc_ocr
+from triage.documents.ocr import OcrPage, OcrUnavailable, OcrWord, find_tesseract
+from triage.runner import check_document
 
 pymupdf = pytest.importorskip("pymupdf")
 

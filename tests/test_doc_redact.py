@@ -8,27 +8,23 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import docx
 import pytest
 
 from triage.classifiers.text import TextAnalyzer
-from triage.doc_detect import Officials
-from triage.doc_redact import (
-    apply,
-    check_document,
-    decide,
-    propose,
-    redact_text,
-    review_html,
-    write_log,
-)
-from triage.documents import load_document
+from triage.documents import apply, load_document, propose
+from triage.documents.decide import decide
+from triage.documents.officials import Officials
+from triage.documents.review import review_html, write_log
+from triage.documents.spans import redact_text
 from triage.errors import DataInputError
 from triage.models import Report
 from triage.params import engine_params
+from triage.rules import builtin_rulebook
+from triage.runner import check_document
+from triage.vocab import Destination
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -355,7 +351,8 @@ def test_scanned_pdf_page_refers(
     tmp_path: Path, analyzer: TextAnalyzer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pymupdf = pytest.importorskip("pymupdf")
-    monkeypatch.setattr("triage.doc_ocr.TESSERACT", "no-such-tesseract")  # OCR: test_doc_ocr.py
+    # no OCR here: see test_doc_ocr.py
+    monkeypatch.setattr("triage.documents.ocr.TESSERACT", "no-such-tesseract")
     pdf = pymupdf.open()
     pdf.new_page().insert_text((72, 72), "Nothing personal here.")
     pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 10, 10), False)
@@ -368,8 +365,9 @@ def test_scanned_pdf_page_refers(
 
 
 def test_rulebook_params_override(tmp_path: Path, analyzer: TextAnalyzer) -> None:
-    book = SimpleNamespace(engine=engine_params({"doc_refer_below": 0.99}))
-    report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)  # type: ignore[arg-type]
+    shipped = builtin_rulebook(Destination.FOI)
+    book = shipped.model_copy(update={"engine": engine_params({"doc_refer_below": 0.99})})
+    report = check_document(_letter(tmp_path), "foi", book, analyzer=analyzer)
     assert report.decision == "refer"
 
 
@@ -391,7 +389,7 @@ def test_rulebook_params_override(tmp_path: Path, analyzer: TextAnalyzer) -> Non
 def test_sweep_and_residuals_short_values_as_whole_tokens(
     value: str, text: str, swept: str
 ) -> None:
-    from triage.doc_redact import residual_count, sweep
+    from triage.documents.spans import residual_count, sweep
 
     assert sweep(text, {value: "[Person 1]"}) == swept
     assert residual_count([swept], [value]) == 0
@@ -427,7 +425,7 @@ def test_sweep_and_residuals_short_values_as_whole_tokens(
     ],
 )
 def test_residuals_are_whole_tokens(value: str, text: str, found: bool) -> None:
-    from triage.doc_redact import residual_count, sweep
+    from triage.documents.spans import residual_count, sweep
 
     assert residual_count([text], [value]) == int(found)
     swept = sweep(text, {value: "[X]"})
@@ -518,12 +516,12 @@ def test_a_longer_token_kept_is_no_residual(
 def test_a_whole_token_left_behind_fails_closed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, value: str, left: str
 ) -> None:
-    import triage.doc_eml as doc_eml
-    import triage.doc_redact as doc_redact
+    import triage.documents.formats.docx as doc_docx
+    import triage.documents.formats.eml_text as eml_text
 
     # a writer that redacts only the proposal: no sweep of the other occurrences
-    monkeypatch.setattr(doc_redact, "sweep", lambda text, labels: text)
-    monkeypatch.setattr(doc_eml, "sweep", lambda text, labels: text)
+    monkeypatch.setattr(doc_docx, "sweep", lambda text, labels: text)
+    monkeypatch.setattr(eml_text, "sweep", lambda text, labels: text)
     src = _two_block_document(tmp_path, fmt, f"Call {value} about it.", left)
     doc = load_document(src)
     result = apply(doc, _redact_first(doc, value), tmp_path / "out" / src.name, tables={})

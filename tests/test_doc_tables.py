@@ -7,7 +7,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from triage.doc_redact import check_document
+from triage.runner import check_document
 from triage.vocab import Decision, Destination
 
 INTRO = "Thank you for your request. The figures you asked for are below."

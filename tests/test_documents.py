@@ -11,17 +11,15 @@ import pandas as pd
 import pytest
 
 from triage.classifiers.text import TextAnalyzer
-from triage.doc_detect import (
+from triage.documents import is_document, load_document
+from triage.documents.detect import SECURITY_KINDS, detect_texts, exemption_table
+from triage.documents.officials import (
     EXEMPTIONS,
-    SECURITY_KINDS,
     Officials,
-    detect_texts,
-    exemption_table,
     exemption_title,
     load_officials,
     normalise_name,
 )
-from triage.documents import is_document, load_document
 from triage.errors import ConfigError, DataInputError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -119,7 +117,8 @@ def test_eml_headers_body_and_attachments(tmp_path: Path) -> None:
 
 def test_pdf_pages_and_scanned_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pymupdf = pytest.importorskip("pymupdf")
-    monkeypatch.setattr("triage.doc_ocr.TESSERACT", "no-such-tesseract")  # OCR: test_doc_ocr.py
+    # no OCR here: see test_doc_ocr.py
+    monkeypatch.setattr("triage.documents.ocr.TESSERACT", "no-such-tesseract")
     path = tmp_path / "p.pdf"
     pdf = pymupdf.open()
     page = pdf.new_page()

@@ -23,15 +23,18 @@ from typing import Any
 import docx
 import pytest
 
-import triage.doc_redact
+import triage.documents.check
+import triage.documents.formats.docx
+import triage.documents.formats.pdf
+import triage.documents.formats.text
 import triage.outputs
 import triage.runner
-from triage import doc_cards
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
 from triage.context import NlpSettings
-from triage.doc_redact import apply, check_document, propose
-from triage.documents import load_document
+from triage.documents import apply, load_document, propose
+from triage.documents.formats import cards as doc_cards
+from triage.runner import check_document
 
 RELEASING = ("release", "release_with_changes")
 
@@ -114,7 +117,7 @@ def _full_disk(*_args: Any, **_kwargs: Any) -> Any:
         (triage.runner, "write_released", _contacts, "open-data", ("--pattern-only",)),
         (triage.runner, "render_html", _contacts, "open-data", ("--pattern-only",)),
         (triage.runner, "render_markdown", _letter, "foi", ()),
-        (triage.doc_redact, "write_log", _letter, "foi", ()),
+        (triage.documents.check, "write_log", _letter, "foi", ()),
     ],
     ids=["released-table", "report-html", "report-md", "document-log"],
 )
@@ -297,7 +300,12 @@ def _with_notes(m: EmailMessage) -> None:
 
 def _failed_redaction(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every attached document's re-read finds a redacted string still there."""
-    monkeypatch.setattr(triage.doc_redact, "_residual", lambda _out, _values: 1)
+    for fmt in (
+        triage.documents.formats.text,
+        triage.documents.formats.docx,
+        triage.documents.formats.pdf,
+    ):
+        monkeypatch.setattr(fmt, "residual", lambda _out, _values: 1)
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,8 @@ from service_harness import Service
 
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
-from triage.doc_redact import check_document
 from triage.io import write_released
+from triage.runner import check_document
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "canary.person@example.com"

@@ -10,7 +10,7 @@ from triage.classifiers import text_names
 from triage.classifiers.text import TextAnalyzer
 from triage.classifiers.text_address import find_addresses
 from triage.classifiers.text_phone import find_phones
-from triage.doc_detect import detect_texts
+from triage.documents.detect import detect_texts
 from triage.vocab import Entity
 
 

@@ -6,7 +6,7 @@ Every exception triage raises on purpose is a :class:`TriageError`::
     ├── ConfigError (ValueError)         bad options, keys, limits
     │   ├── RulebookError                a rulebook failed to load; names the file and rule
     │   ├── store.UnknownReleaseError    (LookupError) no such release in the register
-    │   └── doc_ocr.OcrUnavailable       (RuntimeError) Tesseract or its language data missing
+    │   └── documents.ocr.OcrUnavailable (RuntimeError) Tesseract or its language data missing
     ├── DataInputError (ValueError)      input unreadable, unsupported, empty or over a limit
     ├── StoreError                       database unreachable or of the wrong schema
     ├── PluginExecutionError             a detector, rule condition or transform crashed

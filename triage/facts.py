@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from triage.models import ColumnReport, Finding, Problem, RiskMetrics
@@ -138,3 +140,48 @@ def _typed(name: str, value: float | None) -> float | int | None:
     if value is None:
         return None
     return float(value) if name in FLOAT_METRICS else int(value)
+
+
+#: the facts of one FOI document (``triage.documents``), what its ``subject: document`` rules see
+DOCUMENT_FIELDS: dict[str, str] = {
+    "name": "file name",
+    "format": "txt, md, docx, pdf or eml",
+    "blocks": "content blocks (paragraphs, pages)",
+    "redactions": "accepted redactions",
+    "low_confidence": "accepted redactions scoring below refer_below",
+    "refer_below": "the score below which a redaction is low-confidence",
+    "mostly_exempt_share": "share of content blocks the redactions mostly cover",
+    "withhold_share": "the share of mostly exempt content above which to withhold",
+    "exemptions": "exemption codes of the accepted redactions, sorted",
+    "entities": "entities of the accepted redactions, sorted",
+}
+
+
+def build_document_facts(
+    *, destination: str, document: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """The activation of a document's rules: ``document`` holds exactly
+    :data:`DOCUMENT_FIELDS`."""
+    if set(document) != set(DOCUMENT_FIELDS):
+        raise ValueError(f"document facts must be {sorted(DOCUMENT_FIELDS)}")
+    return {
+        "destination": destination,
+        "stage": "before",
+        "document": dict(document),
+        "params": dict(params),
+    }
+
+
+#: ``{document.<field>}`` or ``{document.<field>:<format spec>}`` in a document rule's rationale
+DOCUMENT_REF = re.compile(r"\{document\.(\w+)(?::([^{}]*))?\}")
+
+
+def fill_document_facts(text: str, document: Mapping[str, Any]) -> str:
+    """``text`` with each ``{document.<field>[:spec]}`` replaced by that fact, formatted.
+
+    Raises
+    ------
+    KeyError, ValueError
+        A field that is no document fact, or a format spec that does not fit its value.
+    """
+    return DOCUMENT_REF.sub(lambda m: format(document[m[1]], m[2] or ""), text)

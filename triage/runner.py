@@ -20,9 +20,9 @@ from triage.classifiers.columns import classify_dataset
 from triage.classifiers.text import TextAnalyzer
 from triage.context import Limits, NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.doc_detect import Officials, load_officials
-from triage.doc_redact import check_document
-from triage.documents import is_document
+from triage.documents import TableChecker, is_document
+from triage.documents import check_document as check_document_with
+from triage.documents.officials import Officials, load_officials
 from triage.engine import CheckResult, Engine, Progress, settle
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
@@ -475,6 +475,66 @@ def _with_documents(
         }
     )
     return settle(dataclasses.replace(result, report=report, candidate_files=redacted), decision)
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineTables:
+    """The tabular engine as documents reach it (:class:`triage.documents.TableChecker`)."""
+
+    engine: Engine
+
+    def load(self, path: Path) -> LoadedTables:
+        """Every table of one file, read within the engine's limits (:func:`load_tables`)."""
+        return load_tables(path, self.engine.ctx.limits)
+
+    def check(self, datasets: list[Dataset]) -> CheckResult:
+        """The engine's check of ``datasets``."""
+        return self.engine.check(datasets)
+
+    def write(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        formats: Mapping[str, str],
+        sheets: Mapping[str, tuple[str, str]],
+        folder: Path,
+    ) -> list[Path]:
+        """Treated tables written as released ones are (:func:`write_tables`)."""
+        return write_tables(frames, formats, sheets, folder)
+
+
+def check_document(
+    path: str | Path,
+    destination: str = "foi",
+    rulebook: Rulebook | None = None,
+    *,
+    analyzer: TextAnalyzer | None = None,
+    officials: Officials | None = None,
+    out_dir: str | Path | None = None,
+    environmental: bool = False,
+    table_engine: Callable[[], Engine] | None = None,
+) -> Report:
+    """Check one FOI document (:func:`triage.documents.check_document`) with its tables checked
+    by the engine ``table_engine`` makes; by default the shipped rulebook for ``destination``
+    (or ``rulebook``) with a default run context. ``analyzer`` defaults to
+    ``TextAnalyzer.create(NlpSettings())``."""
+    text = analyzer if analyzer is not None else TextAnalyzer.create(NlpSettings())
+
+    def tables() -> TableChecker:
+        if table_engine is not None:
+            return EngineTables(table_engine())
+        book = rulebook if rulebook is not None else builtin_rulebook(Destination(destination))
+        return EngineTables(Engine(book, default_context(), text))
+
+    return check_document_with(
+        path,
+        destination,
+        rulebook,
+        analyzer=text,
+        table_checker=tables,
+        officials=officials,
+        out_dir=out_dir,
+        environmental=environmental,
+    )
 
 
 def _open_registry(url: str | None, *, required: bool) -> ReleaseStore | None:

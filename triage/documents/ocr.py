@@ -38,6 +38,7 @@ from glob import glob
 from pathlib import Path
 from typing import Any
 
+from triage.documents.spans import residual_count
 from triage.errors import ConfigError
 from triage.models import Problem
 from triage.vocab import Decision
@@ -357,8 +358,6 @@ def pixel_residual(path: Path, values: list[str], dataset: str) -> list[Problem]
                 forces=Decision.WITHHOLD,
             )
         ]
-    from triage.doc_redact import residual_count
-
     left = residual_count([flat], values)  # as whole tokens, as every other residual check
     if not left:
         return []
