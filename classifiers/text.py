@@ -195,7 +195,9 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
       a one-word span opening a sentence is dropped unless it is a common forename (the small
       spaCy model tags sentence-opening nouns such as "Bin not collected." as names); any other
       span needs the name lexicons' support (``names.is_name_mention``: "Smart Food" and
-      "Hand on Heart Charity" are not people).
+      "Hand on Heart Charity" are not people), a name shape or words said only of people
+      (``text_names``: "X shouted at Y", a dialogue speaker, a list after "founders:"); a
+      possessive or an address's unit word at its end is cut ("Yudina Apt. 675").
     * LOCATION: a one-word sentence opener and a generic public building ("the Town Hall",
       ``PUBLIC_BUILDINGS``) are dropped; a span starting with a common forename (or a name
       the lexicons support), not ending in a street suffix and not the town part of an
@@ -208,6 +210,8 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     for span in spans:
         if span.entity == Entity.PERSON and "\n" in text[span.start : span.end].strip():
             span = _first_line(text, span)  # a name does not run over a line break
+        if span.entity == Entity.PERSON:
+            span = _without_tail(text, span)
         fragment = text[span.start : span.end]
         words = _words(fragment)
         entity: Entity | None = span.entity
@@ -244,6 +248,19 @@ def _confirmed_name_words(text: str, spans: Sequence[TextSpan]) -> frozenset[str
         ):
             words |= {w.lower() for w in parts if len(w) > 2}
     return frozenset(words)
+
+
+#: what a PERSON span may run into after the name: a possessive ("Yefremova's") or the unit
+#: word opening an address ("Barbara Yudina Apt. 675")
+_PERSON_TAIL = re.compile(r"(?:['\u2019]s|[ \t]+(?i:apt|apartment|flat|suite|unit|studio)\.?)$")
+
+
+def _without_tail(text: str, span: TextSpan) -> TextSpan:
+    """``span`` without a possessive or an address's unit word at its end."""
+    m = _PERSON_TAIL.search(text, span.start, span.end)
+    if m is None or m.start() == span.start:
+        return span
+    return TextSpan(span.entity, span.start, m.start(), span.score)
 
 
 def _first_line(text: str, span: TextSpan) -> TextSpan:
@@ -295,7 +312,7 @@ def _person_entity(
         and not _given_name(first)
         and first not in confirmed
         and _sentence_initial_word(text, span)
-        and not text_names.name_context(text, span.start)
+        and not _cued(text, span)
     ):
         return None
     following = _FOLLOWING.match(text, span.end)
@@ -304,13 +321,24 @@ def _person_entity(
     if (
         not titled
         and not names.is_name_mention(fragment)
-        and not text_names.name_context(text, span.start)
+        and not _cued(text, span)
         and not text_names.foreign_name_shape(fragment)
+        and not text_names.initialled(fragment)
         and not text_names.echoed(text, span.start, span.end)
         and not (len(words) == 1 and first in confirmed)
     ):
         return None
     return Entity.PERSON
+
+
+def _cued(text: str, span: TextSpan) -> bool:
+    """A name label before ``span`` or words around it said only of a person."""
+    return (
+        text_names.name_context(text, span.start)
+        or text_names.person_cue(text, span.start, span.end)
+        or (span.start, span.end) in text_names.speaker_names(text)
+        or (span.start, span.end) in text_names.listed_people(text)
+    )
 
 
 def _location_entity(text: str, span: TextSpan, fragment: str, words: list[str]) -> Entity | None:

@@ -1,0 +1,127 @@
+"""Name classes of free text found by their surroundings: initialled names, person cues,
+dialogue speakers, lists of names and further mentions; each with positive and negative rows
+(organisations, places, streets and common words stay)."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.classifiers import text_names
+from triage.classifiers.text import TextSpan, clean_spans
+from triage.vocab import Entity
+
+
+def _found(spans: list[tuple[int, int]], text: str) -> list[str]:
+    return [text[s:e] for s, e in spans]
+
+
+def _span(text: str, value: str) -> tuple[int, int]:
+    start = text.index(value)
+    return start, start + len(value)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ("Tomasz K. Wierzbicki", True),
+        ("Olusegun A Adeyemi", True),
+        ("Oxford R. Centre", False),  # an organisation word
+        ("Dear J. Customer", False),  # common English words
+        ("Tomasz Wierzbicki", False),  # no initial
+    ],
+)
+def test_initialled(fragment: str, expected: bool) -> None:
+    assert text_names.initialled(fragment) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        ("Radomir yelled at the driver.", "Radomir", True),
+        ("Then Ilse whispered: go.", "Ilse", True),
+        ("Thandiwe is from Northgate Housing.", "Thandiwe", True),
+        ("The porter told Aurelio to wait.", "Aurelio", True),
+        ("Please add Ximena as a joint account holder.", "Ximena", True),
+        ("Osvaldo is punctual. Everyone trusts him.", "Osvaldo", True),
+        ("Customer asked for a refund.", "Customer", False),  # a common word
+        ("Brindle is tall. It was painted in May.", "Brindle", False),  # no person's pronoun
+        ("Northgate opened a depot.", "Northgate", False),
+    ],
+)
+def test_person_cue(text: str, value: str, expected: bool) -> None:
+    assert text_names.person_cue(text, *_span(text, value)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Moments later Giulia shouted at the guard.", ["Giulia"]),
+        ("I want to add Zoltán Kővári as a beneficiary.", ["Zoltán Kővári"]),
+        ("The cashier smiled at Priya and left.", ["Priya"]),
+        ("Harbour Trust said the pier is closed.", []),  # an organisation word
+        ("Customer said it was fine.", []),  # a common word
+        ("Wrexham said nothing new.", []),  # neither lexicon-known nor name-shaped
+    ],
+)
+def test_cued_names(text: str, expected: list[str]) -> None:
+    assert _found(text_names.cued_names(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zarek: Open the gate.\nSophie: Not yet!\nZarek: Now.", ["Zarek", "Sophie", "Zarek"]),
+        ("> Oona: hello\n> David: hi", ["Oona", "David"]),
+        ("Phone: 0161 496 0000\nEmail: a@b.org", []),  # field labels
+        ("Zarek: Open the gate.\nTorvin: Not yet!", []),  # no known given name
+        ("Sophie: one line only", []),
+    ],
+)
+def test_speaker_names(text: str, expected: list[str]) -> None:
+    assert _found(text_names.speaker_names(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "person", "expected"),
+    [
+        ("The winners were Okoro, Daniel and Fenwick.", "Daniel", ["Fenwick", "Okoro"]),
+        ("Seats for Yusra, Hannah and Idris.", "Hannah", ["Idris", "Yusra"]),
+        ("Later Kowal and Brennan were both promoted.", "Brennan", ["Kowal"]),
+        # surnames only and no plural verb: perhaps a firm
+        ("Write to Hawkins, Richardson and Santana.", "Richardson", []),
+        # an organisation word anywhere in the list
+        ("Partners: Daniel, Wyatt and Crest Housing.", "Daniel", []),
+        ("Kowal and Brennan Motors were fined.", "Kowal", []),
+    ],
+)
+def test_coordinated_names(text: str, person: str, expected: list[str]) -> None:
+    found = text_names.coordinated_names(text, [_span(text, person)])
+    assert sorted(_found(found, text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Her three children: Ottilie, Brann and Sefa.", ["Ottilie", "Brann", "Sefa"]),
+        ("The witnesses: Quayle and Dunmore.", ["Quayle", "Dunmore"]),
+        ("Our sponsors: Ottilie, Brann and Sefa.", []),  # not a noun for people
+        ("The tenants: Riverside Housing and Brann.", []),  # an organisation in the list
+    ],
+)
+def test_listed_people(text: str, expected: list[str]) -> None:
+    assert _found(text_names.listed_people(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "kept"),
+    [
+        ("Notes from Ruta B. Kalnina's visit.", "Ruta B. Kalnina's", "Ruta B. Kalnina"),
+        ("Ms Ines Sauer Apt. 4, 12 Elm Road", "Ms Ines Sauer Apt", "Ms Ines Sauer"),
+        ("Sent to Ines Sauer Flat 2", "Ines Sauer Flat", "Ines Sauer"),
+        ("Mention of Sauer's dog", "Sauer's", "Sauer"),
+    ],
+)
+def test_person_span_loses_its_tail(text: str, span: str, kept: str) -> None:
+    start = text.index(span)
+    out = clean_spans(text, [TextSpan(Entity.PERSON, start, start + len(span), 0.85)])
+    assert [text[s.start : s.end] for s in out] == [kept]
