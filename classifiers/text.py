@@ -206,6 +206,7 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     * EMAIL_ADDRESS: a role mailbox (``names.email_kind``: "foi@", "enquiries@") is dropped.
     """
     confirmed = _confirmed_name_words(text, spans)
+    found = text_names.found_by_context(text) if spans else frozenset()
     out: list[TextSpan] = []
     for span in spans:
         if span.entity == Entity.PERSON and "\n" in text[span.start : span.end].strip():
@@ -216,7 +217,7 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
         words = _words(fragment)
         entity: Entity | None = span.entity
         if span.entity == Entity.PERSON:
-            entity = _person_entity(text, span, fragment, words, confirmed)
+            entity = _person_entity(text, span, fragment, words, confirmed, found)
         elif span.entity == Entity.LOCATION:
             entity = _location_entity(text, span, fragment, words)
         elif span.entity == Entity.EMAIL_ADDRESS and names.email_kind(fragment) == "role":
@@ -291,6 +292,7 @@ def _person_entity(
     fragment: str,
     words: list[str],
     confirmed: frozenset[str] = frozenset(),
+    found: frozenset[tuple[int, int]] = frozenset(),
 ) -> Entity | None:
     """PERSON, LOCATION (a street) or None (not a name) for a PERSON span."""
     if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
@@ -312,7 +314,7 @@ def _person_entity(
         and not _given_name(first)
         and first not in confirmed
         and _sentence_initial_word(text, span)
-        and not _cued(text, span)
+        and not _cued(text, span, found)
     ):
         return None
     following = _FOLLOWING.match(text, span.end)
@@ -321,7 +323,7 @@ def _person_entity(
     if (
         not titled
         and not names.is_name_mention(fragment)
-        and not _cued(text, span)
+        and not _cued(text, span, found)
         and not text_names.foreign_name_shape(fragment)
         and not text_names.initialled(fragment)
         and not text_names.echoed(text, span.start, span.end)
@@ -331,13 +333,13 @@ def _person_entity(
     return Entity.PERSON
 
 
-def _cued(text: str, span: TextSpan) -> bool:
-    """A name label before ``span`` or words around it said only of a person."""
+def _cued(text: str, span: TextSpan, found: frozenset[tuple[int, int]]) -> bool:
+    """A name label before ``span``, words around it said only of a person, or ``span`` among
+    the names ``text_names.found_by_context`` gave (a dialogue speaker, a list of people)."""
     return (
         text_names.name_context(text, span.start)
         or text_names.person_cue(text, span.start, span.end)
-        or (span.start, span.end) in text_names.speaker_names(text)
-        or (span.start, span.end) in text_names.listed_people(text)
+        or (span.start, span.end) in found
     )
 
 

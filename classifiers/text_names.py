@@ -114,10 +114,18 @@ GENERIC_ADDRESSEES = frozenset(
 )
 
 
+#: a request to change a name, the new name after it ("the name on my account is wrong,
+#: please change it to ...")
+RENAME = re.compile(
+    r"(?i:\bname\b[^.!?\n]{0,80}?\b(?:change|update|correct|amend)[a-z]*[ \t]+"
+    r"(?:it|this|that|the[ \t]+name)[ \t]+to)[ \t]+"
+)
+
+
 def labelled_names(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of names after a name label."""
+    """``(start, end)`` of names after a name label or a request to change a name."""
     out: list[tuple[int, int]] = []
-    for m in NAME_LABEL.finditer(text):
+    for m in [*NAME_LABEL.finditer(text), *RENAME.finditer(text)]:
         name = _NAME_AFTER.match(text, m.end())
         if name is None or names.is_organisation_name(name.group(0)):
             continue
@@ -241,13 +249,20 @@ def initialled(fragment: str) -> bool:
     )
 
 
-#: words around a name that only a person's name takes: speech and address verbs after it
+#: words around a name that only a person's name takes: shouting and coming from after it
 #: ("Enrico shouted at", "Dzhambek is from"), verbs and roles before it ("shouted at Gary",
 #: "add X as a beneficiary"), a person's pronoun in the next sentence ("Roxanne is very
-#: reliable. You can always depend on her.")
+#: reliable. You can always depend on her."); an apposition may come before a speech verb
+#: ("Ana Gil, the chef, said")
+_APPOSITION = r"(?:,[ \t]+(?:the|a|an|our|my|their)[ \t]+[^,.\n]{1,40},)?"
 _CUE_AFTER = re.compile(
-    r"[ \t]+(?:shouted|yelled|screamed|whispered|said|says|told|asked|replied|answered"
-    r"|is[ \t]+from|was[ \t]+from|comes[ \t]+from|works[ \t]+(?:at|for))\b"
+    rf"(?:{_APPOSITION}[ \t]+(?:shouted|yelled|screamed|whispered)"
+    r"|[ \t]+(?:is|was|comes)[ \t]+from)\b"
+)
+#: speech verbs after a word: a person's cue for a word the lexicons know ("Wrexham said")
+_SAYS_AFTER = re.compile(
+    rf"{_APPOSITION}[ \t]+(?:said|says|told|asked|replied|answered|explained"
+    r"|works[ \t]+(?:at|for))\b"
 )
 _CUE_BEFORE = re.compile(
     r"(?i:\b(?:shouted|yelled|screamed|whispered|smiled|waved|winked)[ \t]+at"
@@ -263,17 +278,21 @@ _PRONOUN_NEXT = re.compile(
 )
 
 
-def person_cue(text: str, start: int, end: int) -> bool:
-    """True when the words around ``text[start:end]`` are said only of a person (never for
-    a common English word: "Customer asked")."""
-    if _common(text[start:end]):
-        return False
+def _strong_cue(text: str, start: int, end: int) -> bool:
     return bool(
         _CUE_AFTER.match(text, end)
         or _CUE_BEFORE.search(text[max(0, start - 30) : start])
         or _ROLE_AFTER.match(text, end)
         or _PRONOUN_NEXT.match(text[end : end + 160])
     )
+
+
+def person_cue(text: str, start: int, end: int) -> bool:
+    """True when the words around ``text[start:end]`` are said only of a person (never for
+    a common English word: "Customer asked")."""
+    if _common(text[start:end]):
+        return False
+    return _strong_cue(text, start, end) or _SAYS_AFTER.match(text, end) is not None
 
 
 def _common(fragment: str) -> bool:
@@ -286,23 +305,17 @@ _CUED = re.compile(rf"(?<![\w@.'\u2019-])(?:{_CAP_WORD})(?:[ \t]+{_CAP_WORD})?(?
 
 
 def cued_names(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of lexicon-known or name-shaped words that a person cue surrounds
-    (:func:`person_cue`; the pronoun cue needs the NER model's tag, see ``text.clean_spans``)."""
+    """``(start, end)`` of words that a person cue surrounds (:func:`person_cue`); after a
+    speech verb only lexicon-known or name-shaped words ("Wrexham said" is a town)."""
     given, surnames = names.lexicons()
     out: list[tuple[int, int]] = []
     for m in _CUED.finditer(text):
         words = m.group(0).lower().split()
         if _common(m.group(0)) or names.is_organisation_name(m.group(0)):
             continue
-        if not (words[0] in given or words[-1] in surnames or foreign_name_shape(m.group(0))):
-            continue
-        s, e = m.start(), m.end()
-        if (
-            _CUE_AFTER.match(text, e)
-            or _CUE_BEFORE.search(text[max(0, s - 30) : s])
-            or _ROLE_AFTER.match(text, e)
-        ):
-            out.append((s, e))
+        known = words[0] in given or words[-1] in surnames or foreign_name_shape(m.group(0))
+        if _strong_cue(text, m.start(), m.end()) or (known and _SAYS_AFTER.match(text, m.end())):
+            out.append((m.start(), m.end()))
     return out
 
 
@@ -357,6 +370,12 @@ _LABEL_WORDS = frozenset(
         "comments",
     ]
 )
+
+
+def found_by_context(text: str) -> frozenset[tuple[int, int]]:
+    """The labelled, speaking and listed names of ``text``: what their context makes names,
+    whatever the lexicons say."""
+    return frozenset(labelled_names(text)) | set(speaker_names(text)) | set(listed_people(text))
 
 
 def context_names(text: str) -> list[tuple[int, int]]:

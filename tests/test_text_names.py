@@ -43,6 +43,8 @@ def test_initialled(fragment: str, expected: bool) -> None:
         ("The porter told Aurelio to wait.", "Aurelio", True),
         ("Please add Ximena as a joint account holder.", "Ximena", True),
         ("Osvaldo is punctual. Everyone trusts him.", "Osvaldo", True),
+        ("Marit Solberg, the site engineer, said so.", "Marit Solberg", True),
+        ("Hemsby, the village, is from another era.", "Hemsby", False),  # "the village" ends
         ("Customer asked for a refund.", "Customer", False),  # a common word
         ("Brindle is tall. It was painted in May.", "Brindle", False),  # no person's pronoun
         ("Northgate opened a depot.", "Northgate", False),
@@ -61,6 +63,8 @@ def test_person_cue(text: str, value: str, expected: bool) -> None:
         ("Harbour Trust said the pier is closed.", []),  # an organisation word
         ("Customer said it was fine.", []),  # a common word
         ("Wrexham said nothing new.", []),  # neither lexicon-known nor name-shaped
+        ("Thomas said nothing new.", ["Thomas"]),  # a known given name
+        ("Oddny is from Fjordline AS", ["Oddny"]),  # a strong cue needs no lexicon
     ],
 )
 def test_cued_names(text: str, expected: list[str]) -> None:
@@ -125,3 +129,16 @@ def test_person_span_loses_its_tail(text: str, span: str, kept: str) -> None:
     start = text.index(span)
     out = clean_spans(text, [TextSpan(Entity.PERSON, start, start + len(span), 0.85)])
     assert [text[s.start : s.end] for s in out] == [kept]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The name on my card is misspelt, please change it to Dorota Wnuk", ["Dorota Wnuk"]),
+        ("Wrong name on the form: update it to Haruki Oda.", ["Haruki Oda"]),
+        ("The date is wrong, please change it to Monday", []),  # no name asked for
+        ("The name is fine; change it to Brook Lane Surgery", []),  # an organisation
+    ],
+)
+def test_renamed_names(text: str, expected: list[str]) -> None:
+    assert _found(text_names.labelled_names(text), text) == expected
