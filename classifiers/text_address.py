@@ -26,6 +26,7 @@ from functools import cache
 
 from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
+from triage.classifiers.text_names import common_words
 
 #: Faker address locales whose street suffixes are read (English-speaking: USPS and Royal Mail
 #: street designators)
@@ -331,6 +332,44 @@ def _corner(text: str, end: int) -> int:
     return end + m.end()
 
 
+#: "the corner of A and B": two streets, a house number on one of them
+_CORNER = re.compile(
+    r"(?i:\b(?:the[ \t]+)?corner[ \t]+of)[ \t]+(?P<a>[^\n,;:!?]{3,60}?)[ \t]+and[ \t]+"
+    r"(?P<b>[^\W\d_][\w'\u2019.-]*(?:[ \t]+[\w'\u2019.-]+){0,3})"
+)
+
+
+def _street_word(word: str) -> bool:
+    """A street designator, alone ("Road", "str.") or ending a compound ("Storgatan")."""
+    low = word.lower().rstrip(".")
+    return low in street_words() or any(
+        low.endswith(e) and len(low) > len(e) + 2 for e in COMPOUND_ENDINGS
+    )
+
+
+def corners(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of street corners given as an address ("the corner of Dalbraut 99
+    and Frederikke Coves"), the phrase included: a house number on one street and a street
+    word ending the other; a corner without a number is a place, not an address."""
+    out: list[tuple[int, int]] = []
+    for m in _CORNER.finditer(text):
+        second = list(re.finditer(r"[^ \t.]+", m.group("b")))
+        cut = next((w for w in second if _street_word(w.group())), None)
+        if cut is not None and any(
+            w.group().lower() in common_words() for w in second if w.start() < cut.start()
+        ):
+            cut = None  # prose after "and": "5 Elm Road and then turn left"
+        if cut is not None:
+            end = m.start("b") + cut.end()
+        elif _street_word(m.group("a").split()[-1]):
+            end = m.end("a")
+        else:
+            continue
+        if re.search(r"\d", text[m.start("a") : end]):
+            out.append((m.start(), end))
+    return out
+
+
 def find_addresses(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of street addresses in ``text``, not overlapping, sorted."""
     number_first, prefix_first, name_first, nwn, unit = _patterns()
@@ -387,6 +426,17 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         if (re.search(r"\d", text[start:end]) and not _only_unit(text[start:end])) or (
             _STRONG_UNIT.match(text, start) and _near_address(text, start, end, out)
         ):
+            out.append((start, end))
+    return _union(out, corners(text))
+
+
+def _union(spans: list[tuple[int, int]], more: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` and ``more`` with overlapping ones joined, sorted."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans + more):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
             out.append((start, end))
     return out
 

@@ -8,6 +8,7 @@ import pytest
 
 from triage.classifiers import text_names
 from triage.classifiers.text import TextSpan, clean_spans
+from triage.classifiers.text_address import corners
 from triage.vocab import Entity
 
 
@@ -142,3 +143,21 @@ def test_person_span_loses_its_tail(text: str, span: str, kept: str) -> None:
 )
 def test_renamed_names(text: str, expected: list[str]) -> None:
     assert _found(text_names.labelled_names(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "I live on the corner of 14 Mill Lane and Byron Road.",
+            ["the corner of 14 Mill Lane and Byron Road"],
+        ),
+        ("home: corner of Kirkegata 7 and Storveien", ["corner of Kirkegata 7 and Storveien"]),
+        ("at the corner of 3 ash grove and lime walk", ["the corner of 3 ash grove and lime walk"]),
+        ("The corner of 5 Elm Road and then left", ["The corner of 5 Elm Road"]),
+        ("Meet on the corner of Oxford Street and Regent Street.", []),  # no house number
+        ("The corner of 4 tables and chairs was wet.", []),  # no street word
+    ],
+)
+def test_corners(text: str, expected: list[str]) -> None:
+    assert _found(corners(text), text) == expected
