@@ -383,14 +383,38 @@ def _public_building(fragment: str) -> bool:
 
 
 def _with_listed_names(text: str, spans: list[TextSpan]) -> list[TextSpan]:
-    """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)."""
+    """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)
+    and the other mentions of a found name's words (``_mentions``)."""
     persons = [(s.start, s.end) for s in spans if s.entity == Entity.PERSON]
     if not persons:
         return spans
+    listed = text_names.coordinated_names(text, persons)
     extra = [
-        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in text_names.coordinated_names(text, persons)
+        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in listed + _mentions(text, persons + listed)
     ]
     return resolve_overlaps(spans + extra, text) if extra else spans
+
+
+def _mentions(text: str, persons: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Other mentions of the words of found names ("Yefremova" after "Faina D. Yefremova's",
+    "Nicole" of a dialogue elsewhere), as a whole word or a possessive; titles, street words,
+    organisation words and common English words are never taken."""
+    wanted = {
+        w
+        for s, e in persons
+        for w in _words(text[s:e])
+        if len(w) > 2
+        and w[0].isupper()
+        and not re.fullmatch(rf"{voc.TITLES}|Councillor|Cllr", w)
+        and not names.is_organisation_name(w)
+        and w.lower() not in text_names.common_words()
+    }
+    out: list[tuple[int, int]] = []
+    for word in wanted:
+        for m in re.finditer(rf"(?<![\w'\u2019-]){re.escape(word)}(?![\w-])", text):
+            if not any(s <= m.start() < e for s, e in persons):
+                out.append((m.start(), m.end()))
+    return out
 
 
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:

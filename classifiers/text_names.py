@@ -249,20 +249,18 @@ def initialled(fragment: str) -> bool:
     )
 
 
-#: words around a name that only a person's name takes: shouting and coming from after it
-#: ("Enrico shouted at", "Dzhambek is from"), verbs and roles before it ("shouted at Gary",
+#: words around a name that only a person's name takes: shouting after it ("Enrico shouted
+#: at"), verbs and roles before it ("shouted at Gary",
 #: "add X as a beneficiary"), a person's pronoun in the next sentence ("Roxanne is very
 #: reliable. You can always depend on her."); an apposition may come before a speech verb
 #: ("Ana Gil, the chef, said")
 _APPOSITION = r"(?:,[ \t]+(?:the|a|an|our|my|their)[ \t]+[^,.\n]{1,40},)?"
-_CUE_AFTER = re.compile(
-    rf"(?:{_APPOSITION}[ \t]+(?:shouted|yelled|screamed|whispered)"
-    r"|[ \t]+(?:is|was|comes)[ \t]+from)\b"
-)
-#: speech verbs after a word: a person's cue for a word the lexicons know ("Wrexham said")
+_CUE_AFTER = re.compile(rf"{_APPOSITION}[ \t]+(?:shouted|yelled|screamed|whispered)\b")
+#: speech verbs and "is from" after a word: a person's cue for a word the lexicons know or
+#: the NER model tagged ("Luiza is from Xignite"; "Wrexham said", "Parking is from 9am")
 _SAYS_AFTER = re.compile(
-    rf"{_APPOSITION}[ \t]+(?:said|says|told|asked|replied|answered|explained"
-    r"|works[ \t]+(?:at|for))\b"
+    rf"(?:{_APPOSITION}[ \t]+(?:said|says|told|asked|replied|answered|explained)"
+    r"|[ \t]+(?:works[ \t]+(?:at|for)|(?:is|was|comes)[ \t]+from))\b"
 )
 _CUE_BEFORE = re.compile(
     r"(?i:\b(?:shouted|yelled|screamed|whispered|smiled|waved|winked)[ \t]+at"
@@ -283,7 +281,6 @@ def _strong_cue(text: str, start: int, end: int) -> bool:
         _CUE_AFTER.match(text, end)
         or _CUE_BEFORE.search(text[max(0, start - 30) : start])
         or _ROLE_AFTER.match(text, end)
-        or _PRONOUN_NEXT.match(text[end : end + 160])
     )
 
 
@@ -292,7 +289,11 @@ def person_cue(text: str, start: int, end: int) -> bool:
     a common English word: "Customer asked")."""
     if _common(text[start:end]):
         return False
-    return _strong_cue(text, start, end) or _SAYS_AFTER.match(text, end) is not None
+    return bool(
+        _strong_cue(text, start, end)
+        or _SAYS_AFTER.match(text, end)
+        or _PRONOUN_NEXT.match(text[end : end + 160])
+    )
 
 
 def _common(fragment: str) -> bool:
@@ -300,22 +301,28 @@ def _common(fragment: str) -> bool:
     return any(w in common_words() or w in GENERIC_ADDRESSEES for w in words)
 
 
+#: the start of a sentence: its first word may be an adverb ("Yesterday Bronagh shouted")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 #: a name-shaped word or two (letters, capitalised, no digits)
 _CUED = re.compile(rf"(?<![\w@.'\u2019-])(?:{_CAP_WORD})(?:[ \t]+{_CAP_WORD})?(?![\w@'\u2019-])")
 
 
 def cued_names(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of words that a person cue surrounds (:func:`person_cue`); after a
-    speech verb only lexicon-known or name-shaped words ("Wrexham said" is a town)."""
+    speech verb only lexicon-known or name-shaped words ("Wrexham said" is a town); the
+    pronoun cue only for what the NER model tagged (``text.clean_spans``)."""
     given, surnames = names.lexicons()
     out: list[tuple[int, int]] = []
     for m in _CUED.finditer(text):
-        words = m.group(0).lower().split()
-        if _common(m.group(0)) or names.is_organisation_name(m.group(0)):
+        start, value = m.start(), m.group(0)
+        words = value.lower().split()
+        if len(words) == 2 and words[0] not in given and _SENTENCE_START.search(text[:start]):
+            start, value, words = m.end() - len(value.split()[1]), value.split()[1], words[1:]
+        if _common(value) or names.is_organisation_name(value):
             continue
-        known = words[0] in given or words[-1] in surnames or foreign_name_shape(m.group(0))
-        if _strong_cue(text, m.start(), m.end()) or (known and _SAYS_AFTER.match(text, m.end())):
-            out.append((m.start(), m.end()))
+        known = words[0] in given or words[-1] in surnames or foreign_name_shape(value)
+        if _strong_cue(text, start, m.end()) or (known and _SAYS_AFTER.match(text, m.end())):
+            out.append((start, m.end()))
     return out
 
 

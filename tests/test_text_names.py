@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from triage.classifiers import text_names
-from triage.classifiers.text import TextSpan, clean_spans
+from triage.classifiers.text import TextAnalyzer, TextSpan, _mentions, clean_spans
 from triage.classifiers.text_address import corners
 from triage.vocab import Entity
 
@@ -65,7 +65,8 @@ def test_person_cue(text: str, value: str, expected: bool) -> None:
         ("Customer said it was fine.", []),  # a common word
         ("Wrexham said nothing new.", []),  # neither lexicon-known nor name-shaped
         ("Thomas said nothing new.", ["Thomas"]),  # a known given name
-        ("Oddny is from Fjordline AS", ["Oddny"]),  # a strong cue needs no lexicon
+        ("Then Oddny yelled at us", ["Oddny"]),  # a strong cue needs no lexicon
+        ("Oddny is from Fjordline AS", []),  # "is from" needs the lexicon or the NER tag
     ],
 )
 def test_cued_names(text: str, expected: list[str]) -> None:
@@ -161,3 +162,49 @@ def test_renamed_names(text: str, expected: list[str]) -> None:
 )
 def test_corners(text: str, expected: list[str]) -> None:
     assert _found(corners(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ("Mrs Ilona Varga rang. Varga's son called later.", "Mrs Ilona Varga", ["Varga"]),
+        ("Ilona: hi\nIlona again, then Ilonas", "Ilona", ["Ilona"]),
+        ("Dr Ilona Varga met Dr Kis.", "Dr Ilona Varga", []),  # a title is not a name
+        ("Ilona Park wrote. The Park is shut.", "Ilona Park", []),  # a street or place word
+    ],
+)
+def test_mentions(text: str, name: str, expected: list[str]) -> None:
+    assert _found(_mentions(text, [_span(text, name)]), text) == expected
+
+
+def _persons(analyzer: TextAnalyzer, text: str) -> list[str]:
+    return [text[s.start : s.end] for s in analyzer.analyze([text])[0] if s.entity == Entity.PERSON]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Our founders: Okonkwo, Lindqvist and Mbeki.", "Lindqvist"),
+        ("Tariq: Where is it?\nSophie: Upstairs.\nTariq: Thanks.", "Tariq"),
+        ("Yesterday Bronagh shouted at the bus driver.", "Bronagh"),
+        ("Please add Teodora Nikolić as a beneficiary on my policy.", "Teodora Nikolić"),
+        ("The guests were Hannah, Orsolya and Derek.", "Orsolya"),
+    ],
+)
+def test_analyzer_finds_names_by_context(analyzer: TextAnalyzer, text: str, name: str) -> None:
+    assert name in _persons(analyzer, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Write to Hawkins, Richardson and Santana Solicitors.", "Hawkins"),
+        ("Phone: 0161 496 0000\nEmail: help@example.org", "Phone"),
+        ("The corner of Oxford Street and Regent Street is busy.", "Regent"),
+        ("Customer asked for a refund.", "Customer"),
+        ("Parking is from Monday; it is free.", "Parking"),
+        ("Access is from Mill Lane. Ask him at the desk.", "Access"),
+    ],
+)
+def test_analyzer_leaves_non_names(analyzer: TextAnalyzer, text: str, value: str) -> None:
+    assert not [p for p in _persons(analyzer, text) if value in p]
