@@ -406,7 +406,7 @@ def common_words() -> frozenset[str]:
 
 _LIST_WORD = rf"{_CAP_WORD}(?:[ \t]+{_CAP_WORD})?"
 _NEXT = re.compile(rf"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)(?P<w>{_LIST_WORD})")
-_PREV = re.compile(rf"(?P<w>{_LIST_WORD})(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)$")
+_PREV = re.compile(rf"(?P<w>{_LIST_WORD})(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)\Z")
 
 
 def _listable(word: str) -> bool:

@@ -98,6 +98,7 @@ def test_speaker_names(text: str, expected: list[str]) -> None:
         # an organisation word anywhere in the list
         ("Partners: Daniel, Wyatt and Crest Housing.", "Daniel", []),
         ("Kowal and Brennan Motors were fined.", "Kowal", []),
+        ("Thanks again. Regards,\nDaniel Okoro\n", "Daniel Okoro", []),  # a line break ends a list
     ],
 )
 def test_coordinated_names(text: str, person: str, expected: list[str]) -> None:
