@@ -217,7 +217,9 @@ UNIT = (
     r"\b(?i:flat|apartment|apt|suite|ste|unit|studio|room|rm|block|bldg|building|floor"
     r"|no|num)(?:\.[ \t]?|[ \t]+|[ \t]?#[ \t]?)[A-Za-z]?\d{1,5}[A-Za-z]?\b"
 )
-PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
+PO_BOX = (
+    r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")[ \t]?\d{0,6})"
+)
 #: a UK postcode as written at the end of an address
 UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{4,6}(?:-\d{3,4})?"
@@ -228,7 +230,7 @@ _CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
 _SEGMENT = re.compile(
     rf"(?:{UNIT}|{PO_BOX}|{UK_POSTCODE}|{_ZIP}|(?:(?:APO|FPO|DPO)\s+[A-Z]{{2}}\s+\d{{4,6}})"
     rf"|{_CAP}{_LETTERS}(?:[ \t]+(?:{_CAP}|\(){_LETTERS}){{0,3}}"
-    rf"(?:[ \t]+(?:{_ZIP}|{UK_POSTCODE}))?)(?![\w@])"
+    rf"(?:[ \t]+(?:{_ZIP}|{UK_POSTCODE}))?)(?![\w@:])"
 )
 _SEPARATOR = re.compile(
     r"[ \t]*(?:\n[ \t>]*){0,2},[ \t]*(?:\n[ \t>]*)?|[ \t]*(?:\n[ \t>]*){1,2}"
@@ -240,6 +242,9 @@ _LOWER_LINE = re.compile(
 )
 _UNIT_END = re.compile(rf"{UNIT}$")
 _STRONG_UNIT = re.compile(r"(?i:flat|apartment|apt|suite|ste|unit|studio)\b")
+#: a postcode or building number (four to six digits, not a year) just before a one-word
+#: street written name first ("at 07576 Magasinsgatan 7")
+_NUMBER_BEFORE = re.compile(r"(?<![\w.,/:-])(?!(?:19|20)\d\d\b)\d{4,6}[ \t]+\Z")
 _LOWER_TAIL = re.compile(rf"\s*,?\s*(?:{UNIT}|{UK_POSTCODE}|{_ZIP}\b)")
 
 
@@ -406,8 +411,9 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         lead = words.split()
         while lead and not lead[0][0].isupper():
             lead.pop(0)
-        start = m.start("last") - (len(" ".join(lead)) + 1 if lead else 0)
-        spans.append((max(start, m.start()), m.end()))
+        start = max(m.start("last") - (len(" ".join(lead)) + 1 if lead else 0), m.start())
+        number = None if lead else _NUMBER_BEFORE.search(text, max(0, start - 8), start)
+        spans.append((number.start() if number else start, m.end()))
     for m in unit.finditer(text):
         spans.append((m.start(), m.end()))
     merged: list[list[int]] = []

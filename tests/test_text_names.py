@@ -8,7 +8,7 @@ import pytest
 
 from triage.classifiers import text_names
 from triage.classifiers.text import TextAnalyzer, TextSpan, _mentions, clean_spans
-from triage.classifiers.text_address import corners
+from triage.classifiers.text_address import corners, find_addresses
 from triage.vocab import Entity
 
 
@@ -209,3 +209,17 @@ def test_analyzer_finds_names_by_context(analyzer: TextAnalyzer, text: str, name
 )
 def test_analyzer_leaves_non_names(analyzer: TextAnalyzer, text: str, value: str) -> None:
     assert not [p for p in _persons(analyzer, text) if value in p]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Drop it at 41276 Kungsgatan 9 please", ["41276 Kungsgatan 9"]),  # a postcode first
+        ("In 2019 Kungsgatan 9 was sold", ["Kungsgatan 9"]),  # a year is no postcode
+        ("See page 3 Kungsgatan 9", ["Kungsgatan 9"]),  # nor a short number
+        ("USNS Halvorsen\nFPO AE 40312\nPhone: 0161 496 0000", ["USNS Halvorsen\nFPO AE 40312"]),
+        ("9 Elm Road\nLeeds\nEmail: a@b.org", ["9 Elm Road\nLeeds"]),  # a label line ends it
+    ],
+)
+def test_address_block_edges(text: str, expected: list[str]) -> None:
+    assert _found(find_addresses(text), text) == expected
