@@ -427,6 +427,7 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
             merged.append([start, end])
     out: list[tuple[int, int]] = []
     for start, end in merged:
+        end = max(end, _labelled_line_end(text, start))
         while end > start and text[end - 1] in " \t\n,.":
             end -= 1
         if (re.search(r"\d", text[start:end]) and not _only_unit(text[start:end])) or (
@@ -434,6 +435,20 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         ):
             out.append((start, end))
     return _union(out, corners(text))
+
+
+#: an address label just before an address ("address:\n106 Rua Olmos 44, Belfast")
+_ADDRESS_LABEL = re.compile(r"(?i)\baddress[ \t]*:[ \t]*(?:\n[ \t]*)?\Z")
+
+
+def _labelled_line_end(text: str, start: int) -> int:
+    """The end of the line of an address that an address label opens (its town and country
+    are the address the label gives, not a place named in prose); ``start`` otherwise."""
+    if not _ADDRESS_LABEL.search(text, max(0, start - 40), start):
+        return start
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    return end if end - start <= 80 else start
 
 
 def _union(spans: list[tuple[int, int]], more: list[tuple[int, int]]) -> list[tuple[int, int]]:

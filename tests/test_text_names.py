@@ -219,6 +219,12 @@ def test_analyzer_leaves_non_names(analyzer: TextAnalyzer, text: str, value: str
         ("See page 3 Kungsgatan 9", ["Kungsgatan 9"]),  # nor a short number
         ("USNS Halvorsen\nFPO AE 40312\nPhone: 0161 496 0000", ["USNS Halvorsen\nFPO AE 40312"]),
         ("9 Elm Road\nLeeds\nEmail: a@b.org", ["9 Elm Road\nLeeds"]),  # a label line ends it
+        (
+            "address:\n7 rua das flores 12, porto, portugal.",
+            ["7 rua das flores 12, porto, portugal"],
+        ),
+        ("Address: 4 Mill Lane, Sale\nTel: none", ["4 Mill Lane, Sale"]),
+        ("He moved from 4 Mill Lane, Sale to Leeds.", ["4 Mill Lane"]),  # no label: the town stays
     ],
 )
 def test_address_block_edges(text: str, expected: list[str]) -> None:
