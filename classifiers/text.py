@@ -409,12 +409,14 @@ def _mentions(text: str, persons: list[tuple[int, int]]) -> list[tuple[int, int]
         and not names.is_organisation_name(w)
         and w.lower() not in text_names.common_words()
     }
-    out: list[tuple[int, int]] = []
-    for word in wanted:
-        for m in re.finditer(rf"(?<![\w'\u2019-]){re.escape(word)}(?![\w-])", text):
-            if not any(s <= m.start() < e for s, e in persons):
-                out.append((m.start(), m.end()))
-    return out
+    if not wanted:
+        return []
+    alt = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+    return [
+        (m.start(), m.end())
+        for m in re.finditer(rf"(?<![\w'\u2019-])(?:{alt})(?![\w-])", text)
+        if not any(s <= m.start() < e for s, e in persons)
+    ]
 
 
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
