@@ -606,9 +606,35 @@ def _judge_column(
     if _judge_context(draft, header, f"{n} distinct values sampled"):
         return draft
 
-    # 11. person names
+    # 11. person names, and individuals among the organisations paid or funded
     _judge_names(draft, header, strings, len(series), ctx, text, problems)
+    _judge_individuals(draft, header, strings)
     return draft
+
+
+#: a recipient header that says its values are organisations (360Giving "Recipient Org:Name")
+_ORGANISATIONS_ONLY = r"(?:^|_)(org|orgs|organisation|organization|company|charity)(?:$|_)"
+
+
+def _judge_individuals(draft: _Draft, header: str, strings: pd.Series) -> None:
+    """A recipient or supplier column of organisations that names some individuals ("Judith
+    Rodrigues" among arts charities, a sole trader among firms): PERSON on those values only,
+    for a treatment of those cells (``names.is_individual``); the column stays a column of
+    organisations and the dataset is not made about people."""
+    if draft.role is not ColumnRole.NONE or draft.entities:
+        return
+    if not voc.header_matches(voc.RECIPIENT_HEADER, header) or re.search(
+        _ORGANISATIONS_ONLY, header
+    ):
+        return
+    individuals = int(sum(names.is_individual(str(v)) for v in strings))
+    if individuals:
+        draft.entities.append(Entity.PERSON)
+        draft.counts[Entity.PERSON] = individuals
+        draft.evidence.append(
+            f"header {draft.name!r} names those paid or funded and {individuals} of "
+            f"{len(strings)} sampled distinct values name individuals among organisations"
+        )
 
 
 def _categories(series: pd.Series, sampled: int) -> str | None:

@@ -183,6 +183,23 @@ def is_organisation_name(value: str) -> bool:
     return any(t in ORG_WORDS for t in _tokens(_TITLE.sub("", value.strip())))
 
 
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+
+
+def is_individual(value: str) -> bool:
+    """True for a value that names one person in full, among organisations (a grant to
+    "Judith Rodrigues" beside "Bath Mind"): two or three capitalised words, no organisation
+    or place word, a given name first. Over-reads an organisation named like a person
+    ("Amber Valley"), which errs towards redaction."""
+    words = value.strip().split()
+    if not 2 <= len(words) <= 3 or is_organisation_name(value):
+        return False
+    if not all(_NAME_WORD.fullmatch(w) and w[0].isupper() and not w.isupper() for w in words):
+        return False
+    first = words[0].lower()
+    return first in voc.FORENAMES or first in lexicons()[0]
+
+
 def is_person_name(value: str) -> bool:
     """True for a name corroborated by the lexicons: "Mrs J Smith", "Aisha Khan", "Smith, Jo"."""
     if is_organisation_name(value):

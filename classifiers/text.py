@@ -70,7 +70,7 @@ NAME_TEMPLATE = "My name is {}."
 CHUNK_CHARS = 100_000
 #: NER-derived, unvalidated entities: they lose overlaps against pattern-validated ones
 _WEAK_ENTITIES = frozenset({Entity.DATE_TIME, Entity.LOCATION})
-_MEDIUM_ENTITIES = frozenset({Entity.PERSON, Entity.URL})
+_MEDIUM_ENTITIES = frozenset({Entity.PERSON, Entity.DECEASED_PERSON, Entity.URL})
 _ENTITY_BY_NAME: dict[str, Entity] = {e.value: e for e in Entity}
 
 
@@ -191,7 +191,10 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     * PERSON: dropped when it holds digits, slashes, ``@`` or ``:`` (codes, URLs) or no
       lower-case letter (acronyms); relabelled LOCATION when its last word is a street suffix
       ("Albert Grove"), it follows a street address and a comma ("12 High Street, Bolton") or
-      place words and a postcode follow it on its line ("Douglas Isle Of Man IM2 2QY");
+      place words and a postcode follow it on its line ("Douglas Isle Of Man IM2 2QY"), it
+      runs into an "Isle of" place, or it names a house or place by its own words
+      (``_place_name``: "Rose Cottage", "Sulby Glen", "Creg Malin 4 Queens Drive"); a span
+      running from a person name into a street ("Mary Jones North Quay") is split in two;
       a one-word span opening a sentence is dropped unless it is a common forename (the small
       spaCy model tags sentence-opening nouns such as "Bin not collected." as names); any other
       span needs the name lexicons' support (``names.is_name_mention``: "Smart Food" and
@@ -213,6 +216,10 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
             span = _first_line(text, span)  # a name does not run over a line break
         if span.entity == Entity.PERSON:
             span = _without_tail(text, span)
+            split = _name_then_place(text, span)
+            if split:
+                out.extend(split)
+                continue
         fragment = text[span.start : span.end]
         words = _words(fragment)
         entity: Entity | None = span.entity
@@ -228,10 +235,52 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
             entity = None
         if entity is None:
             continue
+        if entity == Entity.PERSON and _MEMORIAL_BEFORE.search(text[: span.start][-40:]):
+            entity = Entity.DECEASED_PERSON
         out.append(
             span if entity == span.entity else TextSpan(entity, span.start, span.end, span.score)
         )
+    return _buildings_of_named_places(text, out)
+
+
+def _buildings_of_named_places(text: str, spans: list[TextSpan]) -> list[TextSpan]:
+    """Two-word PERSON spans ending in a building word that is also a surname, whose first
+    word the same text names as a place, relabelled LOCATION ("Douglas Chambers, North Quay,
+    Douglas Isle of Man")."""
+    located = [text[s.start : s.end] for s in spans if s.entity == Entity.LOCATION]
+    places = {w.lower() for fragment in located for w in _words(fragment)}
+    out: list[TextSpan] = []
+    for s in spans:
+        words = [w.lower() for w in _words(text[s.start : s.end])]
+        if (
+            s.entity == Entity.PERSON
+            and len(words) == 2
+            and words[1] in voc.BUILDING_WORDS
+            and words[0] in places
+        ):
+            s = TextSpan(Entity.LOCATION, s.start, s.end, s.score)
+        out.append(s)
     return out
+
+
+def _name_then_place(text: str, span: TextSpan) -> list[TextSpan]:
+    """A PERSON span that runs from a lexicon person name into a street ("Mary Jones North
+    Quay Douglas") as the name (PERSON) and the rest (LOCATION); nothing otherwise."""
+    found = list(re.finditer(r"[A-Za-z][A-Za-z'\u2019-]*", text[span.start : span.end]))
+    lowered = [m.group().lower() for m in found]
+    street = next((i for i, w in enumerate(lowered) if i >= 2 and w in voc.STREET_SUFFIXES), None)
+    if street is None:
+        return []
+    surnames = names.lexicons()[1]
+    for cut in range(2, street):
+        name = text[span.start : span.start + found[cut - 1].end()]
+        if lowered[cut - 1] in surnames and names.is_person_name(name):
+            rest = span.start + found[cut].start()
+            return [
+                TextSpan(Entity.PERSON, span.start, span.start + found[cut - 1].end(), span.score),
+                TextSpan(Entity.LOCATION, rest, span.end, span.score),
+            ]
+    return []
 
 
 def _confirmed_name_words(text: str, spans: Sequence[TextSpan]) -> frozenset[str]:
@@ -272,6 +321,11 @@ def _first_line(text: str, span: TextSpan) -> TextSpan:
     return TextSpan(span.entity, span.start, span.start + cut, span.score)
 
 
+#: words that name the deceased: "in memory of", "in loving memory of", "the late (Mr)"
+_MEMORIAL_BEFORE = re.compile(
+    rf"(?i:\bin\s+(?:loving\s+|fond\s+)?memory\s+of|\bin\s+memoriam|\bthe\s+late)"
+    rf"(?:\s+{voc.TITLES}\.?)?\s+$"
+)
 _TITLE_BEFORE = re.compile(rf"(?i:\b{voc.TITLES})\.?\s+$")
 
 
@@ -282,6 +336,9 @@ def _given_name(word: str) -> bool:
     )
 
 
+#: words of organisations' names that are not also places: a person before a street or a
+#: building ("John Smith Victoria Road") is still a person
+_ORGANISATION_ONLY = names.ORG_WORDS - voc.PLACE_WORDS
 #: one to three capitalised words after a span ("'s Mayoral Charity", " Limited")
 _FOLLOWING = re.compile(r"(?:['\u2019]s)?((?:[ \t]+[A-Z&][\w&'\u2019-]*){1,3})")
 
@@ -307,8 +364,10 @@ def _person_entity(
     after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
     if not titled and (last in voc.STREET_SUFFIXES or after_street or _address_tail(text, span)):
         return Entity.LOCATION
-    if titled and len(words) == 2 and last in voc.STREET_SUFFIXES:
-        return Entity.LOCATION  # a title and a street word is a street: "Lord Street"
+    if _isle_of(text, span, words) or (not titled and _place_name(text, span, words)):
+        return Entity.LOCATION
+    if titled and len(words) >= 2 and words[1].lower() in voc.STREET_SUFFIXES:
+        return Entity.LOCATION  # a title and a street word is a street: "Lord Street (Car Park)"
     if (
         not titled
         and not _given_name(first)
@@ -317,8 +376,11 @@ def _person_entity(
         and not _cued(text, span, found)
     ):
         return None
+    single = len(words) == 1 and not titled and first not in confirmed
+    if single and _listed_with_things(text, span):
+        return None
     following = _FOLLOWING.match(text, span.end)
-    if following and names.is_organisation_name(following.group(1)):
+    if following and any(w.lower() in _ORGANISATION_ONLY for w in _words(following.group(1))):
         return None  # part of an organisation's name: "Councillor Butt's Mayoral Charity"
     if (
         not titled
@@ -340,6 +402,66 @@ def _cued(text: str, span: TextSpan, found: frozenset[tuple[int, int]]) -> bool:
         text_names.name_context(text, span.start)
         or text_names.person_cue(text, span.start, span.end)
         or (span.start, span.end) in found
+    )
+
+
+_SUFFIX_WORDS = "(?:" + "|".join(sorted(voc.STREET_SUFFIXES)) + ")"
+#: a house number and one to four capitalised words after a span ("4 Queens Drive")
+_NUMBERED_STREET = re.compile(r"[ \t,]+\d+[A-Za-z]?((?:[ \t]+[A-Z][\w'\u2019-]*){1,4})")
+
+
+_LIST_JOIN = r"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)"
+_LIST_BEFORE = re.compile(rf"([A-Z][\w'\u2019-]*){_LIST_JOIN}$")
+_LIST_AFTER = re.compile(rf"{_LIST_JOIN}([A-Z][\w'\u2019-]*)")
+
+
+def _listed_with_things(text: str, span: TextSpan) -> bool:
+    """True when a one-word span is listed only with capitalised plurals that no name lexicon
+    knows ("Ladies, Mens and Childrens clothing"; not "Marrero and Murphy")."""
+    before = _LIST_BEFORE.search(text[max(0, span.start - 40) : span.start])
+    after = _LIST_AFTER.match(text, span.end)
+    mates = [m.group(1).lower() for m in (before, after) if m]
+    given, surnames = names.lexicons()
+    return bool(mates) and all(
+        len(m) > 3 and m.endswith("s") and m not in given and m not in surnames for m in mates
+    )
+
+
+def _isle_of(text: str, span: TextSpan, words: list[str]) -> bool:
+    """True when ``span`` holds or runs into a place named "Isle of ..." ("Douglas Isle" of
+    "Douglas Isle Of Man")."""
+    lowered = [w.lower() for w in words]
+    if "isle" in lowered[:-1]:
+        return lowered[lowered.index("isle") + 1] == "of"
+    return lowered[-1:] == ["isle"] and re.match(r"[ \t]+of\b", text[span.end :], re.I) is not None
+
+
+def _place_name(text: str, span: TextSpan, words: list[str]) -> bool:
+    """True when a PERSON span names a house or a place by its own words: a house word last or
+    next ("Rose Cottage", "Glen Mona Bungalow"), a land feature after a word that is no given
+    name ("Sulby Glen"), a name the text gives as a locality after a street ("Loop Road Glen
+    Mona"), or a name that is no lexicon person name before a house number and a street
+    ("Creg Malin 4 Queens Drive")."""
+    lowered = [w.lower() for w in words]
+    if not lowered:
+        return False
+    following = re.match(r"[ \t]+([A-Za-z]+)", text[span.end :])
+    if lowered[-1] in voc.HOUSE_WORDS or (
+        following is not None and following.group(1).lower() in voc.HOUSE_WORDS
+    ):
+        return True
+    fragment = re.escape(text[span.start : span.end].strip())
+    if re.search(rf"(?i:\b{_SUFFIX_WORDS})[ \t,]+{fragment}\b", text):
+        return True  # the text names it as a locality after a street ("Loop Road Glen Mona")
+    if _given_name(lowered[0]):
+        return False
+    if any(w in voc.FEATURE_WORDS for w in lowered[1:]):
+        return True
+    street = _NUMBERED_STREET.match(text, span.end)
+    return (
+        street is not None
+        and any(w.lower() in voc.STREET_SUFFIXES for w in _words(street.group(1))[1:])
+        and not names.is_person_name(text[span.start : span.end])
     )
 
 
@@ -491,12 +613,13 @@ def _street_address_recognizer() -> EntityRecognizer:
 
 _NAME_WORD = r"[A-Z][a-z]+(?:['\u2019-][A-Z]?[a-z]+)?"
 _FORENAME_ALT = "|".join(sorted((n.capitalize() for n in voc.FORENAMES), key=len, reverse=True))
+_SMALL_ALT = "|".join(sorted(w.capitalize() for w in voc.SMALL_WORDS))
 _SUFFIX_ALT = "|".join(sorted((w.capitalize() for w in voc.STREET_SUFFIXES), key=len, reverse=True))
 #: an honorific and one to three capitalised words ("Mr Callum Watts", "Dr. Patel")
 TITLED_NAME_PATTERN = rf"\b{voc.TITLES}\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\b"
 #: a common forename and a capitalised surname, not a street ("Callum Watts", not "Victoria Road")
 FORENAME_SURNAME_PATTERN = (
-    rf"\b(?:{_FORENAME_ALT})\s+(?!(?:{_SUFFIX_ALT})\b){_NAME_WORD}"
+    rf"\b(?:{_FORENAME_ALT})\s+(?!(?:{_SUFFIX_ALT}|{_SMALL_ALT})\b){_NAME_WORD}"
     rf"(?:-{_NAME_WORD})?\b(?!\s+(?:{_SUFFIX_ALT})\b)"
 )
 

@@ -237,10 +237,12 @@ def echoed(text: str, start: int, end: int) -> bool:
 
 def initialled(fragment: str) -> bool:
     """True for a given name, an initial and a surname ("Faina D. Yefremova", "Mijail C
-    Adomo") without common English words or organisation words."""
+    Adomo") without common English words or organisation words; "A" or "I" without a
+    full stop is a word, not an initial."""
     m = _INITIALLED.fullmatch(fragment.strip())
     return (
         m is not None
+        and re.search(r"[ \t](?:A|I)[ \t]", fragment) is None  # an article: "Cass A Lergy"
         and not names.is_organisation_name(fragment)
         and not any(
             w.lower() in common_words() or w.lower() in GENERIC_ADDRESSEES

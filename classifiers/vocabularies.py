@@ -17,14 +17,17 @@ __all__ = [
     "AGGREGATE_HEADER",
     "AREA_CODE_VALUE",
     "BIRTH_HEADER",
+    "BUILDING_WORDS",
     "CONTEXT_QI_KIND",
     "DATE_HEADER",
     "DATE_VALUE",
+    "FEATURE_WORDS",
     "FORENAMES",
     "GENERIC_STATE_VALUES",
     "HEADER_CONTEXT_QI",
     "HEADER_QI",
     "HEADER_SENSITIVE",
+    "HOUSE_WORDS",
     "NAME_HEADER",
     "NAME_HEADER_GENERIC",
     "NAME_HEADER_NEGATIVE",
@@ -34,6 +37,7 @@ __all__ = [
     "PERSONAL_CONTACT_HEADER",
     "PLACE_WORDS",
     "POSTAL_CODE_VALUE",
+    "RECIPIENT_HEADER",
     "SMALL_WORDS",
     "STREET_SUFFIXES",
     "TITLES",
@@ -134,6 +138,12 @@ HEADER_SENSITIVE: dict[str, str] = {
     rf"|care_leaver|foster\w*){_E}",
 }
 
+#: headers of those paid or funded (Transparency Code spend, 360Giving grants): mostly
+#: organisations, sometimes individuals (sole traders, individual artists)
+RECIPIENT_HEADER = (
+    rf"{_B}(recipient|recipient_name|payee|payee_name|beneficiary|beneficiary_name|grantee"
+    rf"|awardee|supplier|supplier_name|vendor|vendor_name|creditor|merchant|contractor){_E}"
+)
 NAME_HEADER = (
     rf"^(name|names)$|{_B}(forename|forenames|surname|surnames|first_name|firstname|last_name"
     rf"|lastname|given_name|family_name|full_name|fullname|middle_name|contact|contact_name"
@@ -626,17 +636,29 @@ TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Revd)"
 STREET_SUFFIXES: frozenset[str] = _wordset(
     """
     road rd street st avenue ave lane ln close drive dr way court ct crescent cres place pl
-    gardens gdns terrace grove mews parade rise square sq walk
+    gardens gdns terrace grove mews parade rise square sq walk quay promenade wharf
     """
 )
+#: last words of house names ("Rose Cottage", "Glen Mona Bungalow"), none of them a surname
+HOUSE_WORDS: frozenset[str] = _wordset("cottage cottages bungalow farmhouse barn chalet")
+#: land and water features after a place's own name ("Sulby Glen", "Elfin Glen"); first in a
+#: span they may be a given name ("Glen Hoddle"); surnames among them (Woods) are left out
+FEATURE_WORDS: frozenset[str] = _wordset("glen isle island valley cove")
+#: building words that are also surnames ("Chambers", "Hall"): a building when the word
+#: before is a place the same text names ("Douglas Chambers, North Quay, Douglas")
+BUILDING_WORDS: frozenset[str] = _wordset("chambers house hall court buildings lodge mill tower")
 
 #: last words of names of places and buildings ("Victoria Road", "Albert House")
-PLACE_WORDS: frozenset[str] = STREET_SUFFIXES | _wordset(
-    """
+PLACE_WORDS: frozenset[str] = (
+    STREET_SUFFIXES
+    | _wordset(
+        """
     house hall school academy college centre center hospital surgery practice clinic church
     chapel library park station court estate building lodge farm manor tower towers bridge
-    primary infants nursery university
+    primary infants nursery university trail heritage
     """
+    )
+    | HOUSE_WORDS
 )
 
 #: generic names of public buildings and civic places ("the Town Hall", "the Civic Centre"):

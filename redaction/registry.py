@@ -16,6 +16,7 @@ REGISTRY: dict[str, str] = {
     "pseudonymise": "triage.redaction.pseudonymise:Pseudonymise",
     "generalise": "triage.redaction.generalise:Generalise",
     "redact_text": "triage.redaction.redact_text:RedactText",
+    "redact_individuals": "triage.redaction.redact_individuals:RedactIndividuals",
     "suppress_records": "triage.redaction.suppress:SuppressRecords",
     "local_suppress": "triage.redaction.suppress:LocalSuppress",
     "anonymise_k": "triage.redaction.anonymise_k:AnonymiseK",

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from triage.errors import RulebookError
+from triage.kinds import FINDING_KINDS, PROBLEM_KINDS, kinds_named
 from triage.params import engine_params, unknown_params
 from triage.rules.conditions import check_condition, one_line
 from triage.rules.model import KNOWN_TRANSFORMS, Rule, Rulebook
@@ -170,6 +171,12 @@ def parse_rulebook(
     except ValueError as exc:
         raise fail(str(exc)) from None
 
+    for key, value in params.items():
+        if key.endswith("_findings") and isinstance(value, list):
+            unknown_kinds = sorted(set(map(str, value)) - set(FINDING_KINDS))
+            if unknown_kinds:
+                raise fail(f"params.{key}: unknown finding kind {unknown_kinds[0]!r}")
+
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, raw_rule in enumerate(raw_rules, start=1):
@@ -194,6 +201,9 @@ def parse_rulebook(
             rule = Rule.model_validate(raw_rule)
         except ValidationError as exc:
             raise fail(_format_validation(exc), rule_id) from None
+        unknown_kinds = sorted(kinds_named(rule.when) - set(FINDING_KINDS) - set(PROBLEM_KINDS))
+        if unknown_kinds:
+            raise fail(f"unknown finding or problem kind {unknown_kinds[0]!r}", rule_id)
         for number, treatment in enumerate(rule.treatments, start=1):
             if treatment.transform not in known_transforms:
                 raise fail(

@@ -219,3 +219,57 @@ def test_the_same_addresses_in_free_text_about_people_are_dropped(analyzer) -> N
     report = _free_text_check(analyzer, "complaints.csv", frame)
     assert report.decision is not Decision.RELEASE
     assert "free-text-personal" in _fired(report)
+
+
+MEMORIALS = pd.DataFrame(
+    {
+        "Site": [f"Community centre {i}" for i in range(N)],
+        "Notes": [
+            [
+                f"Cabinet {i} donated in memory of Arthur Pennington by his friends",
+                f"Unit {i} fitted outside the main door, checked weekly",
+                f"Cabinet {i} on the wall, in loving memory of Mrs Edna Holloway",
+            ][i % 3]
+            for i in range(N)
+        ],
+    },
+    dtype="str",
+)
+
+
+def test_names_of_the_deceased_in_free_text_of_places_are_kept(analyzer) -> None:
+    """A defibrillator 'donated in memory of' someone names no data subject."""
+    report = _free_text_check(analyzer, "defibrillator_sites.csv", MEMORIALS)
+    assert report.decision is Decision.RELEASE, _fired(report)
+    (finding,) = [f for f in report.findings if f.kind == "free_text_place_details"]
+    assert "Recital 27" in finding.message and "DECEASED_PERSON" in finding.message
+
+
+def test_names_of_the_deceased_in_free_text_about_people_are_dropped(analyzer) -> None:
+    """In records about people the deceased's name identifies the living relative."""
+    frame = MEMORIALS.rename(columns={"Site": "Client", "Notes": "Case notes"})
+    report = _free_text_check(analyzer, "bereavement_cases.csv", frame)
+    assert report.decision is not Decision.RELEASE
+    assert "free-text-personal" in _fired(report)
+
+
+@pytest.mark.parametrize(
+    ("notes", "decision"),
+    [
+        # dates in site notes are not personal data: nothing to treat
+        (["Works started in 2002 and completed in 2009", "Cleared in May 2015"], Decision.RELEASE),
+        (["Reported by Gareth Pugh in 2002", "Cleared in May 2015"], Decision.RELEASE_WITH_CHANGES),
+    ],
+)
+def test_dates_alone_do_not_make_free_text_personal(
+    analyzer, notes: list[str], decision: Decision
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "Site": [f"Former depot {i}" for i in range(N)],
+            "Notes": [f"{notes[i % 2]}, plot {i}" for i in range(N)],
+        },
+        dtype="str",
+    )
+    report = _free_text_check(analyzer, "brownfield_sites.csv", frame)
+    assert report.decision is decision, _fired(report)

@@ -94,6 +94,36 @@ def test_not_a_table(frame):
     assert recognise_table(frame) is None
 
 
+@pytest.mark.parametrize(
+    ("descriptive", "kept"),
+    [
+        ("area_km2", "residents"),
+        ("Area", "residents"),
+        ("rate per 1000", "residents"),
+        ("mean age", "residents"),
+        ("latitude", "residents"),
+        ("females", None),  # a second count: the table is wide
+    ],
+)
+def test_descriptive_measures_are_not_cells(descriptive: str, kept: str | None) -> None:
+    """Beside a count by area, an area in km² or a rate is no cell: City of London's 3 km²
+    is not a small count of people."""
+    frame = pd.DataFrame(
+        {
+            "council": ["COL", "DUR", "HPL", "MDB"],
+            descriptive: ["3", "2226", "94", "54"],
+            "residents": ["8600", "533149", "93836", "141285"],
+        },
+        dtype=object,
+    )
+    t = recognise_table(frame, "t")
+    assert t is not None
+    if kept is None:
+        assert t.layout == "wide"
+    else:
+        assert (t.layout, t.measure, t.shape) == ("long", kept, (5,))
+
+
 def test_wide_mapping_and_write_back():
     frame = _wide()
     t = recognise_table(frame, "t")

@@ -25,10 +25,12 @@ def _span(text: str, value: str) -> tuple[int, int]:
     ("fragment", "expected"),
     [
         ("Tomasz K. Wierzbicki", True),
-        ("Olusegun A Adeyemi", True),
+        ("Olusegun B Adeyemi", True),
         ("Oxford R. Centre", False),  # an organisation word
         ("Dear J. Customer", False),  # common English words
         ("Tomasz Wierzbicki", False),  # no initial
+        ("Cass A Lergy", False),  # an article in title case (a house name)
+        ("Olusegun A. Adeyemi", True),
     ],
 )
 def test_initialled(fragment: str, expected: bool) -> None:

@@ -70,10 +70,12 @@ EXEMPTIONS: dict[str, Exemption] = {
     "s.43": Exemption("s.43", "FOIA s.43 commercial interests", "reg 12(5)(e)", "EIR reg 12(5)(e)"),
 }
 
-#: personal entities redacted under s.40(2) (DATE_TIME, URL and town names are not redacted)
+#: personal entities redacted under s.40(2) (DATE_TIME, URL and town names are not redacted);
+#: a name in memorial is proposed too, for the reviewer: relatives may be identified by it
 PERSONAL_ENTITIES: frozenset[Entity] = frozenset(
     {
         Entity.PERSON,
+        Entity.DECEASED_PERSON,
         Entity.EMAIL_ADDRESS,
         Entity.PHONE_NUMBER,
         Entity.UK_NHS,

@@ -9,7 +9,7 @@ import pandas as pd
 from triage.classifiers.columns import DatasetClassification
 from triage.formulas import formula_cells
 from triage.models import Finding, RiskMetrics
-from triage.vocab import ColumnRole, Severity
+from triage.vocab import ColumnRole, Entity, Severity
 
 _CRIMINAL_KINDS = {"offence"}
 
@@ -17,6 +17,19 @@ _CRIMINAL_KINDS = {"offence"}
 def _entity_summary(counts: dict[str, int], sampled: int, unit: str) -> str:
     parts = [f"{entity} in {n} of {sampled} sampled {unit}" for entity, n in sorted(counts.items())]
     return "; ".join(parts)
+
+
+def _place_text_message(column: str, summary: str, kept: set[str], why: str) -> str:
+    """Why the free text of a dataset about places keeps what it names."""
+    parts = []
+    if kept - {Entity.DECEASED_PERSON}:
+        parts.append("places: the addresses of the places the records are about, not of people")
+    if Entity.DECEASED_PERSON in kept:
+        parts.append(
+            "people the places commemorate ('in memory of'), who are not data subjects "
+            "(UK GDPR Recital 27)"
+        )
+    return f"Free-text column '{column}' names {'; and '.join(parts)} ({summary}){why}."
 
 
 def classification_findings(
@@ -33,7 +46,8 @@ def classification_findings(
     ``place_text`` (the rulebook's ``place_entities``) are those of ``text_entities`` (the
     entities that make free text personal) that are the places' own addresses in the free
     text of a dataset about places (``subject`` ``assets``, nothing personal elsewhere): a
-    free-text column holding only those is a low finding, explained by ``subject_evidence``.
+    free-text column holding only those is a low finding, explained by ``subject_evidence``;
+    one holding none of ``text_entities`` (dates, web links) is no finding.
     """
     findings: list[Finding] = []
     places = subject == "assets" and not classification.person_related
@@ -55,6 +69,8 @@ def classification_findings(
         elif col.role is ColumnRole.FREE_TEXT and col.entities:
             summary = _entity_summary(counts, col.sampled, "rows")
             personal = {str(e) for e in col.entities} & text_entities
+            if text_entities and not personal:
+                continue  # only what the rulebook does not call personal: dates, web links
             of_places = places and bool(personal) and personal <= place_text
             why = f" ({subject_evidence})" if subject_evidence else ""
             findings.append(
@@ -63,8 +79,7 @@ def classification_findings(
                     severity=Severity.LOW if of_places else Severity.HIGH,
                     dataset=name,
                     columns=[col.name],
-                    message=f"Free-text column '{col.name}' names places ({summary}): read as "
-                    f"the addresses of the places the records are about, not of people{why}."
+                    message=_place_text_message(col.name, summary, personal, why)
                     if of_places
                     else f"Free-text column '{col.name}' mentions personal data: {summary}.",
                     count=max(counts.values(), default=None),

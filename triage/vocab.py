@@ -70,6 +70,9 @@ class Entity(StrEnum):
     """Entity names (Presidio's where Presidio has one)."""
 
     PERSON = "PERSON"
+    #: a person named in memorial ("in memory of", "the late"): the deceased are not data
+    #: subjects (UK GDPR Recital 27; DPA 2018 s.3(2)), their relatives may be
+    DECEASED_PERSON = "DECEASED_PERSON"
     EMAIL_ADDRESS = "EMAIL_ADDRESS"
     PHONE_NUMBER = "PHONE_NUMBER"
     UK_NHS = "UK_NHS"

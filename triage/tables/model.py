@@ -34,6 +34,14 @@ _COUNT_HINT = re.compile(
     r"pupils|patients|claimants|no\.)",
     re.IGNORECASE,
 )
+#: headers of measures that count no one and sum no contributions (an area in km², a rate, a
+#: mean, a coordinate): columns of the table that small-cell and dominance rules do not read
+_DESCRIPTIVE_HINT = re.compile(
+    r"(?:^|[\W_])(area|km2?|sq|hectares?|ha|acres?|length|distance|miles|metres?|meters?"
+    r"|density|rate|percent(?:age)?|pct|ratio|average|mean|median|score|index|lat|latitude"
+    r"|lon|lng|longitude|easting|northing)(?:$|[\W_\d])",
+    re.IGNORECASE,
+)
 _MAGNITUDE_HINT = re.compile(
     r"(amount|spend|£|\$|€|value|cost|income|turnover|salary|pay|revenue|gbp|expenditure|"
     r"price|sales|wage|profit|budget)",
@@ -356,7 +364,8 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
 
     Long: categorical columns + one numeric value column (+ optional contributors column), one row
     per cell. Wide: one categorical column + at least two numeric columns. Constant columns and
-    labels of a dimension (an area name beside its code) are not dimensions.
+    labels of a dimension (an area name beside its code) are not dimensions; descriptive
+    measures (an area in km², a rate: ``_DESCRIPTIVE_HINT``) are not cells.
     """
     if frame.shape[0] < 2 or frame.shape[1] < 2 or frame.shape[0] > MAX_TABLE_ROWS:
         return None
@@ -370,7 +379,7 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
     if not numeric:
         return None
     contrib = [c for c in numeric if _CONTRIB_HINT.search(str(c))]
-    measures = [c for c in numeric if c not in contrib]
+    measures = [c for c in numeric if c not in contrib and not _DESCRIPTIVE_HINT.search(str(c))]
     if len(categorical) == 1 and len(measures) >= 2 and not contrib:
         return recognise_wide(frame, categorical[0], measures, name=name)
     if categorical and len(measures) == 1 and len(categorical) <= 4:
