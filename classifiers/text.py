@@ -198,7 +198,9 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
       a one-word span opening a sentence is dropped unless it is a common forename (the small
       spaCy model tags sentence-opening nouns such as "Bin not collected." as names); any other
       span needs the name lexicons' support (``names.is_name_mention``: "Smart Food" and
-      "Hand on Heart Charity" are not people).
+      "Hand on Heart Charity" are not people), a name shape or words said only of people
+      (``text_names``: "X shouted at Y", a dialogue speaker, a list after "founders:"); a
+      possessive or an address's unit word at its end is cut ("Yudina Apt. 675").
     * LOCATION: a one-word sentence opener and a generic public building ("the Town Hall",
       ``PUBLIC_BUILDINGS``) are dropped; a span starting with a common forename (or a name
       the lexicons support), not ending in a street suffix and not the town part of an
@@ -207,11 +209,13 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
     * EMAIL_ADDRESS: a role mailbox (``names.email_kind``: "foi@", "enquiries@") is dropped.
     """
     confirmed = _confirmed_name_words(text, spans)
+    found = text_names.found_by_context(text) if spans else frozenset()
     out: list[TextSpan] = []
     for span in spans:
         if span.entity == Entity.PERSON and "\n" in text[span.start : span.end].strip():
             span = _first_line(text, span)  # a name does not run over a line break
         if span.entity == Entity.PERSON:
+            span = _without_tail(text, span)
             split = _name_then_place(text, span)
             if split:
                 out.extend(split)
@@ -220,7 +224,7 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
         words = _words(fragment)
         entity: Entity | None = span.entity
         if span.entity == Entity.PERSON:
-            entity = _person_entity(text, span, fragment, words, confirmed)
+            entity = _person_entity(text, span, fragment, words, confirmed, found)
         elif span.entity == Entity.LOCATION:
             entity = _location_entity(text, span, fragment, words)
         elif span.entity == Entity.EMAIL_ADDRESS and names.email_kind(fragment) == "role":
@@ -296,6 +300,19 @@ def _confirmed_name_words(text: str, spans: Sequence[TextSpan]) -> frozenset[str
     return frozenset(words)
 
 
+#: what a PERSON span may run into after the name: a possessive ("Yefremova's") or the unit
+#: word opening an address ("Barbara Yudina Apt. 675")
+_PERSON_TAIL = re.compile(r"(?:['\u2019]s|[ \t]+(?i:apt|apartment|flat|suite|unit|studio)\.?)$")
+
+
+def _without_tail(text: str, span: TextSpan) -> TextSpan:
+    """``span`` without a possessive or an address's unit word at its end."""
+    m = _PERSON_TAIL.search(text, span.start, span.end)
+    if m is None or m.start() == span.start:
+        return span
+    return TextSpan(span.entity, span.start, m.start(), span.score)
+
+
 def _first_line(text: str, span: TextSpan) -> TextSpan:
     """``span`` cut at its first line break."""
     fragment = text[span.start : span.end]
@@ -332,6 +349,7 @@ def _person_entity(
     fragment: str,
     words: list[str],
     confirmed: frozenset[str] = frozenset(),
+    found: frozenset[tuple[int, int]] = frozenset(),
 ) -> Entity | None:
     """PERSON, LOCATION (a street) or None (not a name) for a PERSON span."""
     if _NOT_A_NAME.search(fragment) or not re.search(r"[a-z]", fragment):
@@ -355,7 +373,7 @@ def _person_entity(
         and not _given_name(first)
         and first not in confirmed
         and _sentence_initial_word(text, span)
-        and not text_names.name_context(text, span.start)
+        and not _cued(text, span, found)
     ):
         return None
     single = len(words) == 1 and not titled and first not in confirmed
@@ -367,13 +385,24 @@ def _person_entity(
     if (
         not titled
         and not names.is_name_mention(fragment)
-        and not text_names.name_context(text, span.start)
+        and not _cued(text, span, found)
         and not text_names.foreign_name_shape(fragment)
+        and not text_names.initialled(fragment)
         and not text_names.echoed(text, span.start, span.end)
         and not (len(words) == 1 and first in confirmed)
     ):
         return None
     return Entity.PERSON
+
+
+def _cued(text: str, span: TextSpan, found: frozenset[tuple[int, int]]) -> bool:
+    """A name label before ``span``, words around it said only of a person, or ``span`` among
+    the names ``text_names.found_by_context`` gave (a dialogue speaker, a list of people)."""
+    return (
+        text_names.name_context(text, span.start)
+        or text_names.person_cue(text, span.start, span.end)
+        or (span.start, span.end) in found
+    )
 
 
 _SUFFIX_WORDS = "(?:" + "|".join(sorted(voc.STREET_SUFFIXES)) + ")"
@@ -476,14 +505,40 @@ def _public_building(fragment: str) -> bool:
 
 
 def _with_listed_names(text: str, spans: list[TextSpan]) -> list[TextSpan]:
-    """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)."""
+    """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)
+    and the other mentions of a found name's words (``_mentions``)."""
     persons = [(s.start, s.end) for s in spans if s.entity == Entity.PERSON]
     if not persons:
         return spans
+    listed = text_names.coordinated_names(text, persons)
     extra = [
-        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in text_names.coordinated_names(text, persons)
+        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in listed + _mentions(text, persons + listed)
     ]
     return resolve_overlaps(spans + extra, text) if extra else spans
+
+
+def _mentions(text: str, persons: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Other mentions of the words of found names ("Yefremova" after "Faina D. Yefremova's",
+    "Nicole" of a dialogue elsewhere), as a whole word or a possessive; titles, street words,
+    organisation words and common English words are never taken."""
+    wanted = {
+        w
+        for s, e in persons
+        for w in _words(text[s:e])
+        if len(w) > 2
+        and w[0].isupper()
+        and not re.fullmatch(rf"{voc.TITLES}|Councillor|Cllr", w)
+        and not names.is_organisation_name(w)
+        and w.lower() not in text_names.common_words()
+    }
+    if not wanted:
+        return []
+    alt = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+    return [
+        (m.start(), m.end())
+        for m in re.finditer(rf"(?<![\w'\u2019-])(?:{alt})(?![\w-])", text)
+        if not any(s <= m.start() < e for s, e in persons)
+    ]
 
 
 def _chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:

@@ -26,6 +26,7 @@ from functools import cache
 
 from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
+from triage.classifiers.text_names import common_words
 
 #: Faker address locales whose street suffixes are read (English-speaking: USPS and Royal Mail
 #: street designators)
@@ -216,7 +217,9 @@ UNIT = (
     r"\b(?i:flat|apartment|apt|suite|ste|unit|studio|room|rm|block|bldg|building|floor"
     r"|no|num)(?:\.[ \t]?|[ \t]+|[ \t]?#[ \t]?)[A-Za-z]?\d{1,5}[A-Za-z]?\b"
 )
-PO_BOX = r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")\s?\d{0,6})"
+PO_BOX = (
+    r"(?i:(?:p\.?\s?o\.?\s?box|(?:psc|unit)\s\d{3,5},?\s?box|usns\s" + _WORD + r")[ \t]?\d{0,6})"
+)
 #: a UK postcode as written at the end of an address
 UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{4,6}(?:-\d{3,4})?"
@@ -227,7 +230,7 @@ _CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
 _SEGMENT = re.compile(
     rf"(?:{UNIT}|{PO_BOX}|{UK_POSTCODE}|{_ZIP}|(?:(?:APO|FPO|DPO)\s+[A-Z]{{2}}\s+\d{{4,6}})"
     rf"|{_CAP}{_LETTERS}(?:[ \t]+(?:{_CAP}|\(){_LETTERS}){{0,3}}"
-    rf"(?:[ \t]+(?:{_ZIP}|{UK_POSTCODE}))?)(?![\w@])"
+    rf"(?:[ \t]+(?:{_ZIP}|{UK_POSTCODE}))?)(?![\w@:])"
 )
 _SEPARATOR = re.compile(
     r"[ \t]*(?:\n[ \t>]*){0,2},[ \t]*(?:\n[ \t>]*)?|[ \t]*(?:\n[ \t>]*){1,2}"
@@ -239,6 +242,9 @@ _LOWER_LINE = re.compile(
 )
 _UNIT_END = re.compile(rf"{UNIT}$")
 _STRONG_UNIT = re.compile(r"(?i:flat|apartment|apt|suite|ste|unit|studio)\b")
+#: a postcode or building number (four to six digits, not a year) just before a one-word
+#: street written name first ("at 07576 Magasinsgatan 7")
+_NUMBER_BEFORE = re.compile(r"(?<![\w.,/:-])(?!(?:19|20)\d\d\b)\d{4,6}[ \t]+\Z")
 _LOWER_TAIL = re.compile(rf"\s*,?\s*(?:{UNIT}|{UK_POSTCODE}|{_ZIP}\b)")
 
 
@@ -331,6 +337,44 @@ def _corner(text: str, end: int) -> int:
     return end + m.end()
 
 
+#: "the corner of A and B": two streets, a house number on one of them
+_CORNER = re.compile(
+    r"(?i:\b(?:the[ \t]+)?corner[ \t]+of)[ \t]+(?P<a>[^\n,;:!?]{3,60}?)[ \t]+and[ \t]+"
+    r"(?P<b>[^\W\d_][\w'\u2019.-]*(?:[ \t]+[\w'\u2019.-]+){0,3})"
+)
+
+
+def _street_word(word: str) -> bool:
+    """A street designator, alone ("Road", "str.") or ending a compound ("Storgatan")."""
+    low = word.lower().rstrip(".")
+    return low in street_words() or any(
+        low.endswith(e) and len(low) > len(e) + 2 for e in COMPOUND_ENDINGS
+    )
+
+
+def corners(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of street corners given as an address ("the corner of Dalbraut 99
+    and Frederikke Coves"), the phrase included: a house number on one street and a street
+    word ending the other; a corner without a number is a place, not an address."""
+    out: list[tuple[int, int]] = []
+    for m in _CORNER.finditer(text):
+        second = list(re.finditer(r"[^ \t.]+", m.group("b")))
+        cut = next((w for w in second if _street_word(w.group())), None)
+        if cut is not None and any(
+            w.group().lower() in common_words() for w in second if w.start() < cut.start()
+        ):
+            cut = None  # prose after "and": "5 Elm Road and then turn left"
+        if cut is not None:
+            end = m.start("b") + cut.end()
+        elif _street_word(m.group("a").split()[-1]):
+            end = m.end("a")
+        else:
+            continue
+        if re.search(r"\d", text[m.start("a") : end]):
+            out.append((m.start(), end))
+    return out
+
+
 def find_addresses(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of street addresses in ``text``, not overlapping, sorted."""
     number_first, prefix_first, name_first, nwn, unit = _patterns()
@@ -367,8 +411,9 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         lead = words.split()
         while lead and not lead[0][0].isupper():
             lead.pop(0)
-        start = m.start("last") - (len(" ".join(lead)) + 1 if lead else 0)
-        spans.append((max(start, m.start()), m.end()))
+        start = max(m.start("last") - (len(" ".join(lead)) + 1 if lead else 0), m.start())
+        number = None if lead else _NUMBER_BEFORE.search(text, max(0, start - 8), start)
+        spans.append((number.start() if number else start, m.end()))
     for m in unit.finditer(text):
         spans.append((m.start(), m.end()))
     merged: list[list[int]] = []
@@ -382,11 +427,37 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
             merged.append([start, end])
     out: list[tuple[int, int]] = []
     for start, end in merged:
+        end = max(end, _labelled_line_end(text, start))
         while end > start and text[end - 1] in " \t\n,.":
             end -= 1
         if (re.search(r"\d", text[start:end]) and not _only_unit(text[start:end])) or (
             _STRONG_UNIT.match(text, start) and _near_address(text, start, end, out)
         ):
+            out.append((start, end))
+    return _union(out, corners(text))
+
+
+#: an address label just before an address ("address:\n106 Rua Olmos 44, Belfast")
+_ADDRESS_LABEL = re.compile(r"(?i)\baddress[ \t]*:[ \t]*(?:\n[ \t]*)?\Z")
+
+
+def _labelled_line_end(text: str, start: int) -> int:
+    """The end of the line of an address that an address label opens (its town and country
+    are the address the label gives, not a place named in prose); ``start`` otherwise."""
+    if not _ADDRESS_LABEL.search(text, max(0, start - 40), start):
+        return start
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    return end if end - start <= 80 else start
+
+
+def _union(spans: list[tuple[int, int]], more: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` and ``more`` with overlapping ones joined, sorted."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans + more):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
             out.append((start, end))
     return out
 

@@ -8,9 +8,15 @@
 * **name-shaped** words for a span the model tagged PERSON: a surname ending of the UK's
   largest communities' languages ("-ova", "-ović", "-sson", "-escu", "-enko") or letters with
   diacritics, which English organisation and product names rarely carry
-  (:func:`foreign_name_shape`, used by ``text.clean_spans``).
+  (:func:`foreign_name_shape`, used by ``text.clean_spans``), or a given name, an initial
+  and a surname (:func:`initialled`);
+* **cued** by words said only of people: "X shouted at Y", "X is from <firm>", "add X as a
+  beneficiary" (:func:`person_cue`, :func:`cued_names`);
+* **speaking**: dialogue lines opening "Name: ..." when a speaker is a known given name;
+* **listed**: with a known given name ("Eklund, Michael and Hodge"), as a pair before a
+  plural verb, or after a plural noun for people ("our founders: A, B and C").
 
-Organisation and place words (``names.ORG_WORDS``) veto all three.
+Organisation and place words (``names.ORG_WORDS``) veto them all.
 """
 
 from __future__ import annotations
@@ -108,10 +114,18 @@ GENERIC_ADDRESSEES = frozenset(
 )
 
 
+#: a request to change a name, the new name after it ("the name on my account is wrong,
+#: please change it to ...")
+RENAME = re.compile(
+    r"(?i:\bname\b[^.!?\n]{0,80}?\b(?:change|update|correct|amend)[a-z]*[ \t]+"
+    r"(?:it|this|that|the[ \t]+name)[ \t]+to)[ \t]+"
+)
+
+
 def labelled_names(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of names after a name label."""
+    """``(start, end)`` of names after a name label or a request to change a name."""
     out: list[tuple[int, int]] = []
-    for m in NAME_LABEL.finditer(text):
+    for m in [*NAME_LABEL.finditer(text), *RENAME.finditer(text)]:
         name = _NAME_AFTER.match(text, m.end())
         if name is None or names.is_organisation_name(name.group(0)):
             continue
@@ -221,9 +235,164 @@ def echoed(text: str, start: int, end: int) -> bool:
     return any(s <= start and end <= e for s, e in echoed_names(text))
 
 
+def initialled(fragment: str) -> bool:
+    """True for a given name, an initial and a surname ("Faina D. Yefremova", "Mijail C
+    Adomo") without common English words or organisation words; "A" or "I" without a
+    full stop is a word, not an initial."""
+    m = _INITIALLED.fullmatch(fragment.strip())
+    return (
+        m is not None
+        and re.search(r"[ \t](?:A|I)[ \t]", fragment) is None  # an article: "Cass A Lergy"
+        and not names.is_organisation_name(fragment)
+        and not any(
+            w.lower() in common_words() or w.lower() in GENERIC_ADDRESSEES
+            for w in (m.group("first"), m.group("last"))
+        )
+    )
+
+
+#: words around a name that only a person's name takes: shouting after it ("Enrico shouted
+#: at"), verbs and roles before it ("shouted at Gary",
+#: "add X as a beneficiary"), a person's pronoun in the next sentence ("Roxanne is very
+#: reliable. You can always depend on her."); an apposition may come before a speech verb
+#: ("Ana Gil, the chef, said")
+_APPOSITION = r"(?:,[ \t]+(?:the|a|an|our|my|their)[ \t]+[^,.\n]{1,40},)?"
+_CUE_AFTER = re.compile(rf"{_APPOSITION}[ \t]+(?:shouted|yelled|screamed|whispered)\b")
+#: speech verbs and "is from" after a word: a person's cue for a word the lexicons know or
+#: the NER model tagged ("Luiza is from Xignite"; "Wrexham said", "Parking is from 9am")
+_SAYS_AFTER = re.compile(
+    rf"(?:{_APPOSITION}[ \t]+(?:said|says|told|asked|replied|answered|explained)"
+    r"|[ \t]+(?:works[ \t]+(?:at|for)|(?:is|was|comes)[ \t]+from))\b"
+)
+_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:shouted|yelled|screamed|whispered|smiled|waved|winked)[ \t]+at"
+    r"|\b(?:told|asked|thanked|hugged|married|kissed))[ \t]+$"
+)
+_ROLE_AFTER = re.compile(
+    r"[ \t]+as[ \t]+(?:a|an|the|my)[ \t]+(?:joint[ \t]+)?(?:beneficiary|account[ \t]+holder"
+    r"|signatory|nominee|next[ \t]+of[ \t]+kin|executor|guardian|trustee"
+    r"|power[ \t]+of[ \t]+attorney)"
+)
+_PRONOUN_NEXT = re.compile(
+    r"[ \t]+(?:is|was|has|had)\b[^.!?\n]*[.!?][ \t]*[^.!?\n]*\b(?i:he|she|him|her)\b"
+)
+
+
+def _strong_cue(text: str, start: int, end: int) -> bool:
+    return bool(
+        _CUE_AFTER.match(text, end)
+        or _CUE_BEFORE.search(text[max(0, start - 30) : start])
+        or _ROLE_AFTER.match(text, end)
+    )
+
+
+def person_cue(text: str, start: int, end: int) -> bool:
+    """True when the words around ``text[start:end]`` are said only of a person (never for
+    a common English word: "Customer asked")."""
+    if _common(text[start:end]):
+        return False
+    return bool(
+        _strong_cue(text, start, end)
+        or _SAYS_AFTER.match(text, end)
+        or _PRONOUN_NEXT.match(text[end : end + 160])
+    )
+
+
+def _common(fragment: str) -> bool:
+    words = fragment.lower().split()
+    return any(w in common_words() or w in GENERIC_ADDRESSEES for w in words)
+
+
+#: the start of a sentence: its first word may be an adverb ("Yesterday Bronagh shouted")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
+#: a name-shaped word or two (letters, capitalised, no digits)
+_CUED = re.compile(rf"(?<![\w@.'\u2019-])(?:{_CAP_WORD})(?:[ \t]+{_CAP_WORD})?(?![\w@'\u2019-])")
+
+
+def cued_names(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of words that a person cue surrounds (:func:`person_cue`); after a
+    speech verb only lexicon-known or name-shaped words ("Wrexham said" is a town); the
+    pronoun cue only for what the NER model tagged (``text.clean_spans``)."""
+    given, surnames = names.lexicons()
+    out: list[tuple[int, int]] = []
+    for m in _CUED.finditer(text):
+        start, value = m.start(), m.group(0)
+        words = value.lower().split()
+        if len(words) == 2 and words[0] not in given and _SENTENCE_START.search(text[:start]):
+            start, value, words = m.end() - len(value.split()[1]), value.split()[1], words[1:]
+        if _common(value) or names.is_organisation_name(value):
+            continue
+        known = words[0] in given or words[-1] in surnames or foreign_name_shape(value)
+        if _strong_cue(text, start, m.end()) or (known and _SAYS_AFTER.match(text, m.end())):
+            out.append((start, m.end()))
+    return out
+
+
+#: a dialogue line opening with a speaker's one-word name and a colon ("Nicole: Remember me")
+_SPEAKER = re.compile(rf"(?m)^[ \t>]*(?P<name>{_CAP_WORD}):[ \t]+\S")
+
+
+def speaker_names(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of dialogue speakers: with two or more speaker lines, one of them a
+    known given name, every speaker that is no common English word or label ("Phone:",
+    "Note:") is a person."""
+    given = names.lexicons()[0]
+    found = [
+        m
+        for m in _SPEAKER.finditer(text)
+        if m.group("name").lower() not in common_words()
+        and m.group("name").lower() not in _LABEL_WORDS
+        and not names.is_organisation_name(m.group("name"))
+    ]
+    if len(found) < 2 or not any(m.group("name").lower() in given for m in found):
+        return []
+    return [(m.start("name"), m.end("name")) for m in found]
+
+
+#: field labels that open a line like a speaker ("Email: ...", "Re: ...")
+_LABEL_WORDS = frozenset(
+    [
+        "email",
+        "e-mail",
+        "mail",
+        "tel",
+        "mobile",
+        "fax",
+        "address",
+        "re",
+        "fw",
+        "fwd",
+        "cc",
+        "bcc",
+        "date",
+        "time",
+        "ref",
+        "reference",
+        "tip",
+        "warning",
+        "important",
+        "update",
+        "status",
+        "summary",
+        "description",
+        "comment",
+        "comments",
+    ]
+)
+
+
+def found_by_context(text: str) -> frozenset[tuple[int, int]]:
+    """The labelled, speaking and listed names of ``text``: what their context makes names,
+    whatever the lexicons say."""
+    return frozenset(labelled_names(text)) | set(speaker_names(text)) | set(listed_people(text))
+
+
 def context_names(text: str) -> list[tuple[int, int]]:
-    """Labelled, e-mail-echoed and lexicon-confirmed names of ``text``, in order."""
-    return sorted(set(labelled_names(text)) | set(echoed_names(text)) | set(lexicon_names(text)))
+    """Labelled, e-mail-echoed, lexicon-confirmed, cued and speaking names of ``text``, in
+    order."""
+    found = set(labelled_names(text)) | set(echoed_names(text)) | set(lexicon_names(text))
+    found |= set(cued_names(text)) | set(speaker_names(text)) | set(listed_people(text))
+    return sorted(found)
 
 
 @cache
@@ -239,7 +408,7 @@ def common_words() -> frozenset[str]:
 
 _LIST_WORD = rf"{_CAP_WORD}(?:[ \t]+{_CAP_WORD})?"
 _NEXT = re.compile(rf"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)(?P<w>{_LIST_WORD})")
-_PREV = re.compile(rf"(?P<w>{_LIST_WORD})(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)$")
+_PREV = re.compile(rf"(?P<w>{_LIST_WORD})(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)\Z")
 
 
 def _listable(word: str) -> bool:
@@ -256,26 +425,80 @@ def _listable(word: str) -> bool:
     )
 
 
+def _chain(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The members of the list ``text[start:end]`` stands in ("Eklund, Michael and Hodge"),
+    in order, itself included."""
+    members = [(start, end)]
+    while (nxt := _NEXT.match(text, members[-1][1])) is not None:
+        members.append((nxt.start("w"), nxt.end("w")))
+    while True:
+        base = max(0, members[0][0] - 40)
+        prev = _PREV.search(text[base : members[0][0]])
+        if prev is None:
+            return members
+        start, end = base + prev.start("w"), base + prev.end("w")
+        words = text[start:end].split()
+        if len(words) == 2 and _common(words[0]):  # a sentence's first word: "Later Kowal"
+            start = end - len(words[1])
+        members.insert(0, (start, end))
+
+
+def _member(word: str) -> bool:
+    """A list member that may be a name: no possessive, organisation or common word."""
+    return (
+        re.search(r"['\u2019][a-z]", word) is None
+        and not names.is_organisation_name(word)
+        and not _common(word)
+    )
+
+
+#: a plural verb after a pair ("Park and Mann were engineers"): the pair are people
+_PLURAL_VERB = re.compile(r"[ \t]+(?:were|are|have|had)\b")
+
+
 def coordinated_names(text: str, persons: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Given names listed with names found ("Gaetane, Hannah and Derek"); organisation words
-    and common English words are never taken."""
+    """Names listed with names found. A list holding a known given name ("Eklund, Michael
+    and Hodge", "Gaetane, Hannah and Derek") or a pair before a plural verb ("Park and Mann
+    were") is all names; otherwise only given names and name-shaped words are taken (a list
+    of surnames may be a firm's name: "Hawkins, Richardson and Santana"). A list holding an
+    organisation word, and common English words, are never taken."""
+    given = names.lexicons()[0]
     found = set(persons)
-    queue = list(persons)
     out: list[tuple[int, int]] = []
-    while queue:
-        start, end = queue.pop()
-        candidates = []
-        nxt = _NEXT.match(text, end)
-        if nxt:
-            candidates.append((nxt.start("w"), nxt.end("w")))
-        prev = _PREV.search(text[max(0, start - 40) : start])
-        if prev:
-            base = max(0, start - 40)
-            candidates.append((base + prev.start("w"), base + prev.end("w")))
-        for s, e in candidates:
-            if (s, e) in found or not _listable(text[s:e]):
-                continue
-            found.add((s, e))
-            queue.append((s, e))
-            out.append((s, e))
+    for start, end in persons:
+        chain = _chain(text, start, end)
+        if len(chain) < 2 or any(names.is_organisation_name(text[s:e]) for s, e in chain):
+            continue
+        words = [text[s:e] for s, e in chain]
+        pair = len(chain) == 2 and " and " in text[chain[0][1] : chain[1][0] + 1]
+        loose = any(w.split()[0].lower() in given and _member(w) for w in words) or (
+            pair and _PLURAL_VERB.match(text, chain[-1][1]) is not None
+        )
+        for (s, e), word in zip(chain, words, strict=True):
+            if (s, e) not in found and (_member(word) if loose else _listable(word)):
+                found.add((s, e))
+                out.append((s, e))
+    return out
+
+
+#: plural nouns for people before a colon and a list ("our 3 founders: Kónya, Becker and
+#: Vasquez"): the listed words are names
+_PEOPLE_LIST = re.compile(
+    r"(?i:\b(?:founders|co-founders|children|kids|sons|daughters|brothers|sisters|siblings"
+    r"|parents|grandchildren|grandparents|twins|witnesses|tenants|occupants|suspects|victims"
+    r"|pupils|passengers|neighbours|neighbors|flatmates|housemates))\b[^:\n]{0,20}:[ \t]*"
+)
+
+
+def listed_people(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the members of a list after a plural noun for people."""
+    out: list[tuple[int, int]] = []
+    for m in _PEOPLE_LIST.finditer(text):
+        first = re.match(_LIST_WORD, text[m.end() :])
+        if first is None:
+            continue
+        chain = _chain(text, m.end(), m.end() + first.end())
+        if any(names.is_organisation_name(text[s:e]) for s, e in chain):
+            continue
+        out.extend((s, e) for s, e in chain if _member(text[s:e]))
     return out
