@@ -187,12 +187,22 @@ _NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 
 
 def is_individual(value: str) -> bool:
-    """True for a value that names one person in full, among organisations (a grant to
-    "Judith Rodrigues" beside "Bath Mind"): two or three capitalised words, no organisation
-    or place word, a given name first. Over-reads an organisation named like a person
-    ("Amber Valley"), which errs towards redaction."""
-    words = value.strip().split()
-    if not 2 <= len(words) <= 3 or is_organisation_name(value):
+    """True for a value that names one person, among organisations (a grant to "Judith
+    Rodrigues" beside "Bath Mind", a payment to "MR R RUDMAN" beside "VODAFONE LTD"): an
+    honorific and one to three names or initials, or two or three capitalised words with a
+    given name first; never with an organisation or place word. A value all in capitals (the
+    usual spend export) is read in title case. Over-reads an organisation named like a
+    person ("Amber Valley"), which errs towards redaction."""
+    text = value.strip()
+    if text.isupper():
+        text = text.title()
+    if is_organisation_name(text):
+        return False
+    titled = _TITLE.match(text) is not None
+    words = _TITLE.sub("", text).split()
+    if titled:
+        return 1 <= len(words) <= 3 and all(_NAME_WORD.fullmatch(w.rstrip(".")) for w in words)
+    if not 2 <= len(words) <= 3:
         return False
     if not all(_NAME_WORD.fullmatch(w) and w[0].isupper() and not w.isupper() for w in words):
         return False

@@ -114,6 +114,11 @@ CONTEXT_QI_KIND: dict[str, str] = {"residence": "area", "language": "nationality
 #: a postal code written as digits (ZIP codes, most European postcodes)
 POSTAL_CODE_VALUE = r"\d{4,5}(?:-\d{4})?"
 
+#: a criminal charge; not a fee or a charging point ("parking_charge", "ev_charge_points")
+_CHARGE = (
+    r"(?<!parking_)(?<!penalty_)(?<!service_)charges?"
+    r"(?!_(?:point|points|rate|rates|band|bands|amount|amounts|type|types))"
+)
 HEADER_SENSITIVE: dict[str, str] = {
     "health": rf"{_B}(health|diagnosis|diagnoses|condition|conditions|medical|medication"
     rf"|medications|prescription|mental_health|illness|disease|treatment|symptom|symptoms"
@@ -121,7 +126,7 @@ HEADER_SENSITIVE: dict[str, str] = {
     "disability": rf"{_B}(disability|disabilities|disabled|impairment|sen|send|ehcp"
     rf"|special_educational\w*){_E}",
     "offence": rf"{_B}(crime|crimes|offence|offences|offense|offenses|offender|conviction"
-    rf"|convictions|caution|cautions|criminal|sentence|arrest|arrests|charge|charges"
+    rf"|convictions|caution|cautions|criminal|sentence|arrest|arrests|{_CHARGE}"
     rf"|dbs){_E}",
     "benefit": rf"{_B}(benefit|benefits|universal_credit|uc|housing_benefit|pip|esa|jsa"
     rf"|council_tax_reduction|ctr|ctrs|pension_credit|free_school_meals|fsm"

@@ -832,3 +832,21 @@ def test_bare_digit_phones_need_a_phone_header(header: str, values: list[str], f
 
     col = classify_column(header, pd.Series(values * 4, dtype="str"), RunContext(), None)
     assert (Entity.PHONE_NUMBER in col.entities) is found, col.evidence
+
+
+@pytest.mark.parametrize(
+    ("header", "offence"),
+    [
+        ("criminal_charges", True),
+        ("charge", True),
+        ("charge_date", True),
+        ("electric_vehicle_charge_points", False),
+        ("parking_charge", False),
+        ("penalty_charge", False),
+        ("charge_rate", False),
+    ],
+)
+def test_a_charge_is_an_offence_only_where_it_is_one(header: str, offence: bool) -> None:
+    from triage.classifiers import vocabularies as voc
+
+    assert voc.header_matches(voc.HEADER_SENSITIVE["offence"], header) is offence

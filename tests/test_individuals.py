@@ -32,6 +32,16 @@ from triage.vocab import Decision, Destination
         ("Apex Plumbing Ltd", False),
         ("Squadron 2282", False),
         ("An application from an individual", False),
+        # spend exports in capitals, with honorifics and initials
+        ("MRS HELEN OKAFOR", True),
+        ("MR T W BRIGGS", True),
+        ("DR K ASANTE", True),
+        ("Mr. Briggs", True),
+        ("GRAHAM FOSTER", True),
+        ("NORTHGATE PUBLIC SERVICES (UK) LTD", False),
+        ("MR BRIGGS & SONS LTD", False),
+        ("HMRC", False),
+        ("OAKFIELD PARISH COUNCIL", False),
     ],
 )
 def test_is_individual(value: str, individual: bool) -> None:

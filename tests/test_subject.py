@@ -273,3 +273,24 @@ def test_dates_alone_do_not_make_free_text_personal(
     )
     report = _free_text_check(analyzer, "brownfield_sites.csv", frame)
     assert report.decision is decision, _fired(report)
+
+
+def test_dates_left_in_treated_free_text_are_no_surviving_identifier(analyzer) -> None:
+    """After the names are dropped, free text that still holds dates is released, not
+    withheld: a date is not what the rulebook calls personal in free text."""
+    frame = pd.DataFrame(
+        {
+            "Grantee": [
+                ["Margaret Okonjo", "Daniel Whitfield", "Priya Raman"][i % 3] for i in range(N)
+            ],
+            "How paid": [
+                f"The grant was paid by BACS transfer on {1 + i % 27} March 2015 after the "
+                f"panel met to review case {i}."
+                for i in range(N)
+            ],
+        },
+        dtype="str",
+    )
+    report = _free_text_check(analyzer, "grants.csv", frame)
+    assert not [f for f in report.findings if f.kind == "identifier_survived_treatment"]
+    assert report.decision is not Decision.WITHHOLD, _fired(report)

@@ -701,6 +701,8 @@ class Engine:
         merged_classification = DatasetClassification(
             columns=merged, person_related=before.person_related, problems=recheck.problems
         )
+        # free text still holding what the rulebook calls personal (not dates or web links)
+        personal_text = frozenset(self.rulebook.params.get("text_entities", ())) or None
         survived = [
             Finding(
                 kind="identifier_survived_treatment",
@@ -712,7 +714,12 @@ class Engine:
             )
             for c in merged
             if merged[c].role is ColumnRole.DIRECT_IDENTIFIER
-            or (merged[c].role is ColumnRole.FREE_TEXT and merged[c].entities)
+            or (
+                merged[c].role is ColumnRole.FREE_TEXT
+                and any(
+                    personal_text is None or str(e) in personal_text for e in merged[c].entities
+                )
+            )
         ]
         survived += _surviving_names(name, treated, merged, deny_terms)
         links = self._links_of(SubmissionDataset(name, treated, merged_classification), others)
