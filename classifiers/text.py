@@ -377,7 +377,7 @@ def _person_entity(
     ):
         return None
     single = len(words) == 1 and not titled and first not in confirmed
-    if single and _listed_with_things(text, span):
+    if single and (_listed_with_things(text, span) or _EPONYM_NEXT.match(text, span.end)):
         return None
     following = _FOLLOWING.match(text, span.end)
     if following and any(w.lower() in _ORGANISATION_ONLY for w in _words(following.group(1))):
@@ -410,6 +410,8 @@ _SUFFIX_WORDS = "(?:" + "|".join(sorted(voc.STREET_SUFFIXES)) + ")"
 _NUMBERED_STREET = re.compile(r"[ \t,]+\d+[A-Za-z]?((?:[ \t]+[A-Z][\w'\u2019-]*){1,4})")
 
 
+#: things named after a person, the name a modifier: "Juliet balcony", "Belisha beacon"
+_EPONYM_NEXT = re.compile(r"[ \t]+(?:balcony|balconies|beacons?|boots|sponge)\b")
 _LIST_JOIN = r"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)"
 _LIST_BEFORE = re.compile(rf"([A-Z][\w'\u2019-]*){_LIST_JOIN}$")
 _LIST_AFTER = re.compile(rf"{_LIST_JOIN}([A-Z][\w'\u2019-]*)")
@@ -446,10 +448,11 @@ def _place_name(text: str, span: TextSpan, words: list[str]) -> bool:
     if not lowered:
         return False
     following = re.match(r"[ \t]+([A-Za-z]+)", text[span.end :])
-    if lowered[-1] in voc.HOUSE_WORDS or (
-        following is not None and following.group(1).lower() in voc.HOUSE_WORDS
-    ):
+    next_word = following.group(1) if following is not None else ""
+    if lowered[-1] in voc.HOUSE_WORDS or next_word.lower() in voc.HOUSE_WORDS:
         return True
+    if next_word[:1].isupper() and next_word.lower() in voc.PLACE_WORDS - voc.BUILDING_WORDS:
+        return True  # the first words of a place's name: "Lambeth Pier", "Crystal Palace"
     fragment = re.escape(text[span.start : span.end].strip())
     if re.search(rf"(?i:\b{_SUFFIX_WORDS})[ \t,]+{fragment}\b", text):
         return True  # the text names it as a locality after a street ("Loop Road Glen Mona")

@@ -660,7 +660,7 @@ PLACE_WORDS: frozenset[str] = (
         """
     house hall school academy college centre center hospital surgery practice clinic church
     chapel library park station court estate building lodge farm manor tower towers bridge
-    primary infants nursery university trail heritage
+    primary infants nursery university trail heritage pier palace
     """
     )
     | HOUSE_WORDS

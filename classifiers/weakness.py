@@ -132,8 +132,17 @@ _WORKS = (
     r"(?:the\s+|a\s+|an\s+|all\s+|\d+\s+|existing\s+)?(?:faulty|broken|damaged|defective|"
     r"vandalised|missing)\b"
 )
+#: planning conditions speak of what buildings cover and of discharging conditions, not of
+#: what cameras miss ("Use of any part of the site not covered by buildings")
+_CONDITIONS = (
+    r"\bnot\s+covered\s+by\s+(?:the\s+|any\s+)?(?:buildings?|roofs?|structures?)\b|"
+    r"\bdischarge\s+of\s+conditions?\b"
+)
 #: kind -> regex of values that hold the kind's words without being evidence of it
-EXCLUDE: dict[str, str] = {"coverage_gap": _WORKS, "maintenance_gap": _WORKS}
+EXCLUDE: dict[str, str] = {
+    "coverage_gap": f"{_WORKS}|{_CONDITIONS}",
+    "maintenance_gap": _WORKS,
+}
 
 #: kind -> header regex (normalised header: lower case, non-alphanumerics as "_")
 HEADER_KINDS: dict[str, str] = {

@@ -375,6 +375,11 @@ def test_free_text_found_with_and_without_model(
         ("Sale of Ladies, Mens and Childrens shoes", "Mens", Entity.PERSON, None),
         ("Okafor and Murphy signed it", "Murphy", Entity.PERSON, Entity.PERSON),
         ("Hughes, Jones and Murphy signed", "Murphy", Entity.PERSON, Entity.PERSON),
+        # a name as the modifier of a thing, and the first words of a place's name
+        ("Rear dormer with Juliet balcony", "Juliet", Entity.PERSON, None),
+        ("Told Juliet about the balcony", "Juliet", Entity.PERSON, Entity.PERSON),
+        ("New steps to Hatton Pier", "Hatton", Entity.PERSON, Entity.LOCATION),
+        ("Works at Alexandra Palace Park", "Alexandra", Entity.PERSON, Entity.LOCATION),
     ],
 )
 def test_clean_spans(text: str, span: str, entity: Entity, kept_as: Entity | None) -> None:

@@ -22,6 +22,7 @@ from triage.classifiers.weakness import (
 
 POSITIVES = [
     ("camera 12 faulty since May", "coverage_gap"),
+    ("the rear car park is not covered by CCTV", "coverage_gap"),
     ("CCTV down since Tuesday", "coverage_gap"),
     ("NVR not recording at the depot", "coverage_gap"),
     ("alarm panel disabled since the power cut", "coverage_gap"),
@@ -78,6 +79,8 @@ PLANNING = [
     "Bi-fold doors open onto rear garden",
     "Retrospective installation of CCTV camera on front elevation",
     "Change of use to car wash with CCTV and security gates",
+    "Details of the use of any part of the site not covered by buildings (condition 9)",
+    "Partial discharge of condition 4 (CCTV cameras and lighting) of permission 08/01234/FUL",
 ]
 
 JOB_TITLES = [
