@@ -244,19 +244,19 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
 
 
 def _buildings_of_named_places(text: str, spans: list[TextSpan]) -> list[TextSpan]:
-    """Two-word PERSON spans ending in a building word that is also a surname, whose first
-    word the same text names as a place, relabelled LOCATION ("Douglas Chambers, North Quay,
-    Douglas Isle of Man")."""
+    """PERSON spans relabelled LOCATION where the same text names them as a place: the same
+    words as a place elsewhere in it ("Rose Hill community centre ... located in Rose Hill"),
+    or two words ending in a building word that is also a surname, the first a place of the
+    text ("Douglas Chambers, North Quay, Douglas Isle of Man")."""
     located = [text[s.start : s.end] for s in spans if s.entity == Entity.LOCATION]
     places = {w.lower() for fragment in located for w in _words(fragment)}
     out: list[TextSpan] = []
     for s in spans:
-        words = [w.lower() for w in _words(text[s.start : s.end])]
-        if (
-            s.entity == Entity.PERSON
-            and len(words) == 2
-            and words[1] in voc.BUILDING_WORDS
-            and words[0] in places
+        fragment = text[s.start : s.end]
+        words = [w.lower() for w in _words(fragment)]
+        if s.entity == Entity.PERSON and (
+            fragment in located
+            or (len(words) == 2 and words[1] in voc.BUILDING_WORDS and words[0] in places)
         ):
             s = TextSpan(Entity.LOCATION, s.start, s.end, s.score)
         out.append(s)
@@ -410,6 +410,13 @@ _SUFFIX_WORDS = "(?:" + "|".join(sorted(voc.STREET_SUFFIXES)) + ")"
 _NUMBERED_STREET = re.compile(r"[ \t,]+\d+[A-Za-z]?((?:[ \t]+[A-Z][\w'\u2019-]*){1,4})")
 
 
+#: a facility named by what stands before it, written in lower case ("Alexandra Courts car
+#: park", "the Agnes Smith advice centre"): a modifier, then a place word
+_FACILITY_NEXT = re.compile(
+    r"[ \t]+(?:car|community|advice|day|health|leisure|sports|youth|family|village|parish"
+    r"|shopping|business|bus|visitor|play|skate|country|industrial|trading|arts?)[ \t]+"
+    r"(?:park|parks|centre|centres|center|hall|halls|estate|station|ground|club|garden|gardens)\b"
+)
 #: things named after a person, the name a modifier: "Juliet balcony", "Belisha beacon"
 _EPONYM_NEXT = re.compile(r"[ \t]+(?:balcony|balconies|beacons?|boots|sponge)\b")
 _LIST_JOIN = r"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)"
@@ -453,6 +460,8 @@ def _place_name(text: str, span: TextSpan, words: list[str]) -> bool:
         return True
     if next_word[:1].isupper() and next_word.lower() in voc.PLACE_WORDS - voc.BUILDING_WORDS:
         return True  # the first words of a place's name: "Lambeth Pier", "Crystal Palace"
+    if _FACILITY_NEXT.match(text, span.end):
+        return True  # a name before a facility in lower case: "Rose Hill community centre"
     fragment = re.escape(text[span.start : span.end].strip())
     if re.search(rf"(?i:\b{_SUFFIX_WORDS})[ \t,]+{fragment}\b", text):
         return True  # the text names it as a locality after a street ("Loop Road Glen Mona")

@@ -380,6 +380,9 @@ def test_free_text_found_with_and_without_model(
         ("Told Juliet about the balcony", "Juliet", Entity.PERSON, Entity.PERSON),
         ("New steps to Hatton Pier", "Hatton", Entity.PERSON, Entity.LOCATION),
         ("Works at Alexandra Palace Park", "Alexandra", Entity.PERSON, Entity.LOCATION),
+        ("Lighting for Hartley Courts car park", "Hartley Courts", Entity.PERSON, Entity.LOCATION),
+        ("Known as the Ada Lyle advice centre", "Ada Lyle", Entity.PERSON, Entity.LOCATION),
+        ("Ada Lyle visited the community centre", "Ada Lyle", Entity.PERSON, Entity.PERSON),
     ],
 )
 def test_clean_spans(text: str, span: str, entity: Entity, kept_as: Entity | None) -> None:
@@ -440,6 +443,7 @@ def test_a_name_running_into_a_street_is_split(
             Entity.LOCATION,
         ),
         ("Letter from Dwain Chambers about Leeds", "Dwain Chambers", "Leeds", Entity.PERSON),
+        ("Rose Hill wrote about Leeds", "Rose Hill", "Leeds", Entity.PERSON),
     ],
 )
 def test_a_building_of_a_place_the_text_names(
@@ -462,3 +466,19 @@ def test_the_forename_pattern_skips_small_words(text: str, found: str | None) ->
 
     match = re.search(FORENAME_SURNAME_PATTERN, text)
     assert (match.group() if match else None) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "kept_as"),
+    [
+        # the first mention is a place by the facility after it; so is the second
+        ("Hire of Rose Hill community centre; it serves Rose Hill", Entity.LOCATION),
+        ("Hire of the community centre for Rose Hill; Rose Hill came", Entity.PERSON),
+    ],
+)
+def test_a_name_the_text_names_as_a_place_elsewhere_is_that_place(
+    text: str, kept_as: Entity
+) -> None:
+    first, last = text.index("Rose Hill"), text.rindex("Rose Hill")
+    spans = [TextSpan(Entity.PERSON, p, p + len("Rose Hill"), 0.85) for p in (first, last)]
+    assert clean_spans(text, spans)[-1].entity == kept_as
