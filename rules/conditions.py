@@ -255,6 +255,7 @@ def sample_facts(
                 "entities": items("PERSON"),
                 "qi_kind": maybe("age"),
                 "sensitive_kind": maybe("health"),
+                "personal_text": items("PERSON"),
             }
         ),
         "roles": {role: items("col") for role in sorted(ROLE_NAMES)},

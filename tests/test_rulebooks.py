@@ -37,6 +37,8 @@ def col(
         "entities": entities or [],
         "qi_kind": qi_kind,
         "sensitive_kind": sensitive_kind,
+        # the hand-written free text here holds only personal entities
+        "personal_text": list(entities or []) if role == "free_text" else [],
     }
 
 

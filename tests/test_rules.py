@@ -268,6 +268,7 @@ def facts(**changes: Any) -> dict[str, Any]:
                 "entities": ["UK_NHS"],
                 "qi_kind": None,
                 "sensitive_kind": None,
+                "personal_text": [],
             },
             {
                 "name": "age",
@@ -275,6 +276,7 @@ def facts(**changes: Any) -> dict[str, Any]:
                 "entities": [],
                 "qi_kind": "age",
                 "sensitive_kind": None,
+                "personal_text": [],
             },
         ],
         "roles": {role.value: [] for role in ColumnRole},

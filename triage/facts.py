@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from triage.models import ColumnReport, Finding, Problem, RiskMetrics
@@ -35,6 +35,7 @@ def build_facts(
     roles: dict[str, list[str]] = {role.value: [] for role in ColumnRole}
     entities: set[str] = set()
     column_facts: list[dict[str, Any]] = []
+    subject = str(((place or NO_PLACE_FACTS).get("geo") or {}).get("subject", "unknown"))
     for col_name, col in columns.items():
         roles[col.role.value].append(col_name)
         entities.update(e.value for e in col.entities)
@@ -45,6 +46,14 @@ def build_facts(
                 "entities": [e.value for e in col.entities],
                 "qi_kind": qi_kinds.get(col_name),
                 "sensitive_kind": sensitive_kinds.get(col_name),
+                "personal_text": personal_text(
+                    col.role,
+                    [e.value for e in col.entities],
+                    text_entities=params.get("text_entities") or (),
+                    place_entities=params.get("place_entities") or (),
+                    subject=subject,
+                    person_related=person_related,
+                ),
             }
         )
     share_below = (
@@ -92,6 +101,25 @@ def build_facts(
         "context": dict(context or {}),
         **(place or NO_PLACE_FACTS),
     }
+
+
+def personal_text(
+    role: ColumnRole,
+    entities: list[str],
+    *,
+    text_entities: Collection[str],
+    place_entities: Collection[str],
+    subject: str,
+    person_related: bool,
+) -> list[str]:
+    """The entities that make a free-text column personal (the column fact
+    ``personal_text``): those of ``text_entities`` it holds, less ``place_entities`` where the
+    dataset is about places (``subject`` ``assets``) and nothing personal was found elsewhere.
+    Empty for any other role."""
+    if role is not ColumnRole.FREE_TEXT:
+        return []
+    of_places = subject == "assets" and not person_related
+    return [e for e in entities if e in text_entities and not (of_places and e in place_entities)]
 
 
 #: geospatial facts when nothing was assessed

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from triage.classifiers.columns import DatasetClassification
+from triage.facts import personal_text
 from triage.formulas import formula_cells
 from triage.models import Finding, RiskMetrics
 from triage.vocab import ColumnRole, Entity, Severity
@@ -50,7 +51,6 @@ def classification_findings(
     one holding none of ``text_entities`` (dates, web links) is no finding.
     """
     findings: list[Finding] = []
-    places = subject == "assets" and not classification.person_related
     for col in classification.columns.values():
         counts = {str(e): n for e, n in col.entity_counts.items()}
         if col.role is ColumnRole.DIRECT_IDENTIFIER:
@@ -71,7 +71,15 @@ def classification_findings(
             personal = {str(e) for e in col.entities} & text_entities
             if text_entities and not personal:
                 continue  # only what the rulebook does not call personal: dates, web links
-            of_places = places and bool(personal) and personal <= place_text
+            still = personal_text(
+                col.role,
+                sorted(personal),
+                text_entities=text_entities,
+                place_entities=place_text,
+                subject=subject,
+                person_related=classification.person_related,
+            )
+            of_places = bool(personal) and not still
             why = f" ({subject_evidence})" if subject_evidence else ""
             findings.append(
                 Finding(

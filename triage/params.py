@@ -73,6 +73,9 @@ class EngineParams(BaseModel):
     organisation_contacts: tuple[str, ...] = ()
     #: entities that make free text personal
     text_entities: tuple[str, ...] = ()
+    #: entities of ``text_entities`` that the free text of a dataset about places may keep
+    #: (the places' own addresses, the deceased they commemorate)
+    place_entities: tuple[str, ...] = ()
     #: entities through which datasets link (third-party sharing)
     linkage_entities: tuple[str, ...] = ()
     #: documents: findings scoring below this make the decision refer
