@@ -613,7 +613,7 @@ def _judge_column(
 
 
 #: a recipient header that says its values are organisations (360Giving "Recipient Org:Name")
-_ORGANISATIONS_ONLY = r"(?:^|_)(org|orgs|organisation|organization|company|charity)(?:$|_)"
+_ORGANISATION_RECIPIENTS = r"(?:^|_)(org|orgs|organisation|organization|company|charity)(?:$|_)"
 
 
 def _judge_individuals(draft: _Draft, header: str, strings: pd.Series) -> None:
@@ -624,7 +624,7 @@ def _judge_individuals(draft: _Draft, header: str, strings: pd.Series) -> None:
     if draft.role is not ColumnRole.NONE or draft.entities:
         return
     if not voc.header_matches(voc.RECIPIENT_HEADER, header) or re.search(
-        _ORGANISATIONS_ONLY, header
+        _ORGANISATION_RECIPIENTS, header
     ):
         return
     individuals = int(sum(names.is_individual(str(v)) for v in strings))

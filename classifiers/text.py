@@ -240,10 +240,10 @@ def clean_spans(text: str, spans: Sequence[TextSpan]) -> list[TextSpan]:
         out.append(
             span if entity == span.entity else TextSpan(entity, span.start, span.end, span.score)
         )
-    return _buildings_of_named_places(text, out)
+    return _places_named_in_text(text, out)
 
 
-def _buildings_of_named_places(text: str, spans: list[TextSpan]) -> list[TextSpan]:
+def _places_named_in_text(text: str, spans: list[TextSpan]) -> list[TextSpan]:
     """PERSON spans relabelled LOCATION where the same text names them as a place: the same
     words as a place elsewhere in it ("Rose Hill community centre ... located in Rose Hill"),
     or two words ending in a building word that is also a surname, the first a place of the
@@ -405,7 +405,6 @@ def _cued(text: str, span: TextSpan, found: frozenset[tuple[int, int]]) -> bool:
     )
 
 
-_SUFFIX_WORDS = "(?:" + "|".join(sorted(voc.STREET_SUFFIXES)) + ")"
 #: a house number and one to four capitalised words after a span ("4 Queens Drive")
 _NUMBERED_STREET = re.compile(r"[ \t,]+\d+[A-Za-z]?((?:[ \t]+[A-Z][\w'\u2019-]*){1,4})")
 
@@ -419,17 +418,13 @@ _FACILITY_NEXT = re.compile(
 )
 #: things named after a person, the name a modifier: "Juliet balcony", "Belisha beacon"
 _EPONYM_NEXT = re.compile(r"[ \t]+(?:balcony|balconies|beacons?|boots|sponge)\b")
-_LIST_JOIN = r"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)"
-_LIST_BEFORE = re.compile(rf"([A-Z][\w'\u2019-]*){_LIST_JOIN}$")
-_LIST_AFTER = re.compile(rf"{_LIST_JOIN}([A-Z][\w'\u2019-]*)")
 
 
 def _listed_with_things(text: str, span: TextSpan) -> bool:
     """True when a one-word span is listed only with capitalised plurals that no name lexicon
     knows ("Ladies, Mens and Childrens clothing"; not "Marrero and Murphy")."""
-    before = _LIST_BEFORE.search(text[max(0, span.start - 40) : span.start])
-    after = _LIST_AFTER.match(text, span.end)
-    mates = [m.group(1).lower() for m in (before, after) if m]
+    members = text_names.list_members(text, span.start, span.end)
+    mates = [text[s:e].lower() for s, e in members if (s, e) != (span.start, span.end)]
     given, surnames = names.lexicons()
     return bool(mates) and all(
         len(m) > 3 and m.endswith("s") and m not in given and m not in surnames for m in mates
@@ -463,7 +458,7 @@ def _place_name(text: str, span: TextSpan, words: list[str]) -> bool:
     if _FACILITY_NEXT.match(text, span.end):
         return True  # a name before a facility in lower case: "Rose Hill community centre"
     fragment = re.escape(text[span.start : span.end].strip())
-    if re.search(rf"(?i:\b{_SUFFIX_WORDS})[ \t,]+{fragment}\b", text):
+    if re.search(rf"(?i:\b(?:{_SUFFIX_ALT}))[ \t,]+{fragment}\b", text):
         return True  # the text names it as a locality after a street ("Loop Road Glen Mona")
     if _given_name(lowered[0]):
         return False

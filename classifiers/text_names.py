@@ -425,7 +425,7 @@ def _listable(word: str) -> bool:
     )
 
 
-def _chain(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def list_members(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The members of the list ``text[start:end]`` stands in ("Eklund, Michael and Hodge"),
     in order, itself included."""
     members = [(start, end)]
@@ -466,7 +466,7 @@ def coordinated_names(text: str, persons: list[tuple[int, int]]) -> list[tuple[i
     found = set(persons)
     out: list[tuple[int, int]] = []
     for start, end in persons:
-        chain = _chain(text, start, end)
+        chain = list_members(text, start, end)
         if len(chain) < 2 or any(names.is_organisation_name(text[s:e]) for s, e in chain):
             continue
         words = [text[s:e] for s, e in chain]
@@ -497,7 +497,7 @@ def listed_people(text: str) -> list[tuple[int, int]]:
         first = re.match(_LIST_WORD, text[m.end() :])
         if first is None:
             continue
-        chain = _chain(text, m.end(), m.end() + first.end())
+        chain = list_members(text, m.end(), m.end() + first.end())
         if any(names.is_organisation_name(text[s:e]) for s, e in chain):
             continue
         out.extend((s, e) for s, e in chain if _member(text[s:e]))

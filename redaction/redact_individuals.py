@@ -44,7 +44,11 @@ class RedactIndividuals(Transform[RedactIndividualsParams]):
         for col in dict.fromkeys(columns):
             series = frame[col]
             values = series.to_numpy(dtype=object).copy()
-            hit = np.array([isinstance(v, str) and is_individual(v) for v in values], dtype=bool)
+            # judged once per distinct value: a supplier column repeats its names
+            verdict = {v: is_individual(v) for v in pd.unique(values) if isinstance(v, str)}
+            hit = np.array(
+                [verdict.get(v, False) if isinstance(v, str) else False for v in values], dtype=bool
+            )
             values[hit] = params.token
             values[pd.isna(series).to_numpy(dtype=bool)] = None
             out[col] = series_like(values, series)

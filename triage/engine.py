@@ -702,7 +702,7 @@ class Engine:
             columns=merged, person_related=before.person_related, problems=recheck.problems
         )
         # free text still holding what the rulebook calls personal (not dates or web links)
-        personal_text = frozenset(self.rulebook.params.get("text_entities", ())) or None
+        text_entities = frozenset(self.rulebook.params.get("text_entities", ())) or None
         survived = [
             Finding(
                 kind="identifier_survived_treatment",
@@ -717,7 +717,7 @@ class Engine:
             or (
                 merged[c].role is ColumnRole.FREE_TEXT
                 and any(
-                    personal_text is None or str(e) in personal_text for e in merged[c].entities
+                    text_entities is None or str(e) in text_entities for e in merged[c].entities
                 )
             )
         ]
