@@ -223,6 +223,8 @@ PO_BOX = (
 #: a UK postcode as written at the end of an address
 UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{4,6}(?:-\d{3,4})?"
+#: a numbered street's name ("30th Ave", "W 47th St", "2nd Avenue")
+_ORDINAL = r"\d{1,3}(?i:st|nd|rd|th)"
 _PURE = re.compile(rf"{UNIT}|{PO_BOX}|{UK_POSTCODE}|{_ZIP}")
 _LETTERS = r"(?:[^\W\d]|['\u2019.()-])*"
 _CAP = "[A-Z\u00c0-\u00de\u0391-\u03a9]"
@@ -272,7 +274,8 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     ends = "|".join(COMPOUND_ENDINGS)
     street = rf"(?i:{alt})\.?"
     number_first = re.compile(
-        rf"(?<![\w.,/-])(?:\d{{1,5}}\s+)?{_NUM},?\s+(?P<words>(?:{_WORD}\s+){{1,3}}){street}(?![\w'])"
+        rf"(?<![\w.,/-])(?:\d{{1,5}}\s+)?{_NUM},?\s+(?P<words>(?:(?:{_WORD}|{_ORDINAL})\s+){{1,3}})"
+        rf"{street}(?![\w'])"
     )
     prefix_first = re.compile(
         rf"(?<![\w.,/-])(?P<num>{_NUM},?\s+)?(?i:{PREFIXES})\.?\s+"
@@ -299,9 +302,10 @@ def _capitalised(words: str) -> bool:
 def _extend(text: str, end: int) -> int:
     """The end of the address block that starts before ``end``.
 
-    After a comma in prose only units, postcodes and ZIP codes are taken, never a town ("4 Elm
-    Road, Leeds LS1 4AB" keeps "Leeds": a place name is not personal data); the lines of an
-    address block and the words after a flat or suite number are taken.
+    After a comma in prose only units, postcodes and ZIP codes are taken, and a town only
+    between the street and a postcode ("4 Elm Road, Leeds" keeps "Leeds": a place name is not
+    personal data; "4 Elm Road, Leeds, LS1 4AB" is one address); the lines of an address block
+    and the words after a flat or suite number are taken.
     """
     segments = 0
     pos = last = end
@@ -318,8 +322,13 @@ def _extend(text: str, end: int) -> int:
         words = seg.group(0).lower().split()
         if words and words[0] in _NOT_STREET:
             break
-        if not (in_block or "\n" in sep.group(0) or _PURE.fullmatch(seg.group(0))):
-            break  # a town in prose stays: "4 Elm Road, Leeds LS6 2AB" keeps "Leeds"
+        if not (
+            in_block
+            or "\n" in sep.group(0)
+            or _PURE.fullmatch(seg.group(0))
+            or _before_postcode(text, seg.end())
+        ):
+            break  # a town in prose stays: "4 Elm Road, Leeds" keeps "Leeds"
         strong = True
         in_block = in_block or _UNIT_END.search(seg.group(0)) is not None
         pos = seg.end()
@@ -327,6 +336,15 @@ def _extend(text: str, end: int) -> int:
             last = pos
         segments += 1
     return last
+
+
+_POSTCODE_NEXT = re.compile(rf"[ \t]*,[ \t]*{UK_POSTCODE}\b")
+
+
+def _before_postcode(text: str, end: int) -> bool:
+    """True when a UK postcode follows ``end`` after a comma: a town between a street and its
+    postcode is part of the address ("12 Henry Route, Clementsborough, W2 5DQ")."""
+    return _POSTCODE_NEXT.match(text, end) is not None
 
 
 def _corner(text: str, end: int) -> int:

@@ -13,6 +13,8 @@
 * **cued** by words said only of people: "X shouted at Y", "X is from <firm>", "add X as a
   beneficiary" (:func:`person_cue`, :func:`cued_names`);
 * **speaking**: dialogue lines opening "Name: ..." when a speaker is a known given name;
+* **related**: before a possessive kin word ("Amanda's daughter"), or speaking to another
+  ("said Gladys to Logan");
 * **listed**: with a known given name ("Eklund, Michael and Hodge"), as a pair before a
   plural verb, or after a plural noun for people ("our founders: A, B and C").
 
@@ -148,6 +150,19 @@ _INITIALLED = re.compile(
     rf"(?<![\w@.])(?P<first>{_CAP_WORD})[ \t]+[{_UPPER}]\.?[ \t]+(?P<last>{_CAP_WORD})(?![\w@])"
 )
 _LINE = re.compile(r"(?m)^[ \t>]*(?P<name>[^\W\d_]+(?:[ \t]+[^\W\d_]+){1,2})[ \t]*$")
+#: name particles between a given name and a surname ("Willemine ten Pas", "Ana de la Cruz")
+_PARTICLE = (
+    r"(?:van|von|de|der|den|del|della|des|du|da|di|dos|das|do|la|le|ten|ter|bin|binti|ibn|al|el|ap)"
+)
+_PARTICLED = re.compile(
+    rf"(?<![\w@.])(?P<first>{_CAP_WORD})(?:[ \t]+{_PARTICLE}){{1,2}}[ \t]+(?P<last>{_CAP_WORD})"
+    r"(?![\w@])"
+)
+#: a given name and a surname written in lower case ("follow up with patricia desrosiers")
+_LOWER_PAIR = re.compile(
+    r"(?<![\w@.'\u2019-])(?P<first>[a-z\u00df-\u00f6\u00f8-\u024f]{2,})"
+    r"(?:[ \t]+[a-z]\.?)?[ \t]+(?P<last>[a-z\u00df-\u00f6\u00f8-\u024f-]{2,})(?![\w@-])"
+)
 
 
 def lexicon_names(text: str) -> list[tuple[int, int]]:
@@ -168,11 +183,65 @@ def lexicon_names(text: str) -> list[tuple[int, int]]:
             w in common_words() or w in GENERIC_ADDRESSEES for w in words
         ):
             out.append((m.start(), m.end()))
+    for m in _PARTICLED.finditer(text):
+        if m.group("first").lower() in given and not names.is_organisation_name(m.group(0)):
+            out.append((m.start(), m.end()))
+    out.extend(_lower_case_names(text, given, surnames))
     for m in _LINE.finditer(text):
         value = m.group("name")
         words = value.lower().split()
-        if words[0] in given and words[-1] in surnames and names.is_person_name(value):
+        confirmed = words[0] in given and words[-1] in surnames and names.is_person_name(value)
+        if confirmed or (
+            _heads_contact_block(text, m.end()) and _block_name(value, given, surnames)
+        ):
             out.append((m.start("name"), m.end("name")))
+    return out
+
+
+#: a line of a contact block below a name: it holds a digit (a house number, a postcode, a
+#: box, a phone number) or an e-mail address
+_CONTACT_LINE = re.compile(r"(?m)^[^\n]*(?:\d|@)[^\n]*$")
+
+
+def _heads_contact_block(text: str, end: int) -> bool:
+    """True when one of the three lines after ``end`` holds a digit or an e-mail address."""
+    following = text[end:].lstrip("\n").split("\n")[:3]
+    return any(_CONTACT_LINE.match(line) for line in following)
+
+
+def _block_name(value: str, given: frozenset[str], surnames: frozenset[str]) -> bool:
+    """A line heading a contact block that is a name: all its words capitalised (or all in
+    lower case), one of them a known given name or surname, or the line name-shaped; no
+    common English, organisation or place word."""
+    words = value.split()
+    if not (all(w[0].isupper() and not w.isupper() for w in words) or value.islower()):
+        return False
+    low = value.lower().split()
+    return (
+        not _common(value)
+        and not names.is_organisation_name(value)
+        and (low[0] in given or low[-1] in surnames or foreign_name_shape(value.title()))
+    )
+
+
+def _lower_case_names(
+    text: str, given: frozenset[str], surnames: frozenset[str]
+) -> list[tuple[int, int]]:
+    """Lexicon pairs in a line written without capitals: both words known, neither a common
+    English word nor an organisation word."""
+    out: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        if any(c.isupper() for c in line.group(0)):
+            continue
+        for m in _LOWER_PAIR.finditer(line.group(0)):
+            first, last = m.group("first"), m.group("last")
+            if (
+                first in given
+                and last in surnames
+                and not _common(f"{first} {last}")
+                and not names.is_organisation_name(m.group(0))
+            ):
+                out.append((line.start() + m.start(), line.start() + m.end()))
     return out
 
 
@@ -257,7 +326,25 @@ def initialled(fragment: str) -> bool:
 #: reliable. You can always depend on her."); an apposition may come before a speech verb
 #: ("Ana Gil, the chef, said")
 _APPOSITION = r"(?:,[ \t]+(?:the|a|an|our|my|their)[ \t]+[^,.\n]{1,40},)?"
-_CUE_AFTER = re.compile(rf"{_APPOSITION}[ \t]+(?:shouted|yelled|screamed|whispered)\b")
+_KIN = (
+    r"(?:kid|son|daughter|child|wife|husband|partner|fianc[eé]e?|boyfriend|girlfriend|mum|mom"
+    r"|dad|mother|father|brother|sister|grandson|granddaughter|grandmother|grandfather|grandma"
+    r"|grandpa|nephew|niece|uncle|aunt|auntie|cousin|stepson|stepdaughter|widow|widower)"
+)
+_CUE_AFTER = re.compile(
+    rf"{_APPOSITION}[ \t]+(?:shouted|yelled|screamed|whispered"
+    r"|(?:lives|lived|resides|resided|is[ \t]+living|was[ \t]+living)[ \t]+(?:at|in|on|with)"
+    r"|was[ \t]+born|passed[ \t]+away"
+    r"|(?:is|was)[ \t]+(?:a|an|such[ \t]+a)[ \t]+(?:[a-z]+[ \t]+){0,3}"
+    r"(?:person|man|woman|lady|gentleman|girl|boy|guy|listener))\b"
+)
+#: a name before a possessive kin word ("Amanda's daughter"), and the speaker and the
+#: listener of an inverted speech verb ("said Gladys to Logan")
+_KIN_OF = re.compile(rf"(?<![\w@.'\u2019-])(?P<a>{_CAP_WORD})['\u2019]s[ \t]+{_KIN}\b")
+_SAID_TO = re.compile(
+    rf"\b(?:said|asked|shouted|whispered|replied|explained)[ \t]+(?P<a>{_CAP_WORD})"
+    rf"[ \t]+to[ \t]+(?P<b>{_CAP_WORD})\b"
+)
 #: speech verbs and "is from" after a word: a person's cue for a word the lexicons know or
 #: the NER model tagged ("Luiza is from Xignite"; "Wrexham said", "Parking is from 9am")
 _SAYS_AFTER = re.compile(
@@ -266,7 +353,16 @@ _SAYS_AFTER = re.compile(
 )
 _CUE_BEFORE = re.compile(
     r"(?i:\b(?:shouted|yelled|screamed|whispered|smiled|waved|winked)[ \t]+at"
-    r"|\b(?:told|asked|thanked|hugged|married|kissed))[ \t]+$"
+    r"|\b(?:told|asked|thanked|hugged|married|kissed)"
+    rf"|\b(?:my|our|his|her|their)[ \t]+(?:late[ \t]+|little[ \t]+|eldest[ \t]+)?{_KIN},?"
+    rf"|\b(?:{_KIN}|assistant|secretary|carer)[ \t]+(?:of|to))[ \t]+$"
+)
+#: verbs of getting in touch, and a speech verb before its subject ("follow up with Ana",
+#: "said Gladys"): a person's cue for a word the lexicons know
+_ASK_BEFORE = re.compile(
+    r"(?i:\b(?:speak|talk|spoke|talked|chat|meet|met|follow[ \t]+up|catch[ \t]+up)[ \t]+"
+    r"(?:to|with)|\b(?:said|asked|replied|answered|call|ring|phone|contact|ask[ \t]+for))"
+    r"[ \t]+$"
 )
 _ROLE_AFTER = re.compile(
     r"[ \t]+as[ \t]+(?:a|an|the|my)[ \t]+(?:joint[ \t]+)?(?:beneficiary|account[ \t]+holder"
@@ -303,6 +399,50 @@ def _common(fragment: str) -> bool:
     return any(w in common_words() or w in GENERIC_ADDRESSEES for w in words)
 
 
+#: words that open a sentence before a name ("Yesterday Bronagh shouted", "Then Ilse")
+_OPENERS = frozenset(
+    [
+        "yesterday",
+        "today",
+        "tonight",
+        "tomorrow",
+        "then",
+        "later",
+        "meanwhile",
+        "afterwards",
+        "finally",
+        "suddenly",
+        "now",
+        "also",
+        "so",
+        "but",
+        "and",
+        "when",
+        "after",
+        "before",
+        "once",
+        "since",
+        "while",
+        "because",
+        "although",
+        "still",
+        "eventually",
+        "apparently",
+        "luckily",
+        "sadly",
+        "unfortunately",
+        "moments",
+        "earlier",
+        "recently",
+    ]
+)
+
+
+def _opener(word: str) -> bool:
+    """A sentence's first word that is no part of the name after it."""
+    return word in _OPENERS or word in common_words() or (word.endswith("ly") and len(word) > 4)
+
+
 #: the start of a sentence: its first word may be an adverb ("Yesterday Bronagh shouted")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 #: a name-shaped word or two (letters, capitalised, no digits)
@@ -318,18 +458,33 @@ def cued_names(text: str) -> list[tuple[int, int]]:
     for m in _CUED.finditer(text):
         start, value = m.start(), m.group(0)
         words = value.lower().split()
-        if len(words) == 2 and words[0] not in given and _SENTENCE_START.search(text[:start]):
+        if len(words) == 2 and _opener(words[0]) and _SENTENCE_START.search(text[:start]):
             start, value, words = m.end() - len(value.split()[1]), value.split()[1], words[1:]
         if _common(value) or names.is_organisation_name(value):
             continue
         known = words[0] in given or words[-1] in surnames or foreign_name_shape(value)
-        if _strong_cue(text, start, m.end()) or (known and _SAYS_AFTER.match(text, m.end())):
+        weak = _SAYS_AFTER.match(text, m.end()) or _ASK_BEFORE.search(
+            text[max(0, start - 30) : start]
+        )
+        if _strong_cue(text, start, m.end()) or (known and weak):
             out.append((start, m.end()))
     return out
 
 
+def related_names(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of a name before a possessive kin word ("Amanda's daughter") and of
+    the speaker and listener of an inverted speech verb ("said Gladys to Logan")."""
+    out: list[tuple[int, int]] = []
+    for m in [*_KIN_OF.finditer(text), *_SAID_TO.finditer(text)]:
+        for group in m.re.groupindex:
+            word = m.group(group)
+            if not _common(word) and not names.is_organisation_name(word):
+                out.append((m.start(group), m.end(group)))
+    return out
+
+
 #: a dialogue line opening with a speaker's one-word name and a colon ("Nicole: Remember me")
-_SPEAKER = re.compile(rf"(?m)^[ \t>]*(?P<name>{_CAP_WORD}):[ \t]+\S")
+_SPEAKER = re.compile(rf"(?m)^[ \t>]*(?P<name>{_CAP_WORD}):(?:[ \t]+\S|[ \t]*[\"\u201c])")
 
 
 def speaker_names(text: str) -> list[tuple[int, int]]:
@@ -384,7 +539,8 @@ _LABEL_WORDS = frozenset(
 def found_by_context(text: str) -> frozenset[tuple[int, int]]:
     """The labelled, speaking and listed names of ``text``: what their context makes names,
     whatever the lexicons say."""
-    return frozenset(labelled_names(text)) | set(speaker_names(text)) | set(listed_people(text))
+    found = set(labelled_names(text)) | set(speaker_names(text)) | set(listed_people(text))
+    return frozenset(found | set(related_names(text)))
 
 
 def context_names(text: str) -> list[tuple[int, int]]:
@@ -392,6 +548,7 @@ def context_names(text: str) -> list[tuple[int, int]]:
     order."""
     found = set(labelled_names(text)) | set(echoed_names(text)) | set(lexicon_names(text))
     found |= set(cued_names(text)) | set(speaker_names(text)) | set(listed_people(text))
+    found |= set(related_names(text))
     return sorted(found)
 
 

@@ -231,3 +231,69 @@ def test_analyzer_leaves_non_names(analyzer: TextAnalyzer, text: str, value: str
 )
 def test_address_block_edges(text: str, expected: list[str]) -> None:
     assert _found(find_addresses(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Oyelaran Adebisi lives in Croydon now.", ["Oyelaran Adebisi"]),  # no lexicon needed
+        ("Council lives within its budget.", []),  # an organisation word
+        ("I want to take my kid Tavi off the policy.", ["Tavi"]),
+        ("She was the assistant to Orla Keane for a year.", ["Orla Keane"]),
+        ("My daughter Primary School is shut.", []),  # organisation words
+        ("Please follow up with Agnieszka next week.", ["Agnieszka"]),
+        ("Please speak to Wrexham about the bins.", []),  # no lexicon: a town may be spoken to
+        ("Dervla is a very kind person.", ["Dervla"]),
+        ("Leeds is a very big city.", []),
+    ],
+)
+def test_residence_kin_and_contact_cues(text: str, expected: list[str]) -> None:
+    assert _found(text_names.cued_names(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('Elizabeth: "I am Amanda\'s daughter".', ["Amanda"]),
+        ("'Too late!' said Gladys to Logan.", ["Gladys", "Logan"]),
+        ("Tesco's partner was fined.", []),  # an organisation
+        ("The Council said nothing to Leeds.", []),  # not an inverted speech verb
+    ],
+)
+def test_related_names(text: str, expected: list[str]) -> None:
+    assert _found(text_names.related_names(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A talk by Willem van Dijk today.", ["Willem van Dijk"]),  # a particle
+        ("The Tour de France passes by.", []),  # no given name before the particle
+        ("please ring maria lopez tomorrow", ["maria lopez"]),  # a line without capitals
+        ("Please ring maria lopez tomorrow", []),  # capitals elsewhere: lower case is no name
+        ("Oyvind Haugen\n14 Elm Road\nLeeds LS1 4AB", ["Oyvind Haugen"]),  # heads a contact block
+        ("Parish Council\n14 Elm Road\nLeeds", []),  # an organisation heads it
+        ("Oyvind Haugen\nLeeds\nEngland", []),  # no number or e-mail address below
+    ],
+)
+def test_lexicon_names_particles_lower_case_and_blocks(text: str, expected: list[str]) -> None:
+    assert _found(text_names.lexicon_names(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Write to 12 Henry Route, Clementsborough, W2 5DQ today",
+            ["12 Henry Route, Clementsborough, W2 5DQ"],
+        ),
+        (
+            "He moved from 4 Mill Lane, Sale to Leeds.",
+            ["4 Mill Lane"],
+        ),  # no postcode: the town stays
+        ("Meet at 223 30th Ave. on Friday", ["223 30th Ave"]),  # an ordinal street
+        ("On 3rd May 12 people came", []),  # an ordinal date
+    ],
+)
+def test_address_town_before_postcode_and_ordinals(text: str, expected: list[str]) -> None:
+    assert _found(find_addresses(text), text) == expected

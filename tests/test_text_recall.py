@@ -24,7 +24,8 @@ def _found(spans: list[tuple[int, int]], text: str) -> list[str]:
         ("Mr Jones of 4 Elm Road, Leeds rang.", "4 Elm Road"),
         (
             "She lives at 185-187 OXFORD STREET, WESTMINSTER, W1D 2JU.",
-            "185-187 OXFORD STREET",  # the town stays, the postcode is found as UK_POSTCODE
+            # a town between the street and its postcode is part of the address
+            "185-187 OXFORD STREET, WESTMINSTER, W1D 2JU",
         ),
         ("Flat 2C, 9 Grand Avenue, Hove BN3 2LS", "Flat 2C, 9 Grand Avenue"),
         ("The bus station is on Villacher Strasse 89", "Villacher Strasse 89"),
