@@ -18,7 +18,9 @@ alone for its destination with the shipped triage answers, and scored on:
 ``--split tune`` may be looked at while changing detectors or rules; ``--split holdout`` is the
 figure to report; ``--split fresh`` is a second held-out set (added because the holdout half had
 been looked at while tuning); ``--split blind`` is a third, blind held-out set (truth written
-before anyone ran triage on its files; run once, at the end); ``--split all`` is every split.
+before anyone ran triage on its files; run once, at the end); ``--split blind2`` is a fourth
+held-out set, blind like the third (truth written before any run on its files), from publishers
+and repositories not used before; ``--split all`` is every split.
 ``--check`` exits 1 when the targets (decisions right >= 0.9, harmless columns kept >= 0.9, no
 critical failure) are missed.
 
@@ -140,8 +142,8 @@ def score(
 
 
 def run(split: str, out_root: Path) -> list[Outcome]:
-    """Check and score every dataset of ``split`` (``tune``, ``holdout``, ``fresh``, ``blind`` or
-    ``all``)."""
+    """Check and score every dataset of ``split`` (``tune``, ``holdout``, ``fresh``, ``blind``,
+    ``blind2`` or ``all``)."""
     from triage.runner import check_paths, default_context, read_key
     from triage.vocab import Destination
 
@@ -197,7 +199,9 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--split", choices=["tune", "holdout", "fresh", "blind", "all"], default="holdout"
+        "--split",
+        choices=["tune", "holdout", "fresh", "blind", "blind2", "all"],
+        default="holdout",
     )
     parser.add_argument("--out", type=Path, default=None, help="keep the reports here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")

@@ -40,7 +40,7 @@ def test_truth_entry_is_well_formed(name: str) -> None:
     truth = _truth()[name]
     assert truth["decision"] in truth["acceptable"]
     assert set(truth["acceptable"]) <= DECISIONS
-    assert truth["split"] in ("tune", "holdout", "fresh", "blind")
+    assert truth["split"] in ("tune", "holdout", "fresh", "blind", "blind2")
     assert truth["harmless"] == "all" or isinstance(truth["harmless"], list)
     if truth["sensitive"]:
         assert "release" not in truth["acceptable"]
