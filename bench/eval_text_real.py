@@ -21,6 +21,12 @@ place, a role mailbox or unlabelled text) is wrong. Each sentence is its own doc
 text); ``--check`` exits 1 when a recall is below ``RECALL_TARGET`` or a precision below its
 floor in ``PRECISION_FLOOR`` (the figures measured before recall was raised: recall then was
 PERSON 0.464, STREET_ADDRESS 0.140, PHONE_NUMBER 0.194, EMAIL_ADDRESS 1.000 on ``all``).
+
+``--split blind`` reads ``bench/real/text/blind.jsonl`` instead: texts labelled before the tool
+was run on them (provenance in ``SOURCES.md``). Do not tune on it; run it once per piece of work
+and add a new blind set when it has been read. ``--check`` there holds recall to
+``RECALL_TARGET`` and sets no precision floor (there is no earlier figure). ``all`` stays the
+``tune`` and ``holdout`` rows of ``sentences.jsonl``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from triage.context import NlpSettings
 from triage.documents.detect import Finding, detect_texts
 
 DATA = Path(__file__).parent / "real" / "text" / "sentences.jsonl"
+BLIND = Path(__file__).parent / "real" / "text" / "blind.jsonl"
 TARGETS: tuple[str, ...] = ("PERSON", "STREET_ADDRESS", "PHONE_NUMBER", "EMAIL_ADDRESS")
 NEUTRAL = frozenset({"OTHER_PERSONAL"})
 COVER = 0.75
@@ -83,8 +90,11 @@ class Tally:
         return self.right / self.predicted if self.predicted else 1.0
 
 
-def load(split: str, path: Path = DATA) -> list[dict[str, object]]:
-    """Rows of ``split`` (``all`` for every row)."""
+def load(split: str, path: Path | None = None) -> list[dict[str, object]]:
+    """Rows of ``split`` (``all`` for every row of ``sentences.jsonl``; ``blind`` reads
+    ``blind.jsonl``) from ``path`` when given."""
+    if path is None:
+        path = BLIND if split == "blind" else DATA
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return [r for r in rows if split == "all" or r["split"] == split]
 
@@ -157,7 +167,7 @@ class _Given:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print per-entity recall and precision; with ``--check``, exit 1 below the targets."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=("tune", "holdout", "all"), default="all")
+    parser.add_argument("--split", choices=("tune", "holdout", "all", "blind"), default="all")
     parser.add_argument("--check", action="store_true", help="exit 1 below the targets")
     parser.add_argument("--show", action="store_true", help="list misses and wrong redactions")
     args = parser.parse_args(argv)
@@ -172,7 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if t.labelled and t.recall < RECALL_TARGET:
             failed = True
-        if t.precision < PRECISION_FLOOR[args.split][entity]:
+        floor = PRECISION_FLOOR.get(args.split, {}).get(entity, 0.0)
+        if t.precision < floor:
             failed = True
     if args.show:
         for entity, t in tallies.items():
