@@ -173,7 +173,8 @@ def _address_tail(text: str, span: TextSpan) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", text)
+    """The words of ``text``: letters of any script, inner apostrophes and hyphens."""
+    return re.findall(r"[^\W\d_](?:[^\W\d_]|['\u2019-])*", text)
 
 
 def _sentence_initial_word(text: str, span: TextSpan) -> bool:
@@ -364,7 +365,9 @@ def _person_entity(
     after_street = before is not None and before.group(1).lower() in voc.STREET_SUFFIXES
     if not titled and (last in voc.STREET_SUFFIXES or after_street or _address_tail(text, span)):
         return Entity.LOCATION
-    if _isle_of(text, span, words) or (not titled and _place_name(text, span, words)):
+    if _isle_of(text, span, words) or _welsh_shire(text, span, words):
+        return Entity.LOCATION
+    if not titled and (_place_name(text, span, words) or _names_a_council(text, fragment)):
         return Entity.LOCATION
     if titled and len(words) >= 2 and words[1].lower() in voc.STREET_SUFFIXES:
         return Entity.LOCATION  # a title and a street word is a street: "Lord Street (Car Park)"
@@ -377,7 +380,11 @@ def _person_entity(
     ):
         return None
     single = len(words) == 1 and not titled and first not in confirmed
-    if single and (_listed_with_things(text, span) or _EPONYM_NEXT.match(text, span.end)):
+    if single and (
+        _listed_with_things(text, span)
+        or _EPONYM_NEXT.match(text, span.end)
+        or _TRADE_NEXT.match(text, span.end)
+    ):
         return None
     following = _FOLLOWING.match(text, span.end)
     if following and any(w.lower() in _ORGANISATION_ONLY for w in _words(following.group(1))):
@@ -416,6 +423,12 @@ _FACILITY_NEXT = re.compile(
     r"|shopping|business|bus|visitor|play|skate|country|industrial|trading|arts?)[ \t]+"
     r"(?:park|parks|centre|centres|center|hall|halls|estate|station|ground|club|garden|gardens)\b"
 )
+#: a trade's premises named by a word or two before it, in lower case ("Bean and Brush
+#: café", "Hazel bakery")
+_TRADE_NEXT = re.compile(
+    r"(?:[ \t]+(?:and|&)[ \t]+[A-Z][\w'\u2019-]*)?[ \t]+(?:café|cafe|bakery|bistro|restaurant"
+    r"|shop|pub|salon|deli|bar|kitchen|bookshop|florist|boutique|brewery|tearoom|tea[ \t]+room)\b"
+)
 #: things named after a person, the name a modifier: "Juliet balcony", "Belisha beacon"
 _EPONYM_NEXT = re.compile(r"[ \t]+(?:balcony|balconies|beacons?|boots|sponge)\b")
 
@@ -438,6 +451,34 @@ def _isle_of(text: str, span: TextSpan, words: list[str]) -> bool:
     if "isle" in lowered[:-1]:
         return lowered[lowered.index("isle") + 1] == "of"
     return lowered[-1:] == ["isle"] and re.match(r"[ \t]+of\b", text[span.end :], re.I) is not None
+
+
+def _welsh_shire(text: str, span: TextSpan, words: list[str]) -> bool:
+    """True for a Welsh county name: "Sir" and a county word ("Sir Gaerfyrddin"), or the
+    county word after "Sir"."""
+    if len(words) >= 2 and words[0].lower() == "sir":
+        return words[1].lower() in voc.WELSH_SHIRES
+    return (
+        bool(words)
+        and words[0].lower() in voc.WELSH_SHIRES
+        and re.search(r"(?i)\bsir[ \t]+\Z", text[: span.start]) is not None
+    )
+
+
+#: what follows a place's name when it names a local authority
+_COUNCIL_AFTER = (
+    r"(?:county[ \t]+|borough[ \t]+|district[ \t]+|city[ \t]+|metropolitan[ \t]+)*"
+    r"(?:council|county|borough|district|ua|unitary[ \t]+authority)\b"
+)
+
+
+def _names_a_council(text: str, fragment: str) -> bool:
+    """True when the same text names a council, county or borough by ``fragment``'s words
+    ("Milton Keynes ... milton keynes council", "Devon ... devon county"): a place."""
+    if re.search(rf"(?i)[ \t]{_COUNCIL_AFTER}\Z", fragment):
+        return True  # "Milton Keynes UA"
+    pattern = rf"(?i)(?<!\w){re.escape(fragment)}[ \t]+{_COUNCIL_AFTER}"
+    return re.search(pattern, text) is not None
 
 
 def _place_name(text: str, span: TextSpan, words: list[str]) -> bool:
@@ -513,13 +554,17 @@ def _public_building(fragment: str) -> bool:
 
 def _with_listed_names(text: str, spans: list[TextSpan]) -> list[TextSpan]:
     """``spans`` plus the names listed with a found name (``text_names.coordinated_names``)
-    and the other mentions of a found name's words (``_mentions``)."""
+    and the other mentions of a found name's words (``_mentions``), never over a place found
+    ("Milton Keynes" named as a council)."""
     persons = [(s.start, s.end) for s in spans if s.entity == Entity.PERSON]
     if not persons:
         return spans
+    places = [(s.start, s.end) for s in spans if s.entity == Entity.LOCATION]
     listed = text_names.coordinated_names(text, persons)
     extra = [
-        TextSpan(Entity.PERSON, s, e, 0.6) for s, e in listed + _mentions(text, persons + listed)
+        TextSpan(Entity.PERSON, s, e, 0.6)
+        for s, e in listed + _mentions(text, persons + listed)
+        if not any(ps < e and s < pe for ps, pe in places)
     ]
     return resolve_overlaps(spans + extra, text) if extra else spans
 

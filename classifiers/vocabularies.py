@@ -636,6 +636,15 @@ FORENAMES: frozenset[str] = _wordset(
 )
 #: honorifics that mark the following capitalised words as a person name
 TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Revd)"
+#: second words of Welsh county names after "Sir" (Welsh for shire: "Sir Fynwy" is
+#: Monmouthshire, "Sir y Fflint" Flintshire; the Welsh Language Commissioner's list of
+#: place names): the "Sir" of these is no knight's title
+WELSH_SHIRES: frozenset[str] = _wordset(
+    """
+    ynys fôn fon gaerfyrddin gâr gar ddinbych y fynwy benfro drefaldwyn frycheiniog faesyfed
+    feirionnydd forgannwg gaernarfon aberteifi
+    """
+)
 #: last words of street names (a forename before one is a place: "Victoria Road"); words that
 #: are also common surnames (Hill, Hall, Wood, Green) are left out
 STREET_SUFFIXES: frozenset[str] = _wordset(

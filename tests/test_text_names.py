@@ -297,3 +297,35 @@ def test_lexicon_names_particles_lower_case_and_blocks(text: str, expected: list
 )
 def test_address_town_before_postcode_and_ordinals(text: str, expected: list[str]) -> None:
     assert _found(find_addresses(text), text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "person"),
+    [
+        ("Monmouthshire, Sir Fynwy", "Sir Fynwy", False),  # Welsh for Monmouthshire
+        ("Carmarthenshire,Sir Gaerfyrddin,carmarthenshire county council", "Gaerfyrddin", False),
+        ("Sir Gareth Edwards opened the pavilion.", "Gareth Edwards", True),  # a knight
+        ("Milton Keynes wrote to us; Milton Keynes Council replied.", "Milton Keynes", False),
+        ("Milton Keynes,Milton Keynes UA,milton keynes council", "Milton Keynes UA", False),
+        ("Ask Harriet Walsh; Walsh Council Services will not know.", "Harriet Walsh", True),
+    ],
+)
+def test_places_named_as_councils_and_shires(
+    analyzer: TextAnalyzer, text: str, value: str, person: bool
+) -> None:
+    assert any(value in p for p in _persons(analyzer, text)) is person
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "person"),
+    [
+        ("Dorothy's Memory Café opens on Fridays.", "Dorothy", False),  # a café's name, accented
+        ("A mural at Bean and Brush café.", "Bean", False),  # a trade's premises
+        ("Dorothy Kovács rang about the café.", "Dorothy Kovács", True),
+        ("Please add Zoltán Kővári as a beneficiary.", "Zoltán Kővári", True),
+    ],
+)
+def test_premises_named_by_a_word(
+    analyzer: TextAnalyzer, text: str, value: str, person: bool
+) -> None:
+    assert any(value in p for p in _persons(analyzer, text)) is person
