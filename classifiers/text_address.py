@@ -303,9 +303,9 @@ def _extend(text: str, end: int) -> int:
     """The end of the address block that starts before ``end``.
 
     After a comma in prose only units, postcodes and ZIP codes are taken, and a town only
-    between the street and a postcode ("4 Elm Road, Leeds" keeps "Leeds": a place name is not
-    personal data; "4 Elm Road, Leeds, LS1 4AB" is one address); the lines of an address block
-    and the words after a flat or suite number are taken.
+    before a postcode ("4 Elm Road, Leeds" keeps "Leeds": a place name is not personal data;
+    "4 Elm Road, Leeds LS1 4AB" is one address); the lines of an address block and the words
+    after a flat or suite number are taken.
     """
     segments = 0
     pos = last = end
@@ -326,7 +326,7 @@ def _extend(text: str, end: int) -> int:
             in_block
             or "\n" in sep.group(0)
             or _PURE.fullmatch(seg.group(0))
-            or _before_postcode(text, seg.end())
+            or _before_postcode(text, seg.start(), seg.end())
         ):
             break  # a town in prose stays: "4 Elm Road, Leeds" keeps "Leeds"
         strong = True
@@ -338,13 +338,49 @@ def _extend(text: str, end: int) -> int:
     return last
 
 
-_POSTCODE_NEXT = re.compile(rf"[ \t]*,[ \t]*{UK_POSTCODE}\b")
+#: the rest of an address after a town: up to two more places ("Lancashire"), then a UK
+#: postcode
+_POSTCODE_NEXT = re.compile(
+    rf"(?:[ \t]*,[ \t]*{_CAP}{_LETTERS}(?:[ \t]+{_CAP}{_LETTERS}){{0,2}}){{0,2}}"
+    rf"[ \t]*,?[ \t]*{UK_POSTCODE}\b"
+)
+_ENDS_IN_POSTCODE = re.compile(rf"[ \t]{UK_POSTCODE}\Z")
 
 
-def _before_postcode(text: str, end: int) -> bool:
-    """True when a UK postcode follows ``end`` after a comma: a town between a street and its
-    postcode is part of the address ("12 Henry Route, Clementsborough, W2 5DQ")."""
-    return _POSTCODE_NEXT.match(text, end) is not None
+def _before_postcode(text: str, start: int, end: int) -> bool:
+    """True when the place ``text[start:end]`` ends in a UK postcode or comes before one: the
+    towns between a street and its postcode are part of the address ("12 Henry Route,
+    Clementsborough, W2 5DQ", "112 Station Road, Burnley, Lancashire, BB11 3HQ")."""
+    return (
+        _ENDS_IN_POSTCODE.search(text[start:end]) is not None
+        or _POSTCODE_NEXT.match(text, end) is not None
+    )
+
+
+_PLACE_SEGMENT = rf"{_CAP}{_LETTERS}(?:[ \t]+{_CAP}{_LETTERS}){{0,3}}"
+#: two to four places, one a street or a house, before a postcode ("Rose Cottage, Lower Lane,
+#: Little Snoring, Norfolk NR21 0AA")
+_SEGMENTS_POSTCODE = re.compile(
+    rf"(?<![\w,])(?P<places>{_PLACE_SEGMENT}(?:[ \t]*(?:,|\n)[ \t]*{_PLACE_SEGMENT}){{1,3}})"
+    rf"[ \t]*(?:,|\n)?[ \t]*{UK_POSTCODE}\b"
+)
+
+
+def _unnumbered_before_postcode(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of an address without a house number that ends in a UK postcode:
+    from its first segment ending in a street or house word to the postcode."""
+    out: list[tuple[int, int]] = []
+    for m in _SEGMENTS_POSTCODE.finditer(text):
+        for part in re.finditer(r"[^,\n]+", m.group("places")):
+            words = part.group(0).lower().split()
+            if words and (words[-1] in street_words() or words[-1] in voc.HOUSE_WORDS):
+                out.append((m.start("places") + part.start() + _lead(part.group(0)), m.end()))
+                break
+    return out
+
+
+def _lead(part: str) -> int:
+    return len(part) - len(part.lstrip())
 
 
 def _corner(text: str, end: int) -> int:
@@ -413,7 +449,8 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
     for rx in (number_first, nwn):
         for m in rx.finditer(text):
             words = m.group("words")
-            if any(w.lower() in _NOT_STREET for w in words.split()):
+            named = words.split()[1:] if words.startswith("The ") else words.split()
+            if any(w.lower() in _NOT_STREET for w in named):  # "5 The Crescent" is a street
                 continue
             if not _capitalised(words) and not _LOWER_TAIL.match(text, m.end()):
                 continue
@@ -434,6 +471,7 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         spans.append((number.start() if number else start, m.end()))
     for m in unit.finditer(text):
         spans.append((m.start(), m.end()))
+    spans.extend(_unnumbered_before_postcode(text))
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         end = _extend(text, end)

@@ -293,6 +293,18 @@ def test_lexicon_names_particles_lower_case_and_blocks(text: str, expected: list
         ),  # no postcode: the town stays
         ("Meet at 223 30th Ave. on Friday", ["223 30th Ave"]),  # an ordinal street
         ("On 3rd May 12 people came", []),  # an ordinal date
+        ("From 14 Acacia Avenue, Sheffield S7 1AB today", ["14 Acacia Avenue, Sheffield S7 1AB"]),
+        (
+            "He is at 112 Station Road, Burnley, Lancashire, BB11 3HQ.",
+            ["112 Station Road, Burnley, Lancashire, BB11 3HQ"],
+        ),
+        ("She lives at 5 The Crescent, Ashby.", ["5 The Crescent"]),  # "The" opens a street
+        ("At 3 the road was closed", []),
+        (
+            "Rose Cottage, Lower Lane, Little Snoring, Norfolk NR21 0AA",
+            ["Rose Cottage, Lower Lane, Little Snoring, Norfolk NR21 0AA"],
+        ),
+        ("Write to Parish Council, Leeds LS1 4AB", []),  # no street or house: the postcode alone
     ],
 )
 def test_address_town_before_postcode_and_ordinals(text: str, expected: list[str]) -> None:

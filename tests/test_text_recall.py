@@ -27,7 +27,7 @@ def _found(spans: list[tuple[int, int]], text: str) -> list[str]:
             # a town between the street and its postcode is part of the address
             "185-187 OXFORD STREET, WESTMINSTER, W1D 2JU",
         ),
-        ("Flat 2C, 9 Grand Avenue, Hove BN3 2LS", "Flat 2C, 9 Grand Avenue"),
+        ("Flat 2C, 9 Grand Avenue, Hove BN3 2LS", "Flat 2C, 9 Grand Avenue, Hove BN3 2LS"),
         ("The bus station is on Villacher Strasse 89", "Villacher Strasse 89"),
         ("Billing address: 28245 Puruntie 82 Apt. 595", "28245 Puruntie 82 Apt. 595"),
         ("Send it to 62 Rue Gafsa, please.", "62 Rue Gafsa"),
