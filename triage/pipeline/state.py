@@ -2,9 +2,10 @@
 of one submission (:class:`SubmissionState`, built by classify and link, read by every later
 stage) and what one dataset's check hands to combine (:class:`Outcome`, :class:`Candidate`).
 
-Nothing here is kept on an engine object between checks: :func:`triage.pipeline.engine.check`
-builds a fresh :class:`SubmissionState` for each submission, so a dataset checked alone
-(:func:`triage.pipeline.engine.check_dataset`) sees the same state as inside a submission.
+Nothing here is kept on an engine object between checks:
+:meth:`triage.pipeline.engine.Engine.check` builds a fresh :class:`SubmissionState` for each
+submission, and :meth:`~triage.pipeline.engine.Engine.check_dataset` one for a dataset checked
+alone, so that dataset is judged as it is inside a submission of its own.
 """
 
 from __future__ import annotations
