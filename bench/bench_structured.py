@@ -319,12 +319,8 @@ def _child_check(csv: Path, out_dir: Path) -> None:
     """Child-process body: run one check and print a JSON line of timings."""
     t0 = time.perf_counter()
     from triage.context import RunContext
+    from triage.runner import check_paths
     from triage.vocab import Destination
-
-    try:
-        from triage.runner import check_paths
-    except ImportError:  # the brief's original location
-        from triage.engine import check_paths  # type: ignore[attr-defined,no-redef]
 
     import_s = time.perf_counter() - t0
     ctx = RunContext(pseudonym_key=b"bench-key")

@@ -12,7 +12,7 @@ from triage.classifiers import registry
 from triage.classifiers.detectors.nhs import NhsDetector
 from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.planning import plan_treatments
 from triage.rules import builtin_rulebook, parse_rulebook
 from triage.vocab import ColumnRole, Decision, Destination
@@ -168,3 +168,26 @@ def test_python_api_returns_the_report(tmp_path) -> None:
     assert report.decision is Decision.RELEASE
     assert report.run is not None and "presidio-analyzer" in report.run.packages
     assert (tmp_path / "report.json").exists()
+
+
+def test_a_dataset_checked_alone_is_checked_as_in_a_submission() -> None:
+    """``check_dataset`` builds the dataset's own state (its table, format, CRS and links):
+    an aggregate table checked alone is judged by its cells, as in ``check``."""
+    counts = [str(v) for v in [2, 30, 41, 55, 3, 60, 72, 18, 25, 90, 33, 47]]
+    frame = pd.DataFrame(
+        {
+            "lsoa_code": [f"E0100{i:04d}" for i in range(12)],
+            "lsoa_name": [f"Trafford {i:03d}A" for i in range(12)],
+            "Benefit claimants over 65": counts,
+        }
+    )
+    engine = Engine(builtin_rulebook(Destination.OPEN_DATA), CTX, None)
+    alone = engine.check_dataset(dataset(frame, "c.csv"))
+    within = engine.check([dataset(frame, "c.csv")]).report
+    assert "small-cells" in {f.rule for f in alone.firings}
+    assert alone.decision is within.decision is Decision.RELEASE_WITH_CHANGES
+    assert alone.reason == within.decision_reason.removeprefix("c.csv: ")
+    assert alone.firings == within.rules_fired
+    assert alone.findings == within.findings
+    assert alone.candidate is not None
+    assert alone.report.risk.before == within.datasets[0].risk.before

@@ -9,7 +9,7 @@ import pytest
 from triage.classifiers.names import is_individual
 from triage.context import RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.redaction.base import TransformContext
 from triage.redaction.registry import get_transform
 from triage.rules import builtin_rulebook

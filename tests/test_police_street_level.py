@@ -15,7 +15,7 @@ import pytest
 from triage.classifiers.police import STREET_COLUMNS, assess_street_level
 from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.rules import builtin_rulebook
 from triage.vocab import Decision, Destination
 

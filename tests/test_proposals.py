@@ -14,7 +14,8 @@ import pytest
 from triage.cli import main
 from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.engine import CheckResult, Engine
+from triage.pipeline.engine import Engine
+from triage.pipeline.state import CheckResult
 from triage.render import render_html, render_markdown
 from triage.rules import parse_rulebook
 from triage.vocab import Decision

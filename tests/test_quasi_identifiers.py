@@ -15,7 +15,7 @@ import pytest
 from triage.classifiers.columns import classify_dataset
 from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.redaction.hierarchies import hierarchy_for
 from triage.rules import builtin_rulebook
 from triage.vocab import ColumnRole, Destination

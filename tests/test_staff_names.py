@@ -7,7 +7,7 @@ import pytest
 
 from triage.context import RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.rules import builtin_rulebook
 from triage.vocab import Destination
 

@@ -10,7 +10,7 @@ import pytest
 from triage.classifiers.subject import judge_subject
 from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.questionnaire import builtin_questionnaire, load_answers
 from triage.rules import builtin_rulebook
 from triage.vocab import Decision, Destination

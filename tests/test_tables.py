@@ -295,7 +295,7 @@ def test_counts_by_area_are_tables(frame: pd.DataFrame, dims: list[str]) -> None
 def test_count_table_with_a_sensitive_header_is_checked_for_small_cells() -> None:
     from triage.context import NlpSettings, RunContext
     from triage.dataset import Dataset
-    from triage.engine import Engine
+    from triage.pipeline.engine import Engine
     from triage.rules import builtin_rulebook
     from triage.vocab import Decision, Destination
 

@@ -23,7 +23,6 @@ from triage.dataset import Dataset
 from triage.documents import TableChecker, is_document
 from triage.documents import check_document as check_document_with
 from triage.documents.officials import Officials, load_officials
-from triage.engine import CheckResult, Engine, Progress, settle
 from triage.errors import ConfigError, DataInputError
 from triage.geo_io import add_wkt_points, load_geo
 from triage.io import (
@@ -36,6 +35,9 @@ from triage.io import (
 from triage.models import Problem, Report
 from triage.mosaic.versions import Superseded
 from triage.outputs import staged_outputs
+from triage.pipeline.combine import with_documents, with_problems
+from triage.pipeline.engine import Engine
+from triage.pipeline.state import CheckResult, Progress
 from triage.questionnaire import (
     Answers,
     builtin_questionnaire,
@@ -289,7 +291,7 @@ def _check(
         )
     result = _with_versions(result)
     if extra_problems or key_problems or file_problems:
-        result = _with_problems(result, [*file_problems, *extra_problems, *key_problems])
+        result = with_problems(result, [*file_problems, *extra_problems, *key_problems])
     releasing = result.report.decision in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES)
     if record and store is not None and releasing:
         say("recording the release in the register")
@@ -454,27 +456,7 @@ def _with_documents(
         )
         if work is not None and (work / "redacted" / path.name).exists():
             redacted[path.name] = work / "redacted" / path.name
-    base = result.report
-    decisions = ([base.decision] if with_tables else []) + [r.decision for r in reports]
-    decision = Decision.most_restrictive(decisions)
-    reasons = ([base.decision_reason] if with_tables else []) + [
-        f"{r.datasets[0].name if r.datasets else 'document'}: {r.decision_reason or r.decision}"
-        for r in reports
-    ]
-    tables = base.datasets if with_tables else []
-    report = base.model_copy(
-        update={
-            "decision_reason": "; ".join(x for x in reasons if x),
-            "datasets": [*tables, *(d for r in reports for d in r.datasets)],
-            "findings": [*base.findings, *(f for r in reports for f in r.findings)],
-            "rules_fired": [*base.rules_fired, *(f for r in reports for f in r.rules_fired)],
-            "problems": [*base.problems, *(p for r in reports for p in r.problems)],
-            "data_class": "closed"
-            if decision not in (Decision.RELEASE, Decision.RELEASE_WITH_CHANGES)
-            else base.data_class,
-        }
-    )
-    return settle(dataclasses.replace(result, report=report, candidate_files=redacted), decision)
+    return with_documents(result, reports, redacted, with_tables)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -485,7 +467,7 @@ class EngineTables:
 
     def load(self, path: Path) -> LoadedTables:
         """Every table of one file, read within the engine's limits (:func:`load_tables`)."""
-        return load_tables(path, self.engine.ctx.limits)
+        return load_tables(path, self.engine.setup.ctx.limits)
 
     def check(self, datasets: list[Dataset]) -> CheckResult:
         """The engine's check of ``datasets``."""
@@ -683,18 +665,6 @@ def _other_key_problems(registered: dict[str, dict[str, Any]], key: bytes | None
         for label, fp in sorted(registered.items())
         if fp.get("keyed") and fp.get("key_id") != kid
     ]
-
-
-def _with_problems(result: CheckResult, problems: list[Problem]) -> CheckResult:
-    report = result.report
-    forced = Decision.most_restrictive([report.decision, *[p.forces for p in problems]])
-    reason = report.decision_reason
-    if forced is not report.decision:
-        reason = f"{reason}; " + "; ".join(p.message for p in problems)
-    report = report.model_copy(
-        update={"problems": [*report.problems, *problems], "decision_reason": reason}
-    )
-    return settle(dataclasses.replace(result, report=report), forced)
 
 
 def write_outputs(
