@@ -348,7 +348,9 @@ _SAID_TO = re.compile(
 #: speech verbs and "is from" after a word: a person's cue for a word the lexicons know or
 #: the NER model tagged ("Luiza is from Xignite"; "Wrexham said", "Parking is from 9am")
 _SAYS_AFTER = re.compile(
-    rf"(?:{_APPOSITION}[ \t]+(?:said|says|told|asked|replied|answered|explained)"
+    rf"(?:{_APPOSITION}[ \t]+(?:said|says|told|asked|replied|answered|explained|thinks"
+    r"|believes|wants|agreed|mentioned|suggested|emailed|e-mailed|rang|phoned|wrote"
+    r"|seems[ \t]+to|(?:has|had)[ \t]+(?:told|agreed|asked|said|called|rung|phoned))"
     r"|[ \t]+(?:works[ \t]+(?:at|for)|(?:is|was|comes)[ \t]+from))\b"
 )
 _CUE_BEFORE = re.compile(
@@ -361,8 +363,13 @@ _CUE_BEFORE = re.compile(
 #: "said Gladys"): a person's cue for a word the lexicons know
 _ASK_BEFORE = re.compile(
     r"(?i:\b(?:speak|talk|spoke|talked|chat|meet|met|follow[ \t]+up|catch[ \t]+up)[ \t]+"
-    r"(?:to|with)|\b(?:said|asked|replied|answered|call|ring|phone|contact|ask[ \t]+for))"
+    r"(?:to|with)|\b(?:said|asked|replied|answered|call|ring|phone|contact|ask[ \t]+for|ask"
+    r"|tell|thank|thanks|remind|invite|introduce|cc|along[ \t]+to))"
     r"[ \t]+$"
+)
+#: a known given name addressed at the start of a sentence ("Tom, please contact Vernon")
+_VOCATIVE = re.compile(
+    r",[ \t]+(?i:please|can|could|would|will|thanks|thank|i|we|just|hope|hi|hello|here)\b"
 )
 _ROLE_AFTER = re.compile(
     r"[ \t]+as[ \t]+(?:a|an|the|my)[ \t]+(?:joint[ \t]+)?(?:beneficiary|account[ \t]+holder"
@@ -370,7 +377,8 @@ _ROLE_AFTER = re.compile(
     r"|power[ \t]+of[ \t]+attorney)"
 )
 _PRONOUN_NEXT = re.compile(
-    r"[ \t]+(?:is|was|has|had)\b[^.!?\n]*[.!?][ \t]*[^.!?\n]*\b(?i:he|she|him|her)\b"
+    r"[ \t]+(?:is|was|has|had)\b[^.!?\n]*(?:[.!?][ \t]*[^.!?\n]*)?"
+    r"\b(?i:he|she|him|her|himself|herself|his|hers)\b"
 )
 
 
@@ -434,6 +442,13 @@ _OPENERS = frozenset(
         "moments",
         "earlier",
         "recently",
+        "thanks",
+        "hi",
+        "hello",
+        "hey",
+        "cheers",
+        "please",
+        "ask",
     ]
 )
 
@@ -463,8 +478,10 @@ def cued_names(text: str) -> list[tuple[int, int]]:
         if _common(value) or names.is_organisation_name(value):
             continue
         known = words[0] in given or words[-1] in surnames or foreign_name_shape(value)
-        weak = _SAYS_AFTER.match(text, m.end()) or _ASK_BEFORE.search(
-            text[max(0, start - 30) : start]
+        weak = (
+            _SAYS_AFTER.match(text, m.end())
+            or _ASK_BEFORE.search(text[max(0, start - 30) : start])
+            or (_VOCATIVE.match(text, m.end()) and _SENTENCE_START.search(text[:start]))
         )
         if _strong_cue(text, start, m.end()) or (known and weak):
             out.append((start, m.end()))

@@ -341,3 +341,19 @@ def test_premises_named_by_a_word(
     analyzer: TextAnalyzer, text: str, value: str, person: bool
 ) -> None:
     assert any(value in p for p in _persons(analyzer, text)) is person
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Please ask Pauline about the quotes.", ["Pauline"]),
+        ("Thanks Margaret for the minutes.", ["Margaret"]),
+        ("Please ask Wrexham about it.", []),  # not a known name
+        ("P.S. Thomas, please send the plans.", ["Thomas"]),  # addressed
+        ("Victoria, the station, is shut.", []),  # no request after the comma
+        ("Margaret thinks the bins are late.", ["Margaret"]),
+        ("Leeds thinks big.", []),  # a place, not a known given name
+    ],
+)
+def test_asked_addressed_and_thinking_names(text: str, expected: list[str]) -> None:
+    assert _found(text_names.cued_names(text), text) == expected
