@@ -392,6 +392,13 @@ def _vocab_match(
 ) -> tuple[str, str, str | None] | None:
     """Value-vocabulary evidence: (group "qi"|"sensitive", kind, sensitive kind) or None."""
     n = len(lowered)
+    clinical = int(lowered.str.contains(voc.CLINICAL_TAG_VALUE, regex=True).sum())
+    if clinical >= 2 and clinical / n >= VOCAB_MIN_SHARE:
+        draft.evidence.append(
+            f"{clinical} of {n} sampled distinct values are clinical terms (a SNOMED CT "
+            "semantic tag such as '(disorder)'): health data"
+        )
+        return "sensitive", "health", "health"
     best: tuple[float, str, str, str] | None = None
     health_words = voc.VALUE_SENSITIVE["health"] | voc.VALUE_SENSITIVE["disability"]
     health_count = int(lowered.isin(health_words).to_numpy(dtype=bool).sum())
@@ -487,11 +494,13 @@ def _judge_column(
             draft.sensitive_kind = kind
         return draft
 
-    # 3. dates
+    # 3. dates (compact "19990219" ones only under a date header)
     dates = _fullmatch(strings, voc.DATE_VALUE)
     date_hint = voc.header_matches(voc.DATE_HEADER, header) or voc.header_matches(
         voc.BIRTH_HEADER, header
     )
+    if date_hint:
+        dates = dates | _compact_dates(strings)
     date_count = int(dates.sum())
     if date_count and date_count / n >= (HINTED_MIN_SHARE if date_hint else 0.6):
         draft.entities.append(Entity.DATE_TIME)
@@ -523,7 +532,15 @@ def _judge_column(
         if coded:
             return draft
 
-    # 6. numeric columns are measurements
+    # 6. a person's official number under its header; other numeric columns are measurements
+    if _judge_personal_id(draft, header, series):
+        return draft
+    if _judge_person_key(draft, header, strings):
+        return draft
+    if voc.header_matches(voc.HOUSE_NUMBER_HEADER, header):
+        draft.basis = "address"
+        draft.evidence.append(f"header {draft.name!r} names house numbers: part of an address")
+        return draft
     if numeric_share >= 0.9 or aggregate_header:
         draft.evidence.append(
             f"{int(numeric.sum())} of {n} sampled distinct values are numbers: "
@@ -738,6 +755,57 @@ def _judge_coded(draft: _Draft, header: str, strings: pd.Series, numeric_share: 
     return _judge_context(draft, header, f"coded as {n} distinct numbers")
 
 
+def _compact_dates(strings: pd.Series) -> np.ndarray:
+    """Values that are real calendar dates written year first without separators."""
+    shaped = _fullmatch(strings, voc.COMPACT_DATE_VALUE)
+    if not shaped.any():
+        return shaped
+    parsed = pd.to_datetime(strings.where(shaped), format="%Y%m%d", errors="coerce")
+    return np.asarray(parsed.notna(), dtype=bool)
+
+
+#: share of code-like values a person-key column needs
+KEY_MIN_SHARE = 0.9
+#: distinct share of a column's values above which a header-named number identifies records
+PERSONAL_ID_MIN_DISTINCT = 0.8
+
+
+def _judge_personal_id(draft: _Draft, header: str, series: pd.Series) -> bool:
+    """A direct identifier: a header naming a person's national or official number (social
+    security, passport, National Insurance...) over values nearly all distinct, whatever
+    their format (no detector knows every country's)."""
+    if not voc.header_matches(voc.PERSONAL_ID_HEADER, header):
+        return False
+    present = series.dropna()
+    if len(present) == 0 or present.nunique() / len(present) < PERSONAL_ID_MIN_DISTINCT:
+        return False
+    draft.role = ColumnRole.DIRECT_IDENTIFIER
+    draft.person = True
+    draft.evidence.append(
+        f"header {draft.name!r} names a person's official number and "
+        f"{present.nunique()} of {len(present)} values are distinct"
+    )
+    return True
+
+
+def _judge_person_key(draft: _Draft, header: str, strings: pd.Series) -> bool:
+    """A direct identifier: a header naming a person ("patient", "client_id") over code-like
+    values (digits or hexadecimal keys, never names): one key per person links their records,
+    a pseudonym that open data does not need."""
+    if not voc.header_matches(voc.PERSON_KEY_HEADER, header):
+        return False
+    codes = int(_fullmatch(strings, voc.KEY_VALUE).sum())
+    if codes / len(strings) < KEY_MIN_SHARE:
+        return False
+    draft.role = ColumnRole.DIRECT_IDENTIFIER
+    draft.person = True
+    draft.evidence.append(
+        f"header {draft.name!r} names a person and {codes} of {len(strings)} sampled distinct "
+        "values are keys: a pseudonym linking one person's records"
+    )
+    return True
+
+
 def _judge_context(draft: _Draft, header: str, values: str) -> bool:
     """An attribute that is a quasi-identifier only in data about people (the school, clinic,
     household, town or language of someone: :data:`~voc.HEADER_CONTEXT_QI`)."""
@@ -748,6 +816,20 @@ def _judge_context(draft: _Draft, header: str, values: str) -> bool:
     draft.qi_kind = voc.CONTEXT_QI_KIND.get(kind, kind)
     draft.evidence.append(f"header {draft.name!r} names {kind.replace('_', ' ')}; {values}")
     return True
+
+
+#: share of a column's lettered values written without capitals that marks a case-normalised
+#: export
+LOWER_CASE_MIN_SHARE = 0.9
+
+
+def _lower_case(strings: pd.Series) -> bool:
+    """True when nearly every value with letters has no capital letter."""
+    lettered = strings[strings.str.contains(r"[^\W\d_]", regex=True)]
+    if len(lettered) == 0:
+        return False
+    lower = lettered.str.fullmatch(r"[^A-Z\u00c0-\u00de]*")
+    return float(lower.mean()) >= LOWER_CASE_MIN_SHARE
 
 
 def _judge_names(
@@ -762,6 +844,9 @@ def _judge_names(
     """PERSON only with corroboration: name-shaped values, the name lexicons, few organisation
     or place words, a column that is not a short list of categories, and NER or a name header."""
     n = len(strings)
+    lower = _lower_case(strings)
+    if lower:  # a case-normalised export ("lachlan", "berry"): judged as written in title case
+        strings = strings.str.title()
     # a name has at least two letters: single-letter codes ("Y", "N", "M") are not names
     shaped = _fullmatch(strings, voc.NAME_SHAPE) & (
         strings.str.count(r"[A-Za-z]").to_numpy(dtype=int) >= 2
@@ -781,7 +866,12 @@ def _judge_names(
         return
     candidates = [str(c) for c in strings[shaped].iloc[: ctx.ner_sample_size].tolist()]
     lexicon = names.name_evidence(candidates)
-    shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped"
+    if voc.header_matches(voc.SURNAME_HEADER, header):
+        by_surname = names.surname_evidence(candidates)
+        lexicon = by_surname if by_surname.person_like > lexicon.person_like else lexicon
+    shape_note = f"{shaped_count} of {n} sampled distinct values are name-shaped" + (
+        " (written in lower case)" if lower else ""
+    )
     forename_note = lexicon.sentence()
     if lexicon.organisation_share >= ORG_VETO_SHARE and (
         not name_hint

@@ -161,6 +161,8 @@ class NameEvidence:
     checked: int
     person_like: int
     organisation_like: int
+    #: what made a value person-like: ``given`` (a given name first) or ``surname``
+    basis: str = "given"
 
     @property
     def person_share(self) -> float:
@@ -171,9 +173,13 @@ class NameEvidence:
         return self.organisation_like / self.checked if self.checked else 0.0
 
     def sentence(self) -> str:
+        person = (
+            "are known surnames"
+            if self.basis == "surname"
+            else "start with a known given name, an honorific or an initial before a known surname"
+        )
         return (
-            f"{self.person_like} of {self.checked} checked values start with a known given "
-            f"name, an honorific or an initial before a known surname; "
+            f"{self.person_like} of {self.checked} checked values {person}; "
             f"{self.organisation_like} carry an organisation or place word"
         )
 
@@ -252,6 +258,14 @@ def name_evidence(values: Sequence[str]) -> NameEvidence:
     person = sum(1 for v in values if is_person_name(v))
     org = sum(1 for v in values if is_organisation_name(v))
     return NameEvidence(checked=len(values), person_like=person, organisation_like=org)
+
+
+def surname_evidence(values: Sequence[str]) -> NameEvidence:
+    """Count values that are known surnames (every word of them), for a surname column."""
+    surnames = lexicons()[1]
+    person = sum(1 for v in values if v.split() and all(w in surnames for w in v.lower().split()))
+    org = sum(1 for v in values if is_organisation_name(v))
+    return NameEvidence(len(values), person, org, basis="surname")
 
 
 def email_kind(address: str) -> str:

@@ -156,6 +156,10 @@ NAME_HEADER = (
     rf"|caseworker|case_worker|applicant|claimant|tenant|customer|complainant|pupil|student"
     rf"|child|parent|carer|person|staff|employee|owner|keeper|driver|requester){_E}"
 )
+#: headers of surnames alone (their values start with no given name)
+SURNAME_HEADER = (
+    rf"{_B}(surname|surnames|last_name|lastname|family_name|familyname|maiden_name){_E}"
+)
 #: any "..._name" header: a weaker hint (supplier_name, venue_name ...)
 NAME_HEADER_GENERIC = rf"_name{_E}"
 #: names that look like names but are not persons' (street_name, ward_name ...)
@@ -165,6 +169,36 @@ NAME_HEADER_NEGATIVE = (
     rf"|department|location|building|asset|sensor|device|station|route|stop|lsoa|msoa"
     rf"|district|parish|town|city|county|region|country|event|category|type|status)_name{_E}"
 )
+#: headers of a person's national or official identification number (a social security,
+#: National Insurance, passport, driving licence, tax or health number of any country)
+PERSONAL_ID_HEADER = (
+    rf"{_B}(ssn|soc_sec|soc_sec_id|soc_sec_no|social_security|social_security_number"
+    rf"|social_security_no|national_insurance|national_insurance_number|ni_number|ni_no|nino"
+    rf"|passport|passport_no|passport_number|driving_licence|driving_license|licence_number"
+    rf"|license_number|tax_id|tax_number|tin|utr|medicare|medicare_number|nhs_no|nhs_number"
+    rf"|chi|chi_number|national_id|id_card|id_number|personal_number|personnummer|bsn){_E}"
+)
+#: headers of the house or flat number of an address kept in its own column
+HOUSE_NUMBER_HEADER = (
+    rf"{_B}(street_number|street_no|house_number|house_no|house_num|building_number"
+    rf"|building_no|flat_number|flat_no|property_number|paon|saon|door_number){_E}"
+)
+#: headers naming a person whose values may be a key for them ("patient", "client_id")
+PERSON_KEY_HEADER = (
+    rf"{_B}(patient|patient_id|patient_no|patient_number|patient_ref|client|client_id|client_no"
+    rf"|client_ref|customer_id|customer_no|person|person_id|pupil|pupil_id|upn|student_id"
+    rf"|resident_id|tenant_id|claimant_id|applicant_id|member_id|employee_id|staff_id|user_id"
+    rf"|service_user|service_user_id|case_person_id|individual_id){_E}"
+)
+#: a key: digits, or hexadecimal groups (a UUID), eight characters or more, no spaces
+KEY_VALUE = r"^(?=[^ ]*\d)[0-9A-Za-z][0-9A-Za-z_-]{5,63}$"
+#: a clinical term with its SNOMED CT semantic tag ("Acute viral pharyngitis (disorder)")
+CLINICAL_TAG_VALUE = (
+    r"\((?:disorder|finding|clinical finding|morphologic abnormality|situation|procedure"
+    r"|regime/therapy|observable entity)\)\s*$"
+)
+#: a compact date, year first ("19990219")
+COMPACT_DATE_VALUE = r"^(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$"
 BIRTH_HEADER = HEADER_QI["date_of_birth"]
 DATE_HEADER = HEADER_QI["event_date"]
 #: short words left lower case inside names of places and organisations

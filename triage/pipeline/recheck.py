@@ -159,8 +159,9 @@ def _reclassify(
     setup: Setup, treated: pd.DataFrame, before: DatasetClassification, notes: dict[str, str]
 ) -> tuple[dict[str, ColumnClassification], dict[str, ColumnReport], tuple[Problem, ...]]:
     """The treated columns classified again: a detector's identifier or personal free text
-    stands; a column whose identity was replaced is no longer one; any other keeps its role
-    from before treatment."""
+    stands; a column whose identity was replaced is no longer one (nor when its header alone
+    names an identifier: keyed pseudonyms under "nhs_number"); any other keeps its role from
+    before treatment."""
     again = classify_dataset(treated, setup.ctx, setup.text)
     merged: dict[str, ColumnClassification] = {}
     columns: dict[str, ColumnReport] = {}
@@ -169,9 +170,9 @@ def _reclassify(
         was = before.columns[col]
         note = notes.get(col, "")
         identity_replaced = note.startswith(("pseudonymised", "masked"))
-        if now.role is ColumnRole.DIRECT_IDENTIFIER or (
-            now.role is ColumnRole.FREE_TEXT and now.entities
-        ):
+        if (
+            now.role is ColumnRole.DIRECT_IDENTIFIER and (now.entities or not identity_replaced)
+        ) or (now.role is ColumnRole.FREE_TEXT and now.entities):
             chosen = now
         elif identity_replaced:
             chosen = _replace(now, role=ColumnRole.NONE, qi_kind=None, sensitive_kind=None)
