@@ -210,3 +210,44 @@ def test_recoverable_hidden_cell_is_a_finding_and_is_treated() -> None:
     # the treated table no longer gives the hidden cell away
     again = recognise_table(released, "t")
     assert again is not None and recovered_cells(again) == {}
+
+
+@pytest.mark.parametrize(
+    ("cells", "total", "recovered"),
+    [
+        (["12", "< 10", "15", "20"], "50", {(1,): 3.0}),
+        (["12", "< 10", "< 10", "20"], "50", {(1,): 9.0, (2,): 9.0}),
+        (["12", "< 10", "< 10", "20"], "39", {}),
+        (["12", "[c]", "15", "20"], "70", {}),
+    ],
+)
+def test_line_audit_of_large_tables_agrees(
+    monkeypatch: pytest.MonkeyPatch,
+    cells: list[str],
+    total: str,
+    recovered: dict[tuple[int, ...], float],
+) -> None:
+    import triage.tables.hidden as hidden
+
+    monkeypatch.setattr(hidden, "MAX_LP_HIDDEN", 0)
+    table = recognise_table(_line(cells, total), "t")
+    assert table is not None
+    assert recovered_cells(table) == recovered
+
+
+@pytest.mark.parametrize(
+    "mark", ["< 10", "<5", "*", "c", "[c]", "[x]", "x", "..", "~", "low", "suppressed"]
+)
+def test_each_convention_makes_an_aggregate_table(mark: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "lsoa": _AREAS[:5],
+            "Claimants": ["120", mark, "85", "64", mark],
+            "Households": ["410", "380", mark, "290", "305"],
+        }
+    )
+    table = recognise_table(frame, "t")
+    assert table is not None and table.kind == "count"
+    assert table.hidden_count() == 3
+    assert set(table.marks.values()) == {mark}
+    assert recovered_cells(table) == {}  # no published total: nothing to subtract from

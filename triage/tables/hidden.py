@@ -19,6 +19,7 @@ the publisher's mark. A hidden cell that no relation pins down is fine as it sta
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -33,12 +34,52 @@ from triage.vocab import Severity
 _EPS = 1e-6
 
 
+#: above this many hidden cells the audit reads each line alone (no linear programmes)
+MAX_LP_HIDDEN = 2000
+
+
 def hidden_intervals(table: Table) -> dict[Cell, tuple[float, float]]:
-    """Every hidden cell's feasible interval from the published cells, totals and bounds."""
+    """Every hidden cell's feasible interval from the published cells, totals and bounds.
+
+    Over :data:`MAX_LP_HIDDEN` hidden cells, each line is read alone (:func:`_line_intervals`):
+    weaker than the joint programmes, but it finds every line whose total and bounds give its
+    hidden cells away.
+    """
     if table.hidden is None:
         return {}
     cells = [tuple(int(x) for x in c) for c in np.argwhere(table.hidden)]
+    if len(cells) > MAX_LP_HIDDEN:
+        return _line_intervals(table)
     return feasible_intervals(table.values, table.unknown, cells, table.upper)
+
+
+def _line_intervals(table: Table) -> dict[Cell, tuple[float, float]]:
+    """Hidden cells' intervals from each line with a known total on its own."""
+    values, unknown = table.values, table.unknown
+    upper = table.upper if table.upper is not None else np.full(values.shape, math.inf)
+    assert table.hidden is not None
+    out: dict[Cell, tuple[float, float]] = {
+        tuple(int(x) for x in c): (0.0, float(upper[tuple(c)])) for c in np.argwhere(table.hidden)
+    }
+    for axis in range(values.ndim):
+        n = values.shape[axis] - 1
+        for rest in itertools.product(*(range(s) for i, s in enumerate(values.shape) if i != axis)):
+            line = [(*rest[:axis], j, *rest[axis:]) for j in range(n)]
+            total_cell = (*rest[:axis], n, *rest[axis:])
+            if unknown[total_cell]:
+                continue
+            hidden = [c for c in line if unknown[c]]
+            if not hidden or not all(bool(table.hidden[c]) for c in hidden):
+                continue
+            rest_sum = float(values[total_cell]) - sum(
+                float(values[c]) for c in line if c not in hidden
+            )
+            caps = sum(float(upper[c]) for c in hidden)
+            for c in hidden:
+                others = caps - float(upper[c])
+                lo, hi = out[c]
+                out[c] = (max(lo, rest_sum - others), min(hi, rest_sum))
+    return out
 
 
 def exact_value(interval: tuple[float, float], integral: bool) -> float | None:
