@@ -251,3 +251,24 @@ def test_each_convention_makes_an_aggregate_table(mark: str) -> None:
     assert table.hidden_count() == 3
     assert set(table.marks.values()) == {mark}
     assert recovered_cells(table) == {}  # no published total: nothing to subtract from
+
+
+@pytest.mark.parametrize(
+    ("values", "marked"),
+    [
+        (["120", "< 10", "85", "64", "33"], True),
+        (["120", "*", "85", "[c]", "33"], True),
+        (["120", "..", "85", "64", "suppressed"], True),
+        (["120", "85", "64", "33", "41"], False),
+        (["Brixton", "low", "Clapham", "*", "Streatham"], False),
+    ],
+)
+def test_column_evidence_names_the_marks(values: list[str], marked: bool) -> None:
+    from triage.classifiers.columns import classify_column
+    from triage.vocab import ColumnRole
+
+    col = classify_column("Households", pd.Series(values * 4, dtype="str"), RunContext(), None)
+    said = " ".join(col.evidence)
+    assert ("suppression marks" in said) is marked, said
+    if marked:
+        assert col.role is ColumnRole.NONE

@@ -124,7 +124,9 @@ def hidden_findings(dataset: str, table: Table, result: SuppressionResult) -> li
     """What the publisher already suppressed (info), and the hidden cells the totals recover."""
     dims = [d.name for d in table.dimensions]
     hidden = table.hidden_count()
-    columns = sorted({table.cell_map[c][1] for c in table.marks if c in table.cell_map})
+    per_column = Counter(table.cell_map[c][1] for c in table.marks if c in table.cell_map)
+    columns = sorted(per_column)
+    where = "; ".join(f"{col}: {per_column[col]}" for col in columns)
     recovered = result.recovered_count()
     out = [
         Finding(
@@ -134,7 +136,7 @@ def hidden_findings(dataset: str, table: Table, result: SuppressionResult) -> li
             columns=columns,
             count=hidden,
             message=f"{hidden} cell(s) of the table were already suppressed by the publisher "
-            f"(marks: {marks_seen(table)}); they keep their marks. "
+            f"(marks: {marks_seen(table)}; by column: {where}); they keep their marks. "
             + (
                 f"{recovered} of them can be recovered from the published totals."
                 if recovered
