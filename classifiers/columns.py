@@ -538,7 +538,7 @@ def _judge_column(
         draft.evidence.append(
             f"{int(numeric.sum())} of {n} sampled distinct values are numbers: "
             "treated as a measurement"
-            + (f"; {marks} are the publisher's suppression marks" if marks else "")
+            + (f"; the other {marks}: the publisher's suppression marks" if marks else "")
         )
         return draft
 
