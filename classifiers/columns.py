@@ -24,6 +24,7 @@ from triage.classifiers import names
 from triage.classifiers import vocabularies as voc
 from triage.context import RunContext
 from triage.models import Problem
+from triage.tables.model import suppression_bound
 from triage.vocab import ColumnRole, Decision, Entity
 
 if TYPE_CHECKING:
@@ -342,6 +343,14 @@ def _assign_entity(draft: _Draft, entity: Entity, header: str) -> None:
         draft.person = entity in PERSON_ENTITIES
 
 
+def _suppression_marks(strings: pd.Series, numeric: np.ndarray) -> int:
+    """How many of the non-numeric values are a publisher's suppression marks ("< 10", "*",
+    "[c]": ``triage.vocab.SUPPRESSION_MARKS``), 0 unless numbers are among the values."""
+    if not bool(numeric.any()):
+        return 0
+    return sum(suppression_bound(v) is not None for v in strings[~np.asarray(numeric, bool)])
+
+
 def _judge_contact(draft: _Draft, entity: Entity, header: str, values: list[str]) -> None:
     """Shared mailboxes and landline numbers are contact details of organisations: their role
     depends on whether the records are people (a person's e-mail or mobile always identifies)."""
@@ -533,6 +542,7 @@ def _judge_column(
             return draft
 
     # 6. a person's official number under its header; other numeric columns are measurements
+    # (a published count's suppression marks included)
     if _judge_personal_id(draft, header, series):
         return draft
     if _judge_person_key(draft, header, strings):
@@ -541,10 +551,12 @@ def _judge_column(
         draft.basis = "address"
         draft.evidence.append(f"header {draft.name!r} names house numbers: part of an address")
         return draft
-    if numeric_share >= 0.9 or aggregate_header:
+    marks = _suppression_marks(strings, numeric)
+    if numeric_share >= 0.9 or aggregate_header or (marks and numeric.sum() + marks == n):
         draft.evidence.append(
             f"{int(numeric.sum())} of {n} sampled distinct values are numbers: "
             "treated as a measurement"
+            + (f"; the other {marks}: the publisher's suppression marks" if marks else "")
         )
         return draft
 

@@ -78,6 +78,11 @@ class TableSuppress(Transform[TableSuppressParams]):
             f"{primary} cells suppressed under the primary rules and {secondary} complementary "
             f"cells, marked {params.marker}"
         )
+        if table.hidden is not None:
+            recovered = result.recovered_count()
+            note += f"; {table.hidden_count()} cells the publisher suppressed keep their marks"
+            if recovered:
+                note += f" ({recovered} of them could be recovered from the totals)"
         return TransformResult(
             frame=out,
             description=note,

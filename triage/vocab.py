@@ -126,3 +126,33 @@ SENSITIVE_KINDS: tuple[str, ...] = (
     "genetic_biometric",
     "safeguarding",
 )
+
+#: Marks a publisher writes in place of a count it suppressed (closed vocabulary, compared
+#: case-insensitively after trimming): ONS / GSS symbols ("[c]" confidential, "[x]" not
+#: available, "[low]" rounds to zero, ".." not available), DWP Stat-Xplore and NHS Digital
+#: ("*"), and the plain words councils use. A cell under one of these marks is hidden: its
+#: value is unknown but it is no small-cell exposure in itself (see ``triage.tables.hidden``).
+#: "-" is not here: GSS tables use it for nil, so it reads as 0 (``triage.tables.model``).
+SUPPRESSION_MARKS: frozenset[str] = frozenset(
+    {
+        "*",
+        "**",
+        "***",
+        "c",
+        "[c]",
+        "x",
+        "[x]",
+        "..",
+        "~",
+        "low",
+        "[low]",
+        "suppressed",
+        "[suppressed]",
+        "redacted",
+        "[redacted]",
+    }
+)
+
+#: A mark that also bounds the hidden count ("< 10", "<5", "<=5", "≤ 5", "fewer than 5",
+#: "less than 5"): group 1 says whether the bound is inclusive, group 2 is the bound.
+SUPPRESSION_BOUND_PATTERN = r"^\s*(<=|≤|<|fewer\s+than|less\s+than)\s*(\d+)\s*$"

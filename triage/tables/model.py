@@ -5,12 +5,18 @@ the last index is that dimension's total, so a 2-D table of 4 x 5 categories is 
 whose ``[4, 5]`` entry is the grand total. Totals missing from the source are computed (and then
 treated as published: conservative for suppression). ``cell_map`` maps array cells back to the
 frame's ``(row index, column)`` so suppression marks and rounded values can be written back.
+
+A measure column may hold the publisher's own suppression marks in place of small counts
+(``triage.vocab.SUPPRESSION_MARKS``: "< 10", "*", "[c]", ".."): it is still a measure, its marked
+cells are ``hidden`` (value NaN, bounded above by an interval mark), and totals that need them
+stay unknown unless published; ``triage.tables.hidden`` audits what the totals recover.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from triage.vocab import SUPPRESSION_BOUND_PATTERN, SUPPRESSION_MARKS
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +59,7 @@ _MAGNITUDE_HINT = re.compile(
 _KEY_HEADER = re.compile(r"(?:^|[_\s])(?:id|ref|reference|urn|uprn|key)$", re.IGNORECASE)
 _CONTRIB_HINT = re.compile(r"(contributor|n_units|enterprises|businesses|units)", re.IGNORECASE)
 _NUM_CLEAN = re.compile(r"[,£$€\s]")
+_BOUND = re.compile(SUPPRESSION_BOUND_PATTERN, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,14 @@ class Table:
     totals_consistent:
         False when the source's totals did not equal the sum of their cells (they were then
         recomputed).
+    hidden:
+        Cells the publisher already suppressed (a mark of ``triage.vocab.SUPPRESSION_MARKS``
+        in place of the count); their ``values`` are NaN, and so are the totals that cannot be
+        computed without them. None when no cell is hidden.
+    upper:
+        Upper bound of every cell ("< 10" bounds a hidden count by 9; inf where unbounded).
+    marks:
+        The publisher's mark of each hidden cell, as written in the source.
     """
 
     name: str
@@ -101,6 +118,18 @@ class Table:
     totals_present: bool = False
     totals_consistent: bool = True
     notes: list[str] = field(default_factory=list)
+    hidden: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    marks: dict[Cell, str] = field(default_factory=dict)
+
+    @property
+    def unknown(self) -> np.ndarray:
+        """Cells whose value is unknown: hidden ones and the totals that depend on them."""
+        return np.isnan(self.values)
+
+    def hidden_count(self) -> int:
+        """Number of cells the publisher suppressed."""
+        return 0 if self.hidden is None else int(self.hidden.sum())
 
     @property
     def ndim(self) -> int:
@@ -133,6 +162,58 @@ def _parse_numbers(series: pd.Series) -> np.ndarray | None:
     if bool(bad.any()) or nums.notna().sum() == 0:
         return None
     return nums.to_numpy(dtype=float, na_value=np.nan)
+
+
+def suppression_bound(text: object) -> float | None:
+    """The bound a publisher's mark puts on the hidden value: inf for a plain mark ("[c]",
+    "*"), the largest value allowed for an interval mark ("< 10": 9.999..; "<= 5": 5), None
+    when ``text`` is no suppression mark (see ``triage.vocab.SUPPRESSION_MARKS``)."""
+    if not isinstance(text, str):
+        return None
+    plain = text.strip().lower()
+    if plain in SUPPRESSION_MARKS:
+        return math.inf
+    m = _BOUND.match(plain)
+    if m is None:
+        return None
+    bound = float(m.group(2))
+    return bound if m.group(1) in ("<=", "≤") else math.nextafter(bound, -math.inf)
+
+
+@dataclass(frozen=True)
+class ParsedCells:
+    """A measure column read as numbers, with the publisher's suppression marks."""
+
+    values: np.ndarray
+    #: True where the cell holds a suppression mark (its value is NaN)
+    hidden: np.ndarray
+    #: the bound of each mark (inf for plain marks and for numbers)
+    upper: np.ndarray
+    marks: tuple[str, ...]
+
+
+def parse_cells(series: pd.Series) -> ParsedCells | None:
+    """Parse a measure column whose cells are numbers or publisher suppression marks.
+
+    None when a non-missing value is neither, or when no value is a number (a column of marks
+    alone is no count column).
+    """
+    raw = series.astype("string")
+    bounds = [suppression_bound(v) if isinstance(v, str) else None for v in raw.tolist()]
+    hidden = np.array([b is not None for b in bounds], dtype=bool)
+    if not hidden.any():
+        values = _parse_numbers(series)
+        if values is None:
+            return None
+        return ParsedCells(values, hidden, np.full(len(values), math.inf), ())
+    known = _parse_numbers(series[~hidden])
+    if known is None:
+        return None
+    values = np.full(len(series), np.nan)
+    values[~hidden] = known
+    upper = np.array([math.inf if b is None else b for b in bounds], dtype=float)
+    marks = tuple(str(v).strip() for v, h in zip(raw.tolist(), hidden, strict=True) if h)
+    return ParsedCells(values, hidden, upper, marks)
 
 
 def _is_total(label: object) -> bool:
@@ -206,9 +287,10 @@ def recognise_long(
     """
     if not dimensions or measure not in frame.columns:
         return None
-    values = _parse_numbers(frame[measure])
-    if values is None:
+    parsed = parse_cells(frame[measure])
+    if parsed is None:
         return None
+    values = parsed.values
     dims: list[Dimension] = []
     codes: list[np.ndarray] = []
     any_total = False
@@ -235,10 +317,14 @@ def recognise_long(
     if int(interior_mask.sum()) < 0.5 * interior_cells:
         return None
     full = np.full(shape, np.nan)
-    full.flat[flat] = np.nan_to_num(values, nan=0.0)
+    full.flat[flat] = np.where(parsed.hidden, np.nan, np.nan_to_num(values, nan=0.0))
     published = np.zeros(shape, dtype=bool)
     published.flat[flat] = True
-    interior = np.nan_to_num(full[tuple(slice(0, d.size) for d in dims)], nan=0.0)
+    hidden = np.zeros(shape, dtype=bool)
+    hidden.flat[flat] = parsed.hidden
+    inner = tuple(slice(0, d.size) for d in dims)
+    # a missing combination counts 0; a hidden cell is unknown (NaN), and so are its totals
+    interior = np.where(hidden[inner], np.nan, np.nan_to_num(full[inner], nan=0.0))
     computed = margins_from_interior(interior)
     slack = _rounding_slack(values)
     consistent = True
@@ -254,10 +340,22 @@ def recognise_long(
         elif slack and bool((margin_pub & (diff > 1e-9)).any()):
             notes.append("published totals agree with their cells within rounding")
     final = computed
+    upper_arr: np.ndarray | None = None
+    marks: dict[Cell, str] = {}
+    if hidden.any():
+        # a total that needs a hidden cell keeps its published value (or stays unknown)
+        final = np.where(np.isnan(computed) & published & ~hidden, full, computed)
+        final = _fill_margins(final, hidden)
+        upper_arr = np.full(shape, math.inf)
+        upper_arr.flat[flat] = parsed.upper
+        notes.append(f"{int(hidden.sum())} cells already suppressed by the publisher")
     cell_map: dict[Cell, tuple[Any, str]] = {}
-    for row_idx, f in zip(frame.index, flat, strict=True):
+    mark_iter = iter(parsed.marks)
+    for row_idx, f, is_hidden in zip(frame.index, flat, parsed.hidden, strict=True):
         cell = tuple(int(x) for x in np.unravel_index(int(f), shape))
         cell_map[cell] = source[row_idx] if source else (row_idx, measure)
+        if is_hidden:
+            marks[cell] = next(mark_iter)
     contrib_arr: np.ndarray | None = None
     if contributors and contributors in frame.columns:
         cvals = _parse_numbers(frame[contributors])
@@ -266,7 +364,11 @@ def recognise_long(
             cint.flat[flat] = cvals
             inner = np.nan_to_num(cint[tuple(slice(0, d.size) for d in dims)], nan=0.0)
             contrib_arr = np.where(np.isnan(cint), margins_from_interior(inner), cint)
-    tkind = kind or classify_kind(measure, values, frame[measure])
+    tkind = kind or (
+        "count" if _small_count_marks(parsed) else classify_kind(measure, values, frame[measure])
+    )
+    if upper_arr is not None and tkind == "count":
+        upper_arr = np.floor(upper_arr)  # "< 10" leaves a count of at most 9
     return Table(
         name=name,
         kind=tkind,
@@ -280,7 +382,27 @@ def recognise_long(
         totals_present=any_total,
         totals_consistent=consistent,
         notes=notes,
+        hidden=hidden if hidden.any() else None,
+        upper=upper_arr,
+        marks=marks,
     )
+
+
+def _fill_margins(full: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Compute the unknown totals whose cells are all known (a grand total from published
+    column totals), repeatedly; hidden cells stay unknown."""
+    out = full.copy()
+    for _ in range(out.ndim):
+        for axis in range(out.ndim):
+            n = out.shape[axis] - 1
+            inner = np.take(out, np.arange(n), axis=axis).sum(axis=axis)
+            total = np.take(out, n, axis=axis)
+            fill = np.isnan(total) & ~np.isnan(inner) & ~np.take(hidden, n, axis=axis)
+            if fill.any():
+                idx: list[Any] = [slice(None)] * out.ndim
+                idx[axis] = n
+                out[tuple(idx)] = np.where(fill, inner, total)
+    return out
 
 
 def _interior_mask(shape: tuple[int, ...]) -> np.ndarray:
@@ -325,8 +447,18 @@ def recognise_wide(
 
 
 def _wide_kind(hint: str, raw: pd.Series) -> TableKind:
-    vals = _parse_numbers(raw)
-    return classify_kind(hint, vals if vals is not None else np.zeros(0), raw)
+    parsed = parse_cells(raw)
+    if parsed is not None and _small_count_marks(parsed):
+        return "count"
+    return classify_kind(hint, parsed.values if parsed is not None else np.zeros(0), raw)
+
+
+def _small_count_marks(parsed: ParsedCells) -> bool:
+    """True when the marks are small-count suppression ("< 10") over whole numbers: the
+    convention of count tables, whatever a header says ("Properties paying business rates")."""
+    vals = parsed.values[~np.isnan(parsed.values)]
+    bounded = bool(np.isfinite(parsed.upper[parsed.hidden]).any())
+    return bounded and bool(np.all(vals >= 0) and np.all(np.floor(vals) == vals))
 
 
 #: Published tables have at most tens of thousands of cells; bigger frames are microdata.
@@ -374,7 +506,7 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
         return None  # a key per row names records: microdata, not cells of a table
     distinct = {c: frame[c].nunique(dropna=False) for c in frame.columns}
     varying = [c for c in frame.columns if distinct[c] > 1 and c not in keys]
-    numeric = [c for c in varying if _parse_numbers(frame[c]) is not None]
+    numeric = [c for c in varying if parse_cells(frame[c]) is not None]
     categorical = _dimensions(frame, [c for c in varying if c not in numeric])
     if not numeric:
         return None
@@ -469,7 +601,8 @@ def table_to_frame(table: Table, cells: dict[Cell, str] | None = None) -> pd.Dat
     for cell in itertools.product(*(range(s) for s in table.shape)):
         row = table.label(cell)
         v = table.values[cell]
-        row[table.measure] = (cells or {}).get(cell, _fmt(v))
+        shown = table.marks.get(cell, "[unknown]" if np.isnan(v) else _fmt(v))
+        row[table.measure] = (cells or {}).get(cell, shown)
         rows.append(row)
     return pd.DataFrame(rows, dtype=object)
 
@@ -488,11 +621,14 @@ def write_back(
 ) -> tuple[pd.DataFrame, int]:
     """Write suppression marks (and/or new values, e.g. rounded) into a copy of ``frame``.
 
-    Returns the new frame and the number of frame cells changed.
+    Cells the publisher already suppressed keep their mark. Returns the new frame and the
+    number of frame cells changed.
     """
     out = frame.copy()
     changed = 0
     for cell, (row_idx, col) in table.cell_map.items():
+        if cell in table.marks:
+            continue  # the publisher's mark stays as written
         if suppressed is not None and bool(suppressed[cell]):
             out.at[row_idx, col] = marker
             changed += 1

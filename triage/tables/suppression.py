@@ -18,6 +18,7 @@ published cells, the additivity relations and non-negativity (LP, HiGHS), per co
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -150,6 +151,7 @@ def feasible_intervals(
     values: np.ndarray,
     suppressed: np.ndarray,
     cells: list[Cell] | None = None,
+    upper: np.ndarray | None = None,
 ) -> dict[Cell, tuple[float, float]]:
     """The attacker: every suppressed cell's feasible interval from the published cells.
 
@@ -161,6 +163,8 @@ def feasible_intervals(
         Boolean mask of suppressed cells (same shape).
     cells:
         Only compute these cells (default: all suppressed cells).
+    upper:
+        Upper bound of every cell the attacker knows (a publisher's "< 10"; inf for none).
 
     Returns
     -------
@@ -201,7 +205,10 @@ def feasible_intervals(
                 continue
             c = np.zeros(members.size)
             c[j] = 1.0
-            bounds = (0, None)
+            bounds: Any = (0, None)
+            if upper is not None:
+                caps = upper.ravel()[flat_members]
+                bounds = [(0, None if math.isinf(u) else float(u)) for u in caps]
             lo_res = linprog(c, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
             hi_res = linprog(-c, A_eq=sub, b_eq=b, bounds=bounds, method="highs")
             lo = float(lo_res.fun) if lo_res.status == 0 else 0.0
@@ -221,15 +228,24 @@ class SuppressionResult:
     intervals: dict[Cell, tuple[float, float]]
     required: dict[Cell, tuple[float, float]]
     unprotected: list[Cell]
+    #: cells the publisher hid that the published totals recover, below the threshold (they
+    #: keep the publisher's mark and are protected like primary cells): see
+    #: :func:`triage.tables.hidden.recovered_cells`
+    recovered: np.ndarray | None = None
 
     @property
     def suppressed(self) -> np.ndarray:
-        """All suppressed cells."""
+        """All cells to be newly suppressed (hidden cells keep the publisher's mark)."""
         return self.primary | self.secondary
+
+    def recovered_count(self) -> int:
+        """Number of hidden cells recovered below the threshold."""
+        return 0 if self.recovered is None else int(self.recovered.sum())
 
     def min_protection(self, values: np.ndarray) -> float | None:
         """Smallest attacker interval width over primary cells (None without primaries)."""
-        widths = [hi - lo for c, (lo, hi) in self.intervals.items() if self.primary[c]]
+        protect = self.primary if self.recovered is None else self.primary | self.recovered
+        widths = [hi - lo for c, (lo, hi) in self.intervals.items() if protect[c]]
         return min(widths) if widths else None
 
 
@@ -277,7 +293,8 @@ def _best_hypercube(
                 sign = sign * sg[a]
         v = values[idx]
         need = np.where(sign < 0, upper, lower)
-        ok &= v >= need - 1e-9
+        with np.errstate(invalid="ignore"):
+            ok &= v >= need - 1e-9  # an unknown (hidden) corner is never relied upon
         total_cost += np.where(suppressed[idx], 0.0, cost[idx])
         corners_idx.append(idx)
     if not ok.any():
@@ -334,7 +351,9 @@ def secondary_suppression(
     protection = protection or Protection()
     values = table.values
     shape = table.shape
-    suppressed = primary.copy()
+    unknown = np.isnan(values) & ~primary
+    bound = table.upper
+    suppressed = primary | unknown
     cell_cost = values + 1.0 if cost == "value" else np.ones(shape)
     required: dict[Cell, tuple[float, float]] = {}
     order = sorted(
@@ -345,9 +364,12 @@ def secondary_suppression(
     lp_check = values.size <= lp_check_max_cells
     for p in order:
         req = protection.levels(float(values[p]), threshold)
+        if bound is not None and not math.isinf(bound[p]):
+            # the publisher's "< 10" already tells the attacker the cell is at most 9
+            req = (max(0.0, min(req[0], float(bound[p]) - float(values[p]))), req[1])
         required[p] = req
         if lp_check:
-            iv = feasible_intervals(values, suppressed, [p]).get(p, (values[p], values[p]))
+            iv = feasible_intervals(values, suppressed, [p], bound).get(p, (values[p], values[p]))
             if _protected(iv, float(values[p]), *req):
                 continue
         corners = _best_hypercube(values, suppressed, cell_cost, p, *req)
@@ -360,15 +382,17 @@ def secondary_suppression(
         # fall back: suppress every cell sharing a relation with p, repeatedly, until protected
         for p in unprotected:
             for _ in range(len(shape) + 1):
-                iv = feasible_intervals(values, suppressed, [p]).get(p, (values[p], values[p]))
+                iv = feasible_intervals(values, suppressed, [p], bound).get(
+                    p, (values[p], values[p])
+                )
                 if _protected(iv, float(values[p]), *required[p]):
                     break
                 _suppress_neighbourhood(suppressed, p)
-    secondary = suppressed & ~primary
+    secondary = suppressed & ~primary & ~unknown
     if prune and 0 < int(secondary.sum()) <= prune_max_cells:
-        secondary = _prune(values, primary, secondary, required, cell_cost)
-    final = primary | secondary
-    intervals = feasible_intervals(values, final, list(required)) if verify else {}
+        secondary = _prune(values, primary | unknown, secondary, required, cell_cost, bound)
+    final = primary | secondary | unknown
+    intervals = feasible_intervals(values, final, list(required), bound) if verify else {}
     still = [
         p
         for p in required
@@ -400,6 +424,7 @@ def _prune(
     secondary: np.ndarray,
     required: dict[Cell, tuple[float, float]],
     cell_cost: np.ndarray,
+    bound: np.ndarray | None = None,
 ) -> np.ndarray:
     secondary = secondary.copy()
     cand = sorted(
@@ -408,7 +433,7 @@ def _prune(
     )
     for c in cand:
         secondary[c] = False
-        iv = feasible_intervals(values, primary | secondary, list(required))
+        iv = feasible_intervals(values, primary | secondary, list(required), bound)
         if not all(_protected(iv[p], float(values[p]), *required[p]) for p in required):
             secondary[c] = True
     return secondary
@@ -422,7 +447,14 @@ def suppress_table(
     cost: Literal["value", "cells"] = "value",
     prune: bool = True,
 ) -> SuppressionResult:
-    """Primary then secondary suppression of ``table``."""
+    """Primary then secondary suppression of ``table``.
+
+    A cell the publisher already hid is no primary cell; one the published totals recover
+    below the threshold (:func:`triage.tables.hidden.recovered_cells`) is protected like one,
+    keeping its mark: only the complementary cells it needs are newly suppressed.
+    """
+    from triage.tables.hidden import recovered_cells
+
     rules = rules or PrimaryRules()
     prim = primary_suppression(table, rules)
     if protection is None:
@@ -431,9 +463,22 @@ def suppress_table(
             if table.kind == "magnitude"
             else Protection()
         )
+    recovered = recovered_cells(table, rules) if table.hidden is not None else {}
+    work, mask = table, prim.mask
+    rec_mask = np.zeros(table.shape, dtype=bool)
+    if recovered:
+        values = table.values.copy()
+        for cell, value in recovered.items():
+            values[cell] = value
+            rec_mask[cell] = True
+        work = dataclasses.replace(table, values=values)
+        mask = prim.mask | rec_mask
     res = secondary_suppression(
-        table, prim.mask, protection=protection, threshold=rules.threshold, cost=cost, prune=prune
+        work, mask, protection=protection, threshold=rules.threshold, cost=cost, prune=prune
     )
+    res.primary = prim.mask
+    res.secondary = res.secondary & ~rec_mask
+    res.recovered = rec_mask if recovered else None
     res.by_rule = prim.counts()
     return res
 
@@ -443,14 +488,15 @@ def table_metrics(table: Table, result: SuppressionResult | None) -> dict[str, f
     cells = int(np.prod(table.shape))
     if result is None:
         return {"table_cells": cells, "table_dimensions": table.ndim}
+    recovered = result.recovered_count()
     return {
         "table_cells": cells,
         "table_dimensions": table.ndim,
-        "table_small_cells": int(result.by_rule.get("threshold", 0)),
+        "table_small_cells": int(result.by_rule.get("threshold", 0)) + recovered,
         "table_dominance_cells": int(
             result.by_rule.get("dominance", 0) + result.by_rule.get("p_percent", 0)
         ),
-        "table_primary_suppressed": int(result.primary.sum()),
+        "table_primary_suppressed": int(result.primary.sum()) + recovered,
         "table_secondary_suppressed": int(result.secondary.sum()),
         "table_unprotected_cells": len(result.unprotected),
         "table_min_protection": result.min_protection(table.values),
@@ -459,6 +505,8 @@ def table_metrics(table: Table, result: SuppressionResult | None) -> dict[str, f
 
 def table_findings(dataset: str, table: Table, result: SuppressionResult) -> list[Finding]:
     """Report-ready findings (no raw values; counts of cells only)."""
+    from triage.tables.hidden import hidden_findings
+
     dims = [d.name for d in table.dimensions]
     out: list[Finding] = []
     n_primary = int(result.primary.sum())
@@ -476,6 +524,8 @@ def table_findings(dataset: str, table: Table, result: SuppressionResult) -> lis
                 f"{int(result.secondary.sum())} complementary suppression(s) protect them.",
             )
         )
+    if table.hidden is not None:
+        out.extend(hidden_findings(dataset, table, result))
     if not table.totals_consistent:
         out.append(
             Finding(
