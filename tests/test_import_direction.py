@@ -1,13 +1,19 @@
-"""The documents room's imports, read from the source (every ``import`` statement: module level,
-inside functions and under ``TYPE_CHECKING``).
+"""The imports of the documents, io and report rooms, read from the source (every ``import``
+statement: module level, inside functions and under ``TYPE_CHECKING``).
 
 1. ``triage.documents.*`` never imports the pure check, the engine, the runner or the
    interfaces (``triage.pipeline``, ``triage.engine``, ``triage.runner``, ``triage.cli``,
    ``triage.api``): the tabular check reaches documents through ``TableChecker``, passed in.
-2. No import cycle among the ``triage.documents`` modules. A package's ``__init__`` run before
-   its submodules is not an edge; nor is the lazy format table (``formats.HANDLERS``, module
-   names resolved at call time, as the transform registry does), which must name modules of the
-   room that exist.
+2. ``triage.report.*`` (an edge: it renders a finished report) imports the kernel, never the
+   readers and writers, the pipeline, the store or the composition (``triage.io``,
+   ``triage.pipeline``, ``triage.engine``, ``triage.store``, ``triage.runner``, ``triage.cli``,
+   ``triage.api`` and the CLI helpers ``triage.timed``, ``triage.registry_cli``).
+3. ``triage.io.*`` (an edge: files in, files out) never imports the pipeline, the report, the
+   store or the composition.
+4. No import cycle among the modules of each room. A package's ``__init__`` run before its
+   submodules is not an edge; nor is a lazy format table (``documents.formats.HANDLERS``,
+   ``io.formats.HANDLERS``: module names resolved at call time, as the transform registry
+   does), which must name modules of the room that exist.
 """
 
 from __future__ import annotations
@@ -17,54 +23,109 @@ from pathlib import Path
 
 import pytest
 
-from triage.documents.formats import HANDLERS
+from triage.documents.formats import HANDLERS as DOCUMENT_HANDLERS
+from triage.io.formats import HANDLERS as TABLE_HANDLERS
 
-ROOM = Path(__file__).resolve().parents[1] / "triage" / "documents"
-FORBIDDEN = ("triage.pipeline", "triage.engine", "triage.runner", "triage.cli", "triage.api")
+PACKAGE = Path(__file__).resolve().parents[1] / "triage"
+COMPOSITION = ("triage.runner", "triage.cli", "triage.api", "triage.timed", "triage.registry_cli")
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "triage.documents": (
+        "triage.pipeline",
+        "triage.engine",
+        "triage.runner",
+        "triage.cli",
+        "triage.api",
+    ),
+    "triage.report": (
+        "triage.io",
+        "triage.pipeline",
+        "triage.engine",
+        "triage.store",
+        *COMPOSITION,
+    ),
+    "triage.io": (
+        "triage.pipeline",
+        "triage.engine",
+        "triage.report",
+        "triage.store",
+        *COMPOSITION,
+    ),
+}
 
 
 def _module(path: Path) -> str:
-    parts = path.relative_to(ROOM.parent.parent).with_suffix("").parts
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {_module(p): p for p in sorted(ROOM.rglob("*.py"))}
+def _room_modules(room: str) -> dict[str, Path]:
+    folder = PACKAGE.joinpath(*room.split(".")[1:])
+    return {_module(p): p for p in sorted(folder.rglob("*.py"))}
 
 
-def _imports(path: Path) -> list[str]:
-    """Every module ``path`` imports, by absolute name (``from a import b``: ``a.b`` when that is
-    a module of the room, else ``a``)."""
+ROOMS = {room: _room_modules(room) for room in FORBIDDEN}
+MODULES = {name: path for modules in ROOMS.values() for name, path in modules.items()}
+
+
+def _import_nodes(path: Path) -> list[tuple[str, list[str]]]:
+    """(absolute module, names imported from it) of every import statement of ``path``."""
     name = _module(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: list[str] = []
+    found: list[tuple[str, list[str]]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names]
+            found += [(alias.name, []) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            subs = [f"{base}.{alias.name}" for alias in node.names]
-            found += [s for s in subs if s in MODULES] or [base]
+            found.append((base, [alias.name for alias in node.names]))
     return found
 
 
-GRAPH = {
-    name: sorted({i for i in _imports(path) if i in MODULES and i != name})
-    for name, path in MODULES.items()
-}
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports, by absolute name (``from a import b``: ``a.b`` when that is
+    a module of a room, else ``a``)."""
+    found: list[str] = []
+    for base, names in _import_nodes(path):
+        subs = [f"{base}.{n}" for n in names]
+        found += [s for s in subs if s in MODULES] or [base]
+    return found
 
 
-def test_the_room_holds_its_modules() -> None:
-    assert {"triage.documents.check", "triage.documents.formats.eml"} <= set(MODULES)
-    assert len(MODULES) > 10
+def _named(path: Path) -> list[str]:
+    """Every module ``path`` names in an import, ``from a import b`` as ``a`` and ``a.b``
+    (so ``from triage import runner`` names ``triage.runner``)."""
+    return [
+        n for base, names in _import_nodes(path) for n in (base, *(f"{base}.{s}" for s in names))
+    ]
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_documents_never_import_the_check_or_the_edges(name: str) -> None:
-    imports = _imports(MODULES[name])
-    bad = [i for i in imports if any(i == f or i.startswith(f + ".") for f in FORBIDDEN)]
+def _graph(modules: dict[str, Path]) -> dict[str, list[str]]:
+    return {
+        name: sorted({i for i in _imports(path) if i in modules and i != name})
+        for name, path in modules.items()
+    }
+
+
+def test_the_rooms_hold_their_modules() -> None:
+    assert {"triage.documents.check", "triage.documents.formats.eml"} <= set(
+        ROOMS["triage.documents"]
+    )
+    assert {"triage.io.formats", "triage.io.csv", "triage.io.outputs"} <= set(ROOMS["triage.io"])
+    assert {"triage.report.markdown", "triage.report.map_svg"} <= set(ROOMS["triage.report"])
+    assert all(len(modules) > 5 for modules in ROOMS.values())
+
+
+@pytest.mark.parametrize(
+    ("room", "name"), [(room, name) for room, modules in ROOMS.items() for name in modules]
+)
+def test_a_room_never_imports_against_the_direction(room: str, name: str) -> None:
+    imports = _named(MODULES[name])
+    bad = sorted(
+        {i for i in imports if any(i == f or i.startswith(f + ".") for f in FORBIDDEN[room])}
+    )
     assert bad == [], f"{name} imports {bad}"
 
 
@@ -91,8 +152,9 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def test_no_import_cycle_among_documents_modules() -> None:
-    cycle = _cycle(GRAPH)
+@pytest.mark.parametrize("room", sorted(ROOMS))
+def test_no_import_cycle_among_a_rooms_modules(room: str) -> None:
+    cycle = _cycle(_graph(ROOMS[room]))
     assert cycle is None, " -> ".join(cycle or [])
 
 
@@ -101,5 +163,9 @@ def test_the_cycle_finder_finds_one() -> None:
     assert _cycle({"a": ["b"], "b": [], "c": ["a"]}) is None
 
 
-def test_the_format_table_names_modules_of_the_room() -> None:
-    assert set(HANDLERS.values()) <= set(MODULES)
+@pytest.mark.parametrize(
+    ("room", "handlers"),
+    [("triage.documents", DOCUMENT_HANDLERS), ("triage.io", TABLE_HANDLERS)],
+)
+def test_the_format_tables_name_modules_of_their_room(room: str, handlers: dict[str, str]) -> None:
+    assert set(handlers.values()) <= set(ROOMS[room])

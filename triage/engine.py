@@ -31,7 +31,6 @@ from triage.findings import (
     qi_review,
     risk_findings,
 )
-from triage.map_svg import render_map
 from triage.models import (
     ColumnReport,
     DatasetReport,
@@ -59,6 +58,7 @@ from triage.redaction.base import TransformContext
 from triage.redaction.redact_text import deny_pattern, name_terms
 from triage.redaction.registry import get_transform
 from triage.redaction.table_suppress import TableSuppressParams, primary_rules
+from triage.report.map_svg import render_map
 from triage.risk.measures import microdata_metrics, risk_drivers
 from triage.risk.utility import utility_report
 from triage.rules import Rule, Rulebook, evaluate_rules
