@@ -777,7 +777,7 @@ def assess_geo(
     name
         Dataset name (used for the subject hint and problem messages).
     crs_hint
-        EPSG declared by the file (``geo_io``), or None.
+        EPSG declared by the file (``triage.io.geo``), or None.
     geo_file
         True for GeoPackage/Shapefile input: a missing declared CRS is a ``crs_missing``
         problem even when values suggest one.

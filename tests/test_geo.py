@@ -1,4 +1,4 @@
-"""Geospatial detection (classifiers.geo) and geospatial file reading (triage.geo_io)."""
+"""Geospatial detection (classifiers.geo) and geospatial file reading (triage.io.geo)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from triage.classifiers.geo import (
 )
 from triage.context import Limits
 from triage.errors import DataInputError
-from triage.geo_io import add_wkt_points, load_geo
-from triage.io import load_dataset
+from triage.io.formats import load_dataset
+from triage.io.geo import add_wkt_points, load_geo
 
 RNG = np.random.default_rng(7)
 N = 300
@@ -273,7 +273,7 @@ def test_no_values_in_problems() -> None:
 
 
 # -------------------------------------------------------------------------------------------
-# geo_io
+# triage.io.geo
 # -------------------------------------------------------------------------------------------
 
 

@@ -67,7 +67,7 @@ def _extract(tmp: Path) -> Path:
 
 
 def _workbook(tmp: Path) -> Path:
-    from triage.io import _reproducible_zip
+    from triage.io.excel import _reproducible_zip
 
     frame = pd.read_csv(EXAMPLES / "service_requests.csv", dtype=str).head(80)
     staged = tmp / "staged.xlsx"

@@ -10,7 +10,7 @@ import pytest
 
 from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
-from triage.engine import Engine
+from triage.pipeline.engine import Engine
 from triage.rules import builtin_rulebook
 from triage.tables.hidden import exact_value, hidden_intervals, recovered_cells
 from triage.tables.model import parse_cells, recognise_table, suppression_bound, write_back

@@ -24,12 +24,12 @@ from hostile_corpus import (
     xlsx_zip_bomb,
 )
 
-from triage.budgets import check_zip_bomb
 from triage.classifiers.columns import classify_column
 from triage.context import Limits, RunContext
 from triage.errors import DataInputError
-from triage.geo_io import load_geo
-from triage.io import load_dataset
+from triage.io.formats import load_dataset
+from triage.io.geo import load_geo
+from triage.io.limits import check_zip_bomb
 from triage.vocab import ColumnRole
 
 #: a CLI check's bounds: well above an ordinary check's, far below what the bombs cost

@@ -18,13 +18,13 @@ import pytest
 import shapely
 from hostile_corpus import deep_json, one_line_error, ordinary_csv, run_cli, wide_csv
 
-import triage.geo_io
-import triage.io
-import triage.workbook
-from triage.budgets import read_input
+import triage.io.formats
+import triage.io.geo
+import triage.io.workbook
 from triage.context import Limits
 from triage.errors import DataInputError
-from triage.io import load_dataset, write_released
+from triage.io.formats import load_dataset, write_released
+from triage.io.limits import read_input
 from triage.runner import load_tables
 from triage.timed import run_limited
 
@@ -102,12 +102,12 @@ def _writer(fmt: str) -> Callable[[pd.DataFrame, Path], None]:
 @pytest.mark.parametrize(
     ("fmt", "module"),
     [
-        ("csv", triage.io),
-        ("xlsx", triage.workbook),
-        ("parquet", triage.io),
-        ("json", triage.io),
-        ("ndjson", triage.io),
-        ("geojson", triage.geo_io),
+        ("csv", triage.io.formats),
+        ("xlsx", triage.io.workbook),
+        ("parquet", triage.io.formats),
+        ("json", triage.io.formats),
+        ("ndjson", triage.io.formats),
+        ("geojson", triage.io.geo),
     ],
 )
 def test_what_is_hashed_is_what_is_parsed(

@@ -19,8 +19,9 @@ import pytest
 
 from triage.cli import main
 from triage.context import Limits
-from triage.geo_io import load_geo
-from triage.io import MAX_NESTED_LEAVES, load_dataset
+from triage.io.formats import load_dataset
+from triage.io.geo import load_geo
+from triage.io.nested import MAX_NESTED_LEAVES
 
 CANARY_EMAIL = "canary.person@example.com"
 CANARY_NHS = "9434765919"

@@ -27,7 +27,7 @@ import triage.documents.check
 import triage.documents.formats.docx
 import triage.documents.formats.pdf
 import triage.documents.formats.text
-import triage.outputs
+import triage.io.outputs
 import triage.runner
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
@@ -168,7 +168,7 @@ def test_a_failure_while_moving_in_leaves_no_report(
             _full_disk()
         real(src, dst)
 
-    monkeypatch.setattr(triage.outputs.os, "replace", replace)
+    monkeypatch.setattr(triage.io.outputs.os, "replace", replace)
     capsys.readouterr()
     assert _check(_contacts(tmp_path), "open-data", out, "--pattern-only") == 1
     assert capsys.readouterr().err.startswith("triage: fault: cannot write the outputs")

@@ -29,7 +29,7 @@ from service_harness import Service
 
 from triage.classifiers.text import TextAnalyzer
 from triage.cli import main
-from triage.io import write_released
+from triage.io.formats import write_released
 from triage.runner import check_document
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,17 +1,24 @@
-"""The imports of the documents room and of the pure check, read from the source (every
+"""The imports of the documents, io, report and pipeline rooms, read from the source (every
 ``import`` statement: module level, inside functions and under ``TYPE_CHECKING``).
 
 1. ``triage.documents.*`` never imports the pure check, the runner or the interfaces
    (``triage.pipeline``, ``triage.runner``, ``triage.cli``, ``triage.api``): the tabular check
    reaches documents through ``TableChecker``, passed in.
-2. No import cycle among the ``triage.documents`` modules. A package's ``__init__`` run before
-   its submodules is not an edge; nor is the lazy format table (``formats.HANDLERS``, module
-   names resolved at call time, as the transform registry does), which must name modules of the
-   room that exist.
-3. ``triage.pipeline.*`` imports no edge (file formats, outputs, the register, reports, the
-   runner, the interfaces) and no document module, has no import cycle, and does no file,
-   environment or clock access: no such module imported (``pathlib`` only for annotations,
-   under ``TYPE_CHECKING``), no ``open()``, no file or environment method called.
+2. ``triage.report.*`` (an edge: it renders a finished report) imports the kernel, never the
+   readers and writers, the pipeline, the store or the composition (``triage.io``,
+   ``triage.pipeline``, ``triage.store``, ``triage.runner``, ``triage.cli``,
+   ``triage.api`` and the CLI helpers ``triage.timed``, ``triage.registry_cli``).
+3. ``triage.io.*`` (an edge: files in, files out) never imports the pipeline, the report, the
+   store or the composition.
+4. No import cycle among the modules of each room. A package's ``__init__`` run before its
+   submodules is not an edge; nor is a lazy format table (``documents.formats.HANDLERS``,
+   ``io.formats.HANDLERS``: module names resolved at call time, as the transform registry
+   does), which must name modules of the room that exist.
+5. ``triage.pipeline.*`` (the pure check) imports no edge (file formats, outputs, the register,
+   the report but its pure points map, the runner, the interfaces) and no document module,
+   and does no file, environment or clock access: no such module imported (``pathlib`` only
+   for annotations, under ``TYPE_CHECKING``), no ``open()``, no file or environment method
+   called.
 """
 
 from __future__ import annotations
@@ -21,27 +28,41 @@ from pathlib import Path
 
 import pytest
 
-from triage.documents.formats import HANDLERS
+from triage.documents.formats import HANDLERS as DOCUMENT_HANDLERS
+from triage.io.formats import HANDLERS as TABLE_HANDLERS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "triage"
-ROOM = PACKAGE / "documents"
-FORBIDDEN = ("triage.pipeline", "triage.runner", "triage.cli", "triage.api")
-PIPELINE = PACKAGE / "pipeline"
-#: what the pure check must not import: the edges and composition, and the documents room
-PIPELINE_FORBIDDEN = (
-    "triage.io",
-    "triage.geo_io",
-    "triage.workbook",
-    "triage.outputs",
-    "triage.store",
-    "triage.report",
-    "triage.render",
-    "triage.registry_cli",
-    "triage.runner",
-    "triage.cli",
-    "triage.api",
-    "triage.documents",
-)
+COMPOSITION = ("triage.runner", "triage.cli", "triage.api", "triage.timed", "triage.registry_cli")
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "triage.documents": (
+        "triage.pipeline",
+        "triage.runner",
+        "triage.cli",
+        "triage.api",
+    ),
+    "triage.report": (
+        "triage.io",
+        "triage.pipeline",
+        "triage.store",
+        *COMPOSITION,
+    ),
+    "triage.io": (
+        "triage.pipeline",
+        "triage.report",
+        "triage.store",
+        *COMPOSITION,
+    ),
+    # the points map is drawn while measuring, from points not kept after: pure SVG, no I/O
+    "triage.pipeline": (
+        "triage.io",
+        "triage.store",
+        *(f"triage.report.{m}" for m in ("html_page", "html_dataset", "html_parts", "markdown")),
+        "triage.report.sections",
+        "triage.report.words",
+        "triage.documents",
+        *COMPOSITION,
+    ),
+}
 #: standard modules that reach files, the environment, processes, the network or the clock
 SYSTEM_MODULES = frozenset(
     {
@@ -88,44 +109,74 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {_module(p): p for p in sorted(ROOM.rglob("*.py"))}
-PIPELINE_MODULES = {_module(p): p for p in sorted(PIPELINE.rglob("*.py"))}
+def _room_modules(room: str) -> dict[str, Path]:
+    folder = PACKAGE.joinpath(*room.split(".")[1:])
+    return {_module(p): p for p in sorted(folder.rglob("*.py"))}
 
 
-def _imports(path: Path, room: dict[str, Path] = MODULES) -> list[str]:
-    """Every module ``path`` imports, by absolute name (``from a import b``: ``a.b`` when that is
-    a module of ``room``, else ``a``)."""
+ROOMS = {room: _room_modules(room) for room in FORBIDDEN}
+MODULES = {name: path for modules in ROOMS.values() for name, path in modules.items()}
+
+
+def _import_nodes(path: Path) -> list[tuple[str, list[str]]]:
+    """(absolute module, names imported from it) of every import statement of ``path``."""
     name = _module(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: list[str] = []
+    found: list[tuple[str, list[str]]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names]
+            found += [(alias.name, []) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            subs = [f"{base}.{alias.name}" for alias in node.names]
-            found += [s for s in subs if s in room] or [base]
+            found.append((base, [alias.name for alias in node.names]))
     return found
 
 
-GRAPH = {
-    name: sorted({i for i in _imports(path) if i in MODULES and i != name})
-    for name, path in MODULES.items()
-}
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports, by absolute name (``from a import b``: ``a.b`` when that is
+    a module of a room, else ``a``)."""
+    found: list[str] = []
+    for base, names in _import_nodes(path):
+        subs = [f"{base}.{n}" for n in names]
+        found += [s for s in subs if s in MODULES] or [base]
+    return found
 
 
-def test_the_room_holds_its_modules() -> None:
-    assert {"triage.documents.check", "triage.documents.formats.eml"} <= set(MODULES)
-    assert len(MODULES) > 10
+def _named(path: Path) -> list[str]:
+    """Every module ``path`` names in an import, ``from a import b`` as ``a`` and ``a.b``
+    (so ``from triage import runner`` names ``triage.runner``)."""
+    return [
+        n for base, names in _import_nodes(path) for n in (base, *(f"{base}.{s}" for s in names))
+    ]
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_documents_never_import_the_check_or_the_edges(name: str) -> None:
-    imports = _imports(MODULES[name])
-    bad = [i for i in imports if any(i == f or i.startswith(f + ".") for f in FORBIDDEN)]
+def _graph(modules: dict[str, Path]) -> dict[str, list[str]]:
+    return {
+        name: sorted({i for i in _imports(path) if i in modules and i != name})
+        for name, path in modules.items()
+    }
+
+
+def test_the_rooms_hold_their_modules() -> None:
+    assert {"triage.documents.check", "triage.documents.formats.eml"} <= set(
+        ROOMS["triage.documents"]
+    )
+    assert {"triage.io.formats", "triage.io.csv", "triage.io.outputs"} <= set(ROOMS["triage.io"])
+    assert {"triage.report.markdown", "triage.report.map_svg"} <= set(ROOMS["triage.report"])
+    assert all(len(modules) > 5 for modules in ROOMS.values())
+
+
+@pytest.mark.parametrize(
+    ("room", "name"), [(room, name) for room, modules in ROOMS.items() for name in modules]
+)
+def test_a_room_never_imports_against_the_direction(room: str, name: str) -> None:
+    imports = _named(MODULES[name])
+    bad = sorted(
+        {i for i in imports if any(i == f or i.startswith(f + ".") for f in FORBIDDEN[room])}
+    )
     assert bad == [], f"{name} imports {bad}"
 
 
@@ -152,8 +203,9 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def test_no_import_cycle_among_documents_modules() -> None:
-    cycle = _cycle(GRAPH)
+@pytest.mark.parametrize("room", sorted(ROOMS))
+def test_no_import_cycle_among_a_rooms_modules(room: str) -> None:
+    cycle = _cycle(_graph(ROOMS[room]))
     assert cycle is None, " -> ".join(cycle or [])
 
 
@@ -162,32 +214,18 @@ def test_the_cycle_finder_finds_one() -> None:
     assert _cycle({"a": ["b"], "b": [], "c": ["a"]}) is None
 
 
-def test_the_format_table_names_modules_of_the_room() -> None:
-    assert set(HANDLERS.values()) <= set(MODULES)
+@pytest.mark.parametrize(
+    ("room", "handlers"),
+    [("triage.documents", DOCUMENT_HANDLERS), ("triage.io", TABLE_HANDLERS)],
+)
+def test_the_format_tables_name_modules_of_their_room(room: str, handlers: dict[str, str]) -> None:
+    assert set(handlers.values()) <= set(ROOMS[room])
 
 
 def test_the_pipeline_holds_its_stages() -> None:
     stages = {"state", "classify", "link", "measure", "decide", "treat", "recheck", "combine"}
-    assert {f"triage.pipeline.{s}" for s in {*stages, "engine"}} <= set(PIPELINE_MODULES)
+    assert {f"triage.pipeline.{s}" for s in {*stages, "engine"}} <= set(ROOMS["triage.pipeline"])
     assert not (PACKAGE / "engine.py").exists()
-
-
-@pytest.mark.parametrize("name", sorted(PIPELINE_MODULES))
-def test_the_pipeline_imports_no_edge(name: str) -> None:
-    imports = _imports(PIPELINE_MODULES[name], PIPELINE_MODULES)
-    bad = [i for i in imports if any(i == f or i.startswith(f + ".") for f in PIPELINE_FORBIDDEN)]
-    assert bad == [], f"{name} imports {bad}"
-
-
-def test_no_import_cycle_among_pipeline_modules() -> None:
-    graph = {
-        name: sorted(
-            {i for i in _imports(path, PIPELINE_MODULES) if i in PIPELINE_MODULES and i != name}
-        )
-        for name, path in PIPELINE_MODULES.items()
-    }
-    cycle = _cycle(graph)
-    assert cycle is None, " -> ".join(cycle or [])
 
 
 def _type_checking_only(tree: ast.Module) -> set[int]:
@@ -228,9 +266,9 @@ def _system_access(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", sorted(PIPELINE_MODULES))
+@pytest.mark.parametrize("name", sorted(ROOMS["triage.pipeline"]))
 def test_the_pipeline_does_no_file_environment_or_clock_access(name: str) -> None:
-    found = _system_access(PIPELINE_MODULES[name].read_text(encoding="utf-8"))
+    found = _system_access(ROOMS["triage.pipeline"][name].read_text(encoding="utf-8"))
     assert found == [], f"{name}: {found}"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from triage.cli import main
-from triage.workbook import neutral_file_names
+from triage.io.names import neutral_file_names
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

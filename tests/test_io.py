@@ -16,13 +16,9 @@ from openpyxl import Workbook, load_workbook
 from triage.context import Limits
 from triage.errors import DataInputError
 from triage.formulas import escape_formula, escape_formulas
-from triage.io import (
-    detect_delimiter,
-    file_sha256,
-    load_dataset,
-    unique_names,
-    write_released,
-)
+from triage.io.formats import load_dataset, write_released
+from triage.io.frames import unique_names
+from triage.io.sniff import detect_delimiter
 
 SECRET = "Zebedee"  # a cell value that must never leak into an error message
 
@@ -64,7 +60,7 @@ def test_round_trip(tmp_path: Path, fmt: str) -> None:
     ds = load_dataset(written, Limits())
     assert ds.format == fmt
     assert ds.name == written.name
-    assert ds.sha256 == file_sha256(written)
+    assert ds.sha256 == hashlib.sha256(written.read_bytes()).hexdigest()
     assert list(ds.frame.columns)[:3] == ["id", "name", "amount"]
     assert set(ds.frame.columns) == set(frame.columns)
     back = ds.frame[list(frame.columns)]
@@ -97,11 +93,12 @@ def test_write_fallback_to_csv(
     assert load_dataset(out, Limits()).rows == 1
 
 
-def test_file_sha256(tmp_path: Path) -> None:
+def test_dataset_hash_and_name(tmp_path: Path) -> None:
     p = tmp_path / "f.csv"
     p.write_bytes(b"a\n1\n")
-    assert file_sha256(p) == hashlib.sha256(b"a\n1\n").hexdigest()
-    assert load_dataset(p, Limits(), name="custom").name == "custom"
+    ds = load_dataset(p, Limits(), name="custom")
+    assert ds.sha256 == hashlib.sha256(b"a\n1\n").hexdigest()
+    assert ds.name == "custom"
 
 
 # ------------------------------------------------------------------------------ CSV reading

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from triage.cli import main
-from triage.map_svg import AFTER_COLOUR, BEFORE_COLOUR, BUFFER_COLOUR
+from triage.report.map_svg import AFTER_COLOUR, BEFORE_COLOUR, BUFFER_COLOUR
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -16,7 +16,8 @@ from triage.context import NlpSettings, RunContext
 from triage.dataset import Dataset
 from triage.pipeline.engine import Engine
 from triage.pipeline.state import CheckResult
-from triage.render import render_html, render_markdown
+from triage.report.html_page import render_html
+from triage.report.markdown import render_markdown
 from triage.rules import parse_rulebook
 from triage.vocab import Decision
 

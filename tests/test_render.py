@@ -1,4 +1,4 @@
-"""Tests for triage.render: Markdown and HTML renderings of hand-built reports."""
+"""Tests for triage.report: Markdown and HTML renderings of hand-built reports."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from triage.models import (
     RuleFiring,
     RunInfo,
 )
-from triage.render import render_html, render_markdown
+from triage.report.html_page import render_html
+from triage.report.markdown import render_markdown
 from triage.vocab import ColumnRole, Decision, Destination, Entity, Severity
 
 XSS = "<script>alert(1)</script>"

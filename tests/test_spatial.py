@@ -1,4 +1,4 @@
-"""Spatial transforms (redaction.spatial) and the inline SVG map (triage.map_svg)."""
+"""Spatial transforms (redaction.spatial) and the inline SVG map (triage.report.map_svg)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from triage.classifiers.geo import BNG, WGS84, assess_geo, parse_gridrefs, to_bng, transform
 from triage.context import RunContext
 from triage.errors import ConfigError, PluginExecutionError
-from triage.map_svg import render_map, thin
 from triage.redaction.base import TransformContext
 from triage.redaction.registry import get_transform, transform_ids
 from triage.redaction.spatial import gridref, record_uniforms
+from triage.report.map_svg import render_map, thin
 from triage.sites import make_register
 
 SPATIAL = ("snap_grid", "reduce_precision", "aggregate_h3", "donut_geomask", "drop_near_sites")

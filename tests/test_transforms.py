@@ -265,7 +265,7 @@ def council() -> pd.DataFrame:
     from pathlib import Path
 
     from triage.context import Limits
-    from triage.io import load_dataset
+    from triage.io.formats import load_dataset
 
     path = Path(__file__).resolve().parents[1] / "examples" / "council_referrals.csv"
     return load_dataset(path, Limits()).frame

@@ -386,7 +386,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
 def _run_check(args: argparse.Namespace) -> int:
     """The check in a child process killed at ``--timeout``: then a ``refer`` report saying
     so; a child that dies without an answer is a fault. Never a release either way."""
-    from triage.outputs import stages
+    from triage.io.outputs import stages
     from triage.timed import clean_up, run_limited, stopped_report, write_stopped
 
     def work(say: Callable[[str], None]) -> int:

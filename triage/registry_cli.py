@@ -22,9 +22,9 @@ from triage.classifiers.text import TextAnalyzer
 from triage.context import Limits, NlpSettings, RunContext
 from triage.dataset import Dataset
 from triage.errors import ConfigError, DataInputError
-from triage.io import EXTENSIONS, load_dataset
+from triage.io.formats import EXTENSIONS, load_dataset
+from triage.io.workbook import load_workbook
 from triage.store.register import NewRelease, ReleaseStore, ReleaseSummary
-from triage.workbook import load_workbook
 
 Clock = Callable[[], dt.datetime]
 
@@ -188,7 +188,7 @@ def add(
 
 def _one_table(path: Path, limits: Limits) -> Dataset:
     """The file's one table; a workbook of several non-empty sheets is refused, not read
-    as its first sheet (:mod:`triage.workbook`)."""
+    as its first sheet (:mod:`triage.io.workbook`)."""
     if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
         return load_dataset(path, limits)
     datasets = load_workbook(path, limits).datasets

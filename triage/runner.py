@@ -24,17 +24,15 @@ from triage.documents import TableChecker, is_document
 from triage.documents import check_document as check_document_with
 from triage.documents.officials import Officials, load_officials
 from triage.errors import ConfigError, DataInputError
-from triage.geo_io import add_wkt_points, load_geo
-from triage.io import (
-    EXTENSIONS,
-    MAX_NESTED_LEAVES,
-    load_dataset,
-    write_released,
-    write_workbook,
-)
+from triage.io.excel import write_workbook
+from triage.io.formats import EXTENSIONS, load_dataset, write_released
+from triage.io.geo import add_wkt_points, load_geo
+from triage.io.names import neutral_file_names
+from triage.io.nested import MAX_NESTED_LEAVES
+from triage.io.outputs import staged_outputs
+from triage.io.workbook import LoadedTables, load_workbook
 from triage.models import Problem, Report
 from triage.mosaic.versions import Superseded
-from triage.outputs import staged_outputs
 from triage.pipeline.combine import with_documents, with_problems
 from triage.pipeline.engine import Engine
 from triage.pipeline.state import CheckResult, Progress
@@ -45,11 +43,11 @@ from triage.questionnaire import (
     load_questionnaire,
     validate_answers,
 )
-from triage.render import render_html, render_markdown
+from triage.report.html_page import render_html
+from triage.report.markdown import render_markdown
 from triage.rules import Rulebook, builtin_rulebook, load_rulebook
 from triage.sites import load_points, load_register
 from triage.vocab import Decision, Destination
-from triage.workbook import LoadedTables, load_workbook, neutral_file_names
 
 if TYPE_CHECKING:
     from triage.store.register import NewRelease, ReleaseStore
@@ -119,7 +117,7 @@ def check_paths(
     (``NAME``, or ``FILE=NAME`` with several datasets): compared, not linked
     (:mod:`triage.mosaic.versions`).
 
-    The outputs are written whole or not at all (:func:`triage.outputs.staged_outputs`): if
+    The outputs are written whole or not at all (:func:`triage.io.outputs.staged_outputs`): if
     the run fails, ``out_dir`` holds no report, neither this run's nor the previous one's,
     and the releases it recorded in the register are marked removed.
     """
@@ -162,7 +160,7 @@ def check_paths(
 @contextmanager
 def neutral_inputs(paths: Sequence[Path]) -> Iterator[tuple[list[Path], list[Problem]]]:
     """``paths``, each input whose file name may identify a person linked (or copied) under
-    a neutral name (:func:`triage.workbook.neutral_file_names`) for the run, so that no
+    a neutral name (:func:`triage.io.names.neutral_file_names`) for the run, so that no
     report, released file or document folder repeats the name; with a note for each."""
     shown = neutral_file_names([p.name for p in paths])
     if all(shown[p.name] == p.name for p in paths):
@@ -357,9 +355,9 @@ _GEO_SUFFIXES = frozenset({".gpkg", ".shp", ".zip"})
 
 def load_tables(path: Path, limits: Limits) -> LoadedTables:
     """Every table of one input file: each sheet of an XLSX workbook, with what its other
-    parts ask of the decision (:mod:`triage.workbook`), or the one table of any other file
+    parts ask of the decision (:mod:`triage.io.workbook`), or the one table of any other file
     (GeoPackage, Shapefile, CSV, JSON...), a ``refer`` problem per nested column left out
-    unchecked (:mod:`triage.io`); WKT columns become points either way."""
+    unchecked (:mod:`triage.io.nested`); WKT columns become points either way."""
     if EXTENSIONS.get(path.suffix.lower()) != "xlsx":
         dataset = _load_table(path, limits)
         return LoadedTables(
@@ -406,7 +404,7 @@ def _with_wkt(dataset: Dataset) -> Dataset:
 
 def _load_table(path: Path, limits: Limits) -> Dataset:
     """Load one non-workbook table: GeoPackage and (zipped) Shapefiles through
-    ``triage.geo_io`` with their declared CRS, GeoJSON of any geometry, WKT columns."""
+    ``triage.io.geo`` with their declared CRS, GeoJSON of any geometry, WKT columns."""
     if path.suffix.lower() in _GEO_SUFFIXES:
         dataset, crs = load_geo(path, limits)
         return dataclasses.replace(dataset, crs=crs)

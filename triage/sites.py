@@ -76,7 +76,8 @@ class SiteRegister:
         return np.array([self.buffer_of(c) for c in cats], dtype=float)[inv]
 
     def buffers(self) -> list[tuple[float, float, float, str]]:
-        """``(x, y, radius_m, category)`` per site, e.g. for :func:`triage.map_svg.render_map`."""
+        """``(x, y, radius_m, category)`` per site, e.g. for
+        :func:`triage.report.map_svg.render_map`."""
         return [
             (float(x), float(y), float(r), str(c))
             for (x, y), r, c in zip(self.xy, self.radii, self.categories, strict=True)
@@ -194,7 +195,7 @@ def _register_from_geojson_doc(
 def _load_ogr(
     p: Path, buffers: Mapping[str, float] | None, require_category: bool = True
 ) -> SiteRegister:
-    from triage.geo_io import read_ogr_frame
+    from triage.io.geo import read_ogr_frame
 
     gdf = read_ogr_frame(p)
     if gdf.crs is None:

@@ -23,9 +23,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from triage.io.outputs import staged_outputs, stages, withdraw
 from triage.models import Problem, Report
-from triage.outputs import staged_outputs, stages, withdraw
-from triage.render import render_html, render_markdown
+from triage.report.html_page import render_html
+from triage.report.markdown import render_markdown
 from triage.vocab import Decision, Destination
 
 #: what the child runs: given a progress callback, returns an exit code

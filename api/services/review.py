@@ -85,12 +85,13 @@ def _fsync_file(path: Path) -> None:
 
 def _write_submitted(state: ServiceState, row: sa.Row[Any], folder: Path) -> None:
     """The submitted files as released: tables loaded with the project's loaders and
-    written formula-escaped (:func:`triage.io.write_released`; a workbook as a new workbook
-    of its checked sheets, :func:`triage.io.write_workbook`), documents copied as
+    written formula-escaped (:func:`triage.io.formats.write_released`; a workbook as a new
+    workbook of its checked sheets, :func:`triage.io.excel.write_workbook`), documents copied as
     submitted."""
     from triage.context import Limits
     from triage.documents import is_document
-    from triage.io import write_released, write_workbook
+    from triage.io.excel import write_workbook
+    from triage.io.formats import write_released
     from triage.runner import load_tables
 
     with transaction(state.engine) as conn:

@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from triage.errors import ConfigError, DataInputError
-from triage.io import check_zip_bomb
-from triage.workbook import identifying_file_name
+from triage.io.limits import check_zip_bomb
+from triage.io.names import identifying_file_name
 
 #: Accepted file extensions and the content kind each must sniff as.
 ALLOWED: dict[str, str] = {
@@ -46,7 +46,7 @@ def safe_name(client_name: str | None, index: int) -> str:
     """A file name safe to store and show: the last path component only, limited to
     letters, digits, ``._-``, no leading dot, at most 100 characters; ``upload-N`` if empty,
     ``dataset-N`` (its suffix kept) if the name may identify a person
-    (:func:`triage.workbook.identifying_file_name`)."""
+    (:func:`triage.io.names.identifying_file_name`)."""
     raw = (client_name or "").replace("\\", "/").split("/")[-1]
     raw = unicodedata.normalize("NFKC", raw)
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", raw)

@@ -30,7 +30,7 @@ from triage.vocab import Decision
 if TYPE_CHECKING:
     import pandas as pd
 
-    from triage.workbook import LoadedTables
+    from triage.io.workbook import LoadedTables
 
 
 class TableRun(Protocol):

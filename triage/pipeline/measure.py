@@ -20,9 +20,9 @@ from triage.classifiers.columns import DatasetClassification
 from triage.classifiers.geo import GeoAssessment, assess_geo
 from triage.classifiers.police import assess_street_level
 from triage.classifiers.weakness import WeaknessAssessment, detect_weaknesses
-from triage.map_svg import render_map
 from triage.models import Finding, Problem, RiskMetrics
 from triage.pipeline.state import Setup, SubmissionState
+from triage.report.map_svg import render_map
 from triage.risk.measures import microdata_metrics, risk_drivers
 from triage.risk.utility import utility_report
 from triage.sites import Proximity, proximity

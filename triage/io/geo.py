@@ -9,7 +9,7 @@ Coordinates: EPSG:27700 stays ``easting``/``northing``; any other declared CRS i
 reprojected to WGS84 ``longitude``/``latitude`` (returned CRS 4326); without a CRS the raw
 ``x``/``y`` are written. Non-point geometries also keep a ``geometry_wkt`` column; their
 coordinates are a point on the surface. Nested attribute values (GeoJSON arrays and objects)
-become leaf columns as in :mod:`triage.io`. Errors are one-line :class:`DataInputError`
+become leaf columns as in :mod:`triage.io.nested`. Errors are one-line :class:`DataInputError`
 naming the file.
 """
 
@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 import shapely  # type: ignore[import-untyped, unused-ignore]
 
-from triage.budgets import check_geojson_positions, check_vertices, read_input
 from triage.context import Limits
 from triage.dataset import Dataset
-from triage.errors import DataInputError
-from triage.io import check_shape, leaf_columns, unique_names
+from triage.io.errors import file_error
+from triage.io.frames import unique_names
+from triage.io.limits import check_geojson_positions, check_shape, check_vertices, read_input
+from triage.io.nested import leaf_columns
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +43,15 @@ GEO_EXTENSIONS = (".gpkg", ".shp", ".zip", ".geojson")
 _WKT_START = r"^\s*(?:SRID=\d+;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON|GEOMETRYCOLLECTION)"
 
 
-def _err(path: Path, problem: str) -> DataInputError:
-    return DataInputError(f"{path.name}: {problem}")
-
-
 def _first_shapefile(path: Path, archive: Path) -> str:
     """The member name of the first ``.shp`` in a zip."""
     try:
         with zipfile.ZipFile(archive) as zf:
             shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
     except zipfile.BadZipFile:
-        raise _err(path, "is not a valid zip file") from None
+        raise file_error(path, "is not a valid zip file") from None
     if not shps:
-        raise _err(path, "zip holds no .shp file")
+        raise file_error(path, "zip holds no .shp file")
     if len(shps) > 1:
         log.info("zip holds %d shapefiles; reading the first", len(shps))
     return sorted(shps)[0]
@@ -81,7 +78,7 @@ def read_ogr_frame(path: Path, raw: bytes | None = None) -> Any:
                 warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
                 return pyogrio.read_dataframe(source)
         except Exception as exc:  # GDAL messages may quote content: keep the type only
-            raise _err(path, f"cannot read geospatial file ({type(exc).__name__})") from None
+            raise file_error(path, f"cannot read geospatial file ({type(exc).__name__})") from None
 
 
 def _fmt(values: np.ndarray) -> list[str | None]:
@@ -102,7 +99,7 @@ def _leaf_text(v: Any) -> str | None:
 
 def _attribute_columns(gdf: Any, geom_name: str) -> tuple[dict[str, pd.Series], list[str]]:
     """The attribute columns as strings, a nested one (GeoJSON arrays / objects) as its leaf
-    columns (:func:`triage.io.leaf_columns`); also the nested columns left out."""
+    columns (:func:`triage.io.nested.leaf_columns`); also the nested columns left out."""
     # list fields come as numpy arrays, JSON objects and arrays as dicts and lists
     named = (
         (
@@ -174,20 +171,22 @@ def load_geo(
     p = Path(path)
     limits = limits or Limits()
     if p.suffix.lower() not in GEO_EXTENSIONS:
-        raise _err(p, f"unsupported geospatial file type {p.suffix or '(none)'}")
+        raise file_error(p, f"unsupported geospatial file type {p.suffix or '(none)'}")
     raw, sha = read_input(p, limits)  # hashed as read; a GeoPackage or Shapefile as one too
     if p.suffix.lower() == ".geojson":
         check_geojson_positions(p, raw, limits)
     gdf = read_ogr_frame(p, raw)
     if len(gdf) == 0:
-        raise _err(p, "contains no features")
+        raise file_error(p, "contains no features")
     if len(gdf) > limits.max_rows:
-        raise _err(p, f"{len(gdf):,} rows, over the limit of {limits.max_rows:,}")
+        raise file_error(p, f"{len(gdf):,} rows, over the limit of {limits.max_rows:,}")
     crs: int | None = None
     if gdf.crs is not None:
         crs = gdf.crs.to_epsg()
         if crs is None:
-            raise _err(p, "declares a CRS without an EPSG code; reproject to EPSG:27700 or 4326")
+            raise file_error(
+                p, "declares a CRS without an EPSG code; reproject to EPSG:27700 or 4326"
+            )
     geoms = gdf.geometry.to_numpy()
     check_vertices(p, shapely.get_num_coordinates(geoms), limits)
     data, left_out = _attribute_columns(gdf, gdf.geometry.name)

@@ -7,7 +7,8 @@ not waited on), and its SHA-256 is of exactly those bytes, which are also what i
 Parquet, dictionary pages included); JSON deeper than ``max_json_depth`` and geometries with
 more vertices than ``max_feature_vertices`` / ``max_total_vertices`` are refused too. Every
 refusal is a one-line :class:`~triage.errors.DataInputError` naming the file, the measured
-figure and the limit.
+figure and the limit. Before any byte is read a file is checked for existence, type and size
+(:func:`check_file`); once read, its table's rows, columns and cell lengths (:func:`check_shape`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from triage.context import Limits
-from triage.errors import DataInputError
+from triage.io.errors import file_error
 
 _KINDS = (
     (stat.S_ISDIR, "is a directory, not a file"),
@@ -36,25 +38,21 @@ _KINDS = (
 )
 
 
-def _err(path: Path, problem: str) -> DataInputError:
-    return DataInputError(f"{path.name}: {problem}")
-
-
 def check_mode(path: Path, mode: int) -> None:
     """Refuse anything but a regular file, naming what it is."""
     for test, problem in _KINDS:
         if test(mode):
-            raise _err(path, problem)
+            raise file_error(path, problem)
     if not stat.S_ISREG(mode):
-        raise _err(path, "is not a regular file")
+        raise file_error(path, "is not a regular file")
 
 
 def check_size(path: Path, size: int, limits: Limits) -> None:
     """Refuse an empty file or one over ``max_file_bytes``."""
     if size == 0:
-        raise _err(path, "file is empty (0 bytes)")
+        raise file_error(path, "file is empty (0 bytes)")
     if size > limits.max_file_bytes:
-        raise _err(
+        raise file_error(
             path, f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} bytes"
         )
 
@@ -69,11 +67,11 @@ def read_input(path: Path, limits: Limits) -> tuple[bytes, str]:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise _err(path, "file not found") from None
+        raise file_error(path, "file not found") from None
     except IsADirectoryError:
-        raise _err(path, "is a directory, not a file") from None
+        raise file_error(path, "is a directory, not a file") from None
     except OSError as exc:
-        raise _err(path, f"cannot be opened ({exc.strerror or type(exc).__name__})") from None
+        raise file_error(path, f"cannot be opened ({exc.strerror or type(exc).__name__})") from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         check_mode(path, info.st_mode)
@@ -99,18 +97,18 @@ def check_zip_bomb(
         with zipfile.ZipFile(source if source is not None else path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise _err(path, "is not a valid XLSX file (corrupt or not a zip archive)") from None
+        raise file_error(path, "is not a valid XLSX file (corrupt or not a zip archive)") from None
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
     ratio = total / max(packed, 1)
     if total > limits.max_expanded_bytes:
-        raise _err(
+        raise file_error(
             path,
             f"refused: expands to {total:,} bytes, over the limit of "
             f"{limits.max_expanded_bytes:,} bytes (a possible decompression bomb)",
         )
     if ratio > limits.max_expansion_ratio and total > limits.max_ratio_expanded_bytes:
-        raise _err(
+        raise file_error(
             path,
             f"refused: expands {ratio:,.0f} times to {total:,} bytes, over the limits of "
             f"{limits.max_expansion_ratio:,} times and {limits.max_ratio_expanded_bytes:,} "
@@ -153,11 +151,13 @@ def read_parquet(path: Path, raw: bytes, limits: Limits) -> pa.Table:
     try:
         meta = pq.ParquetFile(pa.BufferReader(raw)).metadata
     except Exception:
-        raise _err(path, "is not a valid Parquet file (corrupt or unreadable)") from None
+        raise file_error(path, "is not a valid Parquet file (corrupt or unreadable)") from None
     if meta.num_columns > limits.max_columns:
-        raise _err(path, f"{meta.num_columns:,} columns, over the limit of {limits.max_columns:,}")
+        raise file_error(
+            path, f"{meta.num_columns:,} columns, over the limit of {limits.max_columns:,}"
+        )
     if meta.num_rows > limits.max_rows:
-        raise _err(path, f"{meta.num_rows:,} rows, over the limit of {limits.max_rows:,}")
+        raise file_error(path, f"{meta.num_rows:,} rows, over the limit of {limits.max_rows:,}")
     declared = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     _check_expanded(path, declared, limits)
     try:
@@ -165,12 +165,12 @@ def read_parquet(path: Path, raw: bytes, limits: Limits) -> pa.Table:
         pf = pq.ParquetFile(pa.BufferReader(raw), metadata=meta, read_dictionary=texts)
         table = pf.read()
     except Exception:
-        raise _err(path, "is not a valid Parquet file (corrupt or unreadable)") from None
+        raise file_error(path, "is not a valid Parquet file (corrupt or unreadable)") from None
     sizes = [_expanded(c) for c in table.columns]
     _check_expanded(path, sum(s for s, _ in sizes), limits)
     for name, (_, longest) in zip(table.column_names, sizes, strict=True):
         if longest > limits.max_cell_chars:
-            raise _err(
+            raise file_error(
                 path,
                 f"a cell in column {name!r} has {longest:,} characters, over the limit of "
                 f"{limits.max_cell_chars:,}",
@@ -180,7 +180,7 @@ def read_parquet(path: Path, raw: bytes, limits: Limits) -> pa.Table:
 
 def _check_expanded(path: Path, size: int, limits: Limits) -> None:
     if size > limits.max_expanded_bytes:
-        raise _err(
+        raise file_error(
             path,
             f"refused: its values expand to {size:,} bytes, over the limit of "
             f"{limits.max_expanded_bytes:,} bytes (a possible decompression bomb)",
@@ -210,7 +210,7 @@ def check_json_depth(path: Path, doc: Any, limits: Limits, where: str = "JSON") 
     """Refuse JSON nested deeper than ``max_json_depth``."""
     depth = json_depth(doc)
     if depth > limits.max_json_depth:
-        raise _err(
+        raise file_error(
             path,
             f"{where} is nested {depth:,} levels deep, over the limit of {limits.max_json_depth:,}",
         )
@@ -221,7 +221,7 @@ def check_geojson_positions(path: Path, raw: bytes, limits: Limits) -> None:
     than the file's vertex budget, before a geometry reader builds them (about 0.8 KB each)."""
     arrays = raw.count(b"[")
     if arrays > limits.max_total_vertices:
-        raise _err(
+        raise file_error(
             path,
             f"holds {arrays:,} JSON arrays, more than its geometries may have vertices (the "
             f"limit is {limits.max_total_vertices:,} per file)",
@@ -235,15 +235,51 @@ def check_vertices(path: Path, counts: np.ndarray, limits: Limits) -> None:
         return
     worst = int(np.argmax(counts))
     if counts[worst] > limits.max_feature_vertices:
-        raise _err(
+        raise file_error(
             path,
             f"feature {worst + 1:,} has a geometry of {int(counts[worst]):,} vertices, over the "
             f"limit of {limits.max_feature_vertices:,} per feature",
         )
     total = int(np.sum(counts))
     if total > limits.max_total_vertices:
-        raise _err(
+        raise file_error(
             path,
             f"its geometries have {total:,} vertices, over the limit of "
             f"{limits.max_total_vertices:,} per file",
+        )
+
+
+def check_file(path: Path, limits: Limits) -> int:
+    """Existence, type (a regular file: never a FIFO, which would block), emptiness and size
+    checks before reading anything; returns the size."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise file_error(path, "file not found") from None
+    except OSError as exc:
+        raise file_error(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    check_mode(path, info.st_mode)
+    check_size(path, info.st_size, limits)
+    return info.st_size
+
+
+def check_shape(path: Path, frame: pd.DataFrame, limits: Limits) -> None:
+    """Rows, columns and cell-length limits on a loaded frame."""
+    if frame.shape[1] > limits.max_columns:
+        raise file_error(
+            path, f"{frame.shape[1]:,} columns, over the limit of {limits.max_columns:,}"
+        )
+    if len(frame) > limits.max_rows:
+        raise file_error(path, f"{len(frame):,} rows, over the limit of {limits.max_rows:,}")
+    for col in frame.columns:
+        lengths = frame[col].str.len()
+        longest = lengths.max()
+        if pd.isna(longest) or longest <= limits.max_cell_chars:
+            continue
+        over = (lengths > limits.max_cell_chars).fillna(False).to_numpy(dtype=bool)
+        row = int(over.argmax()) + 1
+        raise file_error(
+            path,
+            f"a cell in column {col!r} at data row {row:,} has {int(longest):,} characters or "
+            f"more, over the limit of {limits.max_cell_chars:,}",
         )

@@ -95,12 +95,10 @@ def render_map(
         f'<rect x="0" y="0" width="{width}" height="{map_h}" fill="#f7f7f7" stroke="#999"/>',
     ]
     cats: dict[str, int] = {}
-    drawn_buffers = 0
     for x, y, r, cat in buffers:
         if x + r < xmin or x - r > xmax or y + r < ymin or y - r > ymax:
             continue
         cats[cat] = cats.get(cat, 0) + 1
-        drawn_buffers += 1
         parts.append(
             f'<circle class="buffer" data-category="{html.escape(str(cat))}" '
             f'cx="{float(sx(x)):.1f}" cy="{float(sy(y)):.1f}" r="{max(r * scale, 1.0):.1f}" '
@@ -115,22 +113,33 @@ def render_map(
             f'<circle class="{cls}" cx="{a:.1f}" cy="{b:.1f}" r="2" fill="{colour}"/>'
             for a, b in zip(xs, ys, strict=True)
         )
-    # scale bar: a nice length near a fifth of the width
+    parts.append(_scale_bar(w_m, scale, map_h))
+    parts += _legend(len(before), len(after), cats, map_h)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _scale_bar(w_m: float, scale: float, map_h: int) -> str:
+    """A scale bar of a nice length near a fifth of the map's width (``w_m`` metres)."""
     bar_m = _nice_length(w_m / 5)
     bar_px = bar_m * scale
     label = f"{bar_m / 1000:g} km" if bar_m >= 1000 else f"{bar_m:g} m"
     y0 = map_h - 12
-    parts.append(
+    return (
         f'<g class="scale-bar"><rect x="10" y="{y0}" width="{bar_px:.1f}" height="4" fill="#000"/>'
         f'<text x="10" y="{y0 - 4}" font-size="11" font-family="sans-serif">{label}</text></g>'
     )
+
+
+def _legend(n_before: int, n_after: int, cats: dict[str, int], map_h: int) -> list[str]:
+    """The legend under the map: points shown per layer, buffers drawn per category."""
     ly = map_h + 18
     legend = [
         '<g class="legend" font-size="12" font-family="sans-serif">',
         f'<circle cx="14" cy="{ly - 4}" r="4" fill="{BEFORE_COLOUR}"/>'
-        f'<text x="24" y="{ly}">before ({len(before):,} shown)</text>',
+        f'<text x="24" y="{ly}">before ({n_before:,} shown)</text>',
         f'<circle cx="194" cy="{ly - 4}" r="4" fill="{AFTER_COLOUR}"/>'
-        f'<text x="204" y="{ly}">after ({len(after):,} shown)</text>',
+        f'<text x="204" y="{ly}">after ({n_after:,} shown)</text>',
     ]
     if cats:
         summary = ", ".join(f"{html.escape(c)} ({n})" for c, n in sorted(cats.items()))
@@ -140,6 +149,4 @@ def render_map(
             f"{summary}</text>"
         )
     legend.append("</g>")
-    parts.extend(legend)
-    parts.append("</svg>")
-    return "".join(parts)
+    return legend

@@ -3,7 +3,7 @@
 A workbook with one non-empty sheet is one dataset named after the file (``book.xlsx``); with
 more, each non-empty sheet, hidden or not, is its own dataset named ``book.xlsx#<sheet>``.
 Only their cell values are checked, so only they are released: the released workbook is
-written anew from the checked (treated) sheets (:func:`triage.io.write_workbook`), never
+written anew from the checked (treated) sheets (:func:`triage.io.excel.write_workbook`), never
 copied. What the input holds besides cell values is either removed, and the removal said in
 a problem that asks for at least ``release_with_changes`` (so the written workbook, not the
 input, is what is released), or, where it cannot be checked, refers the submission.
@@ -14,16 +14,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from triage.budgets import check_zip_bomb, read_input
 from triage.context import Limits
 from triage.dataset import Dataset
 from triage.errors import DataInputError
-from triage.io import check_shape, xlsx_rows_frame, xlsx_sheet_rows
+from triage.io.excel import xlsx_rows_frame, xlsx_sheet_rows
+from triage.io.limits import check_shape, check_zip_bomb, read_input
+from triage.io.names import neutral_titles
 from triage.models import Problem
 from triage.vocab import Decision
 
@@ -61,74 +61,6 @@ _IN_SHEET: tuple[tuple[re.Pattern[bytes], str], ...] = (
     ),
 )
 _SHOWN = 5
-#: a sheet title that may identify a person: an e-mail address, a long run of digits (a phone
-#: or NHS number), a UK postcode
-_IDENTIFYING_TITLE = re.compile(
-    r"@|\d{6,}|\d[\d ]{8,}\d|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE
-)
-
-
-def _identifying_title(title: str) -> bool:
-    """True for a sheet title holding contact data or a person's name (two words or more,
-    corroborated by the name lexicons): it is data no detector reads."""
-    from triage.classifiers.names import is_person_name
-
-    return bool(_IDENTIFYING_TITLE.search(title)) or (
-        len(title.split()) >= 2 and is_person_name(title)
-    )
-
-
-def _neutral(
-    names: list[str], identifying: Callable[[str], bool], neutral: Callable[[int, str], str]
-) -> dict[str, str]:
-    """Each name as it may be shown and written: an identifying one as ``neutral(n, name)``
-    (``n`` its position; ``+`` added until it is no other name), the others kept."""
-    taken = {t for t in names if not identifying(t)}
-    shown: dict[str, str] = {}
-    for n, name in enumerate(names, start=1):
-        if name in taken:
-            shown[name] = name
-            continue
-        candidate = neutral(n, name)
-        while candidate in taken:
-            stem, dot, suffix = candidate.partition(".")
-            candidate = f"{stem}+{dot}{suffix}"
-        taken.add(candidate)
-        shown[name] = candidate
-    return shown
-
-
-def _neutral_titles(titles: list[str]) -> dict[str, str]:
-    """Each sheet title as it may be shown and written: an identifying one as ``Sheet N``
-    (its position), never the same as another sheet's."""
-    return _neutral(titles, _identifying_title, lambda n, _: f"Sheet {n}")
-
-
-def identifying_file_name(name: str) -> bool:
-    """True for a file name whose stem may identify a person: as a sheet title (contact data,
-    a corroborated name) or holding a street address or a titled or listed person's name, as
-    the text finders read them (underscores and hyphens read as spaces)."""
-    from triage.classifiers.text_address import find_addresses
-    from triage.classifiers.text_names import labelled_names, lexicon_names
-
-    stem = Path(name).stem
-    words = re.sub(r"[_\-]+", " ", stem).strip()
-    return (
-        _identifying_title(stem)
-        or _identifying_title(words)
-        or bool(find_addresses(words) or labelled_names(words) or lexicon_names(words))
-    )
-
-
-def neutral_file_names(names: list[str]) -> dict[str, str]:
-    """Each input file name as it may be shown and written: one whose stem may identify a
-    person (judged as a sheet title is) as ``dataset-N`` with its suffix (its position),
-    never the same as another input's; other names are kept."""
-    return _neutral(
-        names,
-        identifying_file_name,
-        lambda n, name: f"dataset-{n}{''.join(Path(name).suffixes[-1:]).lower()}",
-    )
 
 
 @dataclass(frozen=True)
@@ -170,7 +102,7 @@ def load_workbook(path: Path, limits: Limits) -> LoadedTables:
         rows = {ws.title: xlsx_sheet_rows(path, ws, limits) for ws in wb.worksheets}
     finally:
         wb.close()
-    shown_as = _neutral_titles(list(rows))
+    shown_as = neutral_titles(list(rows))
     renamed = sum(1 for t, v in shown_as.items() if t != v)
     rows = {shown_as[t]: r for t, r in rows.items()}
     states = {shown_as[t]: v for t, v in states.items()}
