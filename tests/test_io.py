@@ -613,3 +613,13 @@ def test_broken_rows_are_never_released(tmp_path: Path) -> None:
     assert [x["kind"] for x in report["problems"]] == ["input_repaired"]
     for released in (tmp_path / "o" / "released").iterdir():
         assert SECRET not in released.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("ending", "repaired"), [(b"\r", True), (b"\r\n", False), (b"\n", False)])
+def test_line_endings_of_any_kind_are_read(tmp_path: Path, ending: bytes, repaired: bool) -> None:
+    p = tmp_path / "mac.csv"
+    p.write_bytes(ending.join([b"ward,count", b"Headingley,14", b"Hyde Park,9"]) + ending)
+    ds = load_dataset(p, Limits())
+    assert ds.frame.shape == (2, 2)
+    assert ds.frame["ward"].tolist() == ["Headingley", "Hyde Park"]
+    assert any("carriage returns" in r for r in ds.repairs) is repaired

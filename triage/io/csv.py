@@ -54,6 +54,10 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFram
     if not text.strip():
         raise file_error(path, "file has no header row (only whitespace)")
     repairs: list[str] = []
+    carriage_returns = "\r" in text and "\n" not in text
+    if carriage_returns:  # classic Mac OS line endings: every record on one "line" otherwise
+        text = text.replace("\r", "\n")
+        repairs.append("line endings were carriage returns only; read as line breaks")
     sample = sample_lines(text)
     skip, delimiter = preamble(sample)
     if skip:
@@ -64,7 +68,7 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFram
     width = _header_width(text, delimiter)
     if width > limits.max_columns:
         raise file_error(path, f"{width:,} columns, over the limit of {limits.max_columns:,}")
-    data = raw if encoding == "utf-8" and not skip else text.encode("utf-8")
+    data = raw if encoding == "utf-8" and not (skip or carriage_returns) else text.encode("utf-8")
     frame = _read_csv_arrow(data, delimiter)
     if frame is None:
         frame, broken = _read_csv_python(path, text, delimiter, limits)
