@@ -119,6 +119,9 @@ ROLE_MAILBOX_WORDS: frozenset[str] = _wordset(
     security it ict digital transparency opendata open streetworks waste recycling
     environment housing benefits revenues council-tax counciltax business rates elections
     electoral registration registrar customer-services mailbox shared generic central
+    surveyor surveyors inspector inspectors warden wardens ranger rangers caretaker engineer
+    engineers technician technicians coordinator co-ordinator adviser advisor advisers
+    officer officers duty-officer clerks receptionist
     """
 )
 

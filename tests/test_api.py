@@ -21,8 +21,9 @@ def formula_csv() -> bytes:
     formula-like status cells."""
     rows = list(csv.reader((EXAMPLES / "air_quality.csv").open(encoding="utf-8")))
     rows[0].append("contact_email")
+    officers = ["j.patel", "sarah.owen", "tom.hughes", "a.kowalski", "megan.price"]
     for i, row in enumerate(rows[1:]):
-        row.append(f"officer{i % 7}@example.org")
+        row.append(f"{officers[i % len(officers)]}@example.org")
         if i < 50:
             row[6] = "=SUM(1,2)"
     out = io.StringIO()

@@ -94,13 +94,13 @@ def people(seed: int, n: int = 400) -> pd.DataFrame:
 
 
 def mosaic_pair(seed: int = 1) -> tuple[bytes, bytes, list[str]]:
-    """A: (patient_ref, age, sex), k >= 5 alone; B: the same people's (patient_ref, district,
-    ethnicity), k >= 5 alone; joined on patient_ref: k = 1. Also the raw ids."""
+    """A: (record_ref, age, sex), k >= 5 alone; B: the same people's (record_ref, district,
+    ethnicity), k >= 5 alone; joined on record_ref: k = 1. Also the raw ids."""
     frame = people(seed)
-    a = frame[["person", "age", "sex"]].rename(columns={"person": "patient_ref"})
+    a = frame[["person", "age", "sex"]].rename(columns={"person": "record_ref"})
     b = pd.DataFrame(
         {
-            "patient_ref": frame["person"],
+            "record_ref": frame["person"],
             "district": frame["postcode"].str.split(" ").str[0],
             "ethnicity": frame["ethnicity"],
         }
@@ -116,8 +116,9 @@ def with_email() -> bytes:
     """air_quality.csv with an e-mail column: released with changes (the column dropped)."""
     rows = list(csv.reader((EXAMPLES / "air_quality.csv").open(encoding="utf-8")))
     rows[0].append("contact_email")
+    officers = ["j.patel", "sarah.owen", "tom.hughes", "a.kowalski", "megan.price"]
     for i, row in enumerate(rows[1:]):
-        row.append(f"officer{i % 7}@example.org")
+        row.append(f"{officers[i % len(officers)]}@example.org")
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue().encode()
@@ -197,7 +198,7 @@ def test_an_automatic_release_is_registered_and_a_later_submission_links_with_it
     assert release.id == entry["id"]
     assert release.created_by == f"key:{svc.key_id('alice')}"
     assert release.rulebook_name == "open-data" and release.rulebook_sha256
-    assert set(release.columns) == {"patient_ref", "age", "sex"}
+    assert set(release.columns) == {"record_ref", "age", "sex"}
     (decision,) = audited(svc, sid, "decision")
     assert decision["registered"] == [release.id]
 
@@ -212,7 +213,7 @@ def test_an_automatic_release_is_registered_and_a_later_submission_links_with_it
     assert status2["decision"] == "refer"
     label = f"a.csv (release {release.id})"
     (link,) = [m for m in report(svc, sid2)["mosaic"] if label in m["datasets"]]
-    assert link["linking_columns"] == ["patient_ref"]
+    assert link["linking_columns"] == ["record_ref"]
     assert link["k_anonymity_after_linkage"] == 1
     assert [r.id for r in svc.registered()] == [release.id]  # a referral is not registered
     assert audited(svc, sid2, "decision")[0]["registered"] == []

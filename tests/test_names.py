@@ -58,6 +58,10 @@ def test_is_organisation_name(value: str, organisation: bool) -> None:
         ("jsmith@example.com", "person"),
         ("olivia.harvey77@gmail.com", "person"),
         ("x7q@example.com", "unknown"),
+        ("surveyor_12@adur-worthing.gov.uk", "role"),  # a job, numbered
+        ("parks.ranger@council.gov.uk", "role"),
+        ("officer2@example.org", "role"),  # a numbered job title, no name
+        ("mary.warden@example.com", "person"),  # a given name first: a person
     ],
 )
 def test_email_kind(address: str, kind: str) -> None:

@@ -82,9 +82,11 @@ def test_healthz_answers_while_hostile_validations_run(live_service) -> None:
     key = hook_create_key(live_service.db_url, "submitter", "mallory")
     body = _rulebook(_nested(2).replace("true", "[" + ",".join(["1"] * 400) + "].all(x, x > 0)"))
     statuses: list[int] = []
+    spans: list[float] = []
 
     def attack() -> None:
         for _ in range(3):
+            began = time.monotonic()
             r = httpx.post(
                 f"{live_service.base}/v1/rulebooks/validate",
                 headers={"X-API-Key": key, "Content-Type": "text/plain"},
@@ -92,6 +94,7 @@ def test_healthz_answers_while_hostile_validations_run(live_service) -> None:
                 timeout=60,
             )
             statuses.append(r.status_code)
+            spans.append(time.monotonic() - began)
 
     threads = [threading.Thread(target=attack) for _ in range(4)]
     for t in threads:
@@ -106,4 +109,6 @@ def test_healthz_answers_while_hostile_validations_run(live_service) -> None:
     for t in threads:
         t.join()
     assert statuses and all(s < 500 for s in statuses), statuses
-    assert worst < 0.5, worst
+    # a blocked server keeps /healthz waiting for a whole validation; the bound scales with the
+    # validations' own time in this run (a loaded machine slows both)
+    assert worst < max(0.5, 0.5 * max(spans)), (worst, sorted(spans))

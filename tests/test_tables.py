@@ -284,6 +284,27 @@ _AREAS = [f"E0100{5000 + i}" for i in range(12)]
             ),
             ["area_code", "unpaid_care"],
         ),
+        # a census download: each dimension as a numeric code beside its label, one count
+        (
+            pd.DataFrame(
+                {
+                    "Lower layer Super Output Areas Code": [a for a in _AREAS for _ in range(4)],
+                    "Lower layer Super Output Areas": [
+                        f"Trafford {i:03d}A" for i in range(12) for _ in range(4)
+                    ],
+                    "Disability (4 categories) Code": ["1", "2", "3", "4"] * 12,
+                    "Disability (4 categories)": [
+                        "Limited a lot",
+                        "Limited a little",
+                        "Not limited",
+                        "Does not apply",
+                    ]
+                    * 12,
+                    "Observation": [str(i * 7 % 83) for i in range(48)],
+                }
+            ),
+            ["Lower layer Super Output Areas Code", "Disability (4 categories)"],
+        ),
     ],
 )
 def test_counts_by_area_are_tables(frame: pd.DataFrame, dims: list[str]) -> None:

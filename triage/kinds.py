@@ -56,6 +56,7 @@ FINDING_KINDS = MappingProxyType(
         "police_street_level_changed": FindingKind("A changed police street-level file", _M),
         "precise_location": FindingKind("Columns give precise locations", _M),
         "precise_location_of_people": FindingKind("Precise points of people", _H),
+        "publisher_suppressed_cells": FindingKind("Cells the publisher already suppressed", _I),
         "small_cells": FindingKind("Small cells in a table of counts", _H),
         "special_category_data": FindingKind("Special category data (UK GDPR Art. 9)", _H),
         "table_cells_exposed": FindingKind("Table cells left exposed after treatment", _C),

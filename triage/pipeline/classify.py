@@ -73,11 +73,12 @@ def _differencing(setup: Setup, state: SubmissionState) -> dict[str, int]:
 
 
 def _counts_of_table(classification: DatasetClassification, table: Table) -> DatasetClassification:
-    """The value columns of an aggregate table are counts or magnitudes, not a person's
-    attribute: "Benefit claimants over 65" by area is protected by small-cell suppression."""
-    measures = {column for _, column in table.cell_map.values()}
+    """The columns of an aggregate table are its cells' values (counts or magnitudes) and its
+    dimensions, with their codes and labels, never a person's attribute: "Benefit claimants
+    over 65" by area, or counts by disability and age band, are protected by small-cell
+    suppression, not k-anonymity."""
     columns = dict(classification.columns)
-    for name in measures:
+    for name in columns:
         col = columns.get(name)
         if col is None or col.role not in (
             ColumnRole.SENSITIVE_ATTRIBUTE,

@@ -70,7 +70,12 @@ def treat_and_recheck(
         return Change(notes)
     setup.progress(f"{name}: re-checking treated data")
     frame = treated.frame
-    after = recheck(setup, state, name, frame, classification, notes, qis, sensitive, deny)
+    personal = frozenset(
+        c for f in before.findings if f.kind == "free_text_personal_data" for c in f.columns
+    )
+    after = recheck(
+        setup, state, name, frame, classification, notes, qis, sensitive, deny, personal
+    )
     verdict.add(after)
     after_decision, after_reason = decide.after_decision(after)
     form = None
@@ -96,14 +101,16 @@ def recheck(
     qis: list[str],
     sensitive: list[str],
     deny_terms: frozenset[str],
+    personal_text: frozenset[str] = frozenset(),
 ) -> decide.Stage:
     """Run the same detectors, metrics and rules over the treated data, and look for the
-    dataset's own known names in what is left of its free text."""
+    dataset's own known names in what is left of its free text (``personal_text``: the
+    free-text columns found personal before treatment)."""
     merged, columns, problems = _reclassify(setup, treated, before, notes)
     merged_classification = DatasetClassification(
         columns=merged, person_related=before.person_related, problems=problems
     )
-    survived = _survived(setup, name, merged)
+    survived = _survived(setup, name, merged, personal_text)
     survived += _surviving_names(name, treated, merged, deny_terms)
     links = link.links_of(
         setup, SubmissionDataset(name, treated, merged_classification), state.others(name)
@@ -187,9 +194,16 @@ def _reclassify(
     return merged, columns, again.problems
 
 
-def _survived(setup: Setup, name: str, merged: dict[str, ColumnClassification]) -> list[Finding]:
-    """Identifiers, and free text still holding what the rulebook calls personal (not dates or
-    web links), left in the treated columns."""
+def _survived(
+    setup: Setup,
+    name: str,
+    merged: dict[str, ColumnClassification],
+    personal_text: frozenset[str],
+) -> list[Finding]:
+    """Identifiers, and free text found personal before treatment still holding what the
+    rulebook calls personal (not dates or web links), left in the treated columns; free text
+    that was never personal (places in data about places) is not a survivor of a treatment
+    that did not touch it for that."""
     text_entities = frozenset(setup.rulebook.params.get("text_entities", ())) or None
     return [
         Finding(
@@ -204,6 +218,7 @@ def _survived(setup: Setup, name: str, merged: dict[str, ColumnClassification]) 
         if merged[c].role is ColumnRole.DIRECT_IDENTIFIER
         or (
             merged[c].role is ColumnRole.FREE_TEXT
+            and c in personal_text
             and any(text_entities is None or str(e) in text_entities for e in merged[c].entities)
         )
     ]

@@ -39,7 +39,7 @@ TOTAL_RE = re.compile(
 )
 _COUNT_HINT = re.compile(
     r"(count|number|^n$|^n_|_n$|people|persons|households|frequency|freq|cases|residents|"
-    r"pupils|patients|claimants|no\.)",
+    r"pupils|patients|claimants|observation|obs_value|no\.)",
     re.IGNORECASE,
 )
 #: headers of measures that count no one and sum no contributions (an area in km², a rate, a
@@ -57,6 +57,8 @@ _MAGNITUDE_HINT = re.compile(
 )
 #: record keys ("ref", "case_id"): numbers that name rows, never counts or dimensions
 _KEY_HEADER = re.compile(r"(?:^|[_\s])(?:id|ref|reference|urn|uprn|key)$", re.IGNORECASE)
+#: headers of a dimension's codes ("Age (C) (8 categories) Code", "WD18CD")
+_CODE_HEADER = re.compile(r"(\bcode\b|\bcd$|[a-z0-9]cd$)", re.IGNORECASE)
 _CONTRIB_HINT = re.compile(r"(contributor|n_units|enterprises|businesses|units)", re.IGNORECASE)
 _NUM_CLEAN = re.compile(r"[,£$€\s]")
 _BOUND = re.compile(SUPPRESSION_BOUND_PATTERN, re.IGNORECASE)
@@ -507,7 +509,17 @@ def recognise_table(frame: pd.DataFrame, name: str = "table") -> Table | None:
     distinct = {c: frame[c].nunique(dropna=False) for c in frame.columns}
     varying = [c for c in frame.columns if distinct[c] > 1 and c not in keys]
     numeric = [c for c in varying if parse_cells(frame[c]) is not None]
-    categorical = _dimensions(frame, [c for c in varying if c not in numeric])
+    labels = [c for c in varying if c not in numeric]
+    # a numeric code beside its label ("Age (C) Code" 1..8 and "Age (C)") is a dimension's
+    # code, not a measure
+    numeric = [
+        c
+        for c in numeric
+        if not (
+            _CODE_HEADER.search(str(c)) and any(_one_to_one(frame[c], frame[d]) for d in labels)
+        )
+    ]
+    categorical = _dimensions(frame, labels)
     if not numeric:
         return None
     contrib = [c for c in numeric if _CONTRIB_HINT.search(str(c))]
