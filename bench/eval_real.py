@@ -125,7 +125,8 @@ def score(
         for column, info in dataset.get("columns", {}).items()
         if info.get("role") == "direct_identifier"
     }
-    actual = set(truth["personal"])
+    # triage's readers strip header names (" given_name" is read as "given_name")
+    actual = {str(c).strip() for c in truth["personal"]}
     return Outcome(
         name=name,
         decision=decision,
@@ -137,7 +138,11 @@ def score(
         fp=len(predicted - actual),
         fn=len(actual - predicted),
         rules=tuple(r["rule"] for r in report.get("rules_fired", [])),
-        claim=_claim(dataset, released if decision == "release_with_changes" else None, list(qis)),
+        claim=_claim(
+            dataset,
+            released if decision == "release_with_changes" else None,
+            [str(q).strip() for q in qis],
+        ),
     )
 
 

@@ -141,15 +141,20 @@ class _Draft:
     qi_kind: str | None = None
     sensitive_kind: str | None = None
     #: "ip" | "uprn" | "address" | "postcode" | "postal_code" | "area" | "date" | "contact"
-    #: | "attribute" (a contextual quasi-identifier of kind ``qi_kind``) | None
+    #: | "attribute" (a contextual quasi-identifier of kind ``qi_kind``) | "amount" | None
     basis: str | None = None
     #: this column alone shows the dataset is about people
     person: bool = False
+    #: this column shows each row is one person or household (an age, a sex, a survey weight)
+    rows_of_people: bool = False
 
-    def finish(self, person_related: bool) -> ColumnClassification:
+    def finish(self, person_related: bool, rows_of_people: bool = False) -> ColumnClassification:
+        """The column's classification once the dataset is known to be about people (or not),
+        and whether its rows are people (money amounts are quasi-identifiers only then)."""
         role, qi_kind = self.role, self.qi_kind
         if self.basis is not None:
-            role, qi_kind, note = _contextual_role(self.basis, person_related, self.qi_kind)
+            about = rows_of_people if self.basis == "amount" else person_related
+            role, qi_kind, note = _contextual_role(self.basis, about, self.qi_kind)
             self.evidence.append(note)
         entities = tuple(sorted(set(self.entities), key=lambda e: e.value))
         return ColumnClassification(
@@ -189,6 +194,15 @@ def _contextual_role(
         if person_related:
             return ColumnRole.QUASI_IDENTIFIER, basis, f"{basis}: quasi-identifier because {about}"
         return ColumnRole.LOCATION, None, f"{basis}: location because {about}"
+    if basis == "amount":
+        if person_related:
+            return (
+                ColumnRole.QUASI_IDENTIFIER,
+                "amount",
+                "exact amounts: quasi-identifier because each row is a person or household "
+                "(a continuous key an intruder holding the same records can match)",
+            )
+        return ColumnRole.NONE, None, "amounts: no role because the rows are not people"
     if basis == "date":
         if person_related:
             return ColumnRole.QUASI_IDENTIFIER, "event_date", f"dates: event date because {about}"
@@ -402,7 +416,8 @@ def _vocab_match(
     """Value-vocabulary evidence: (group "qi"|"sensitive", kind, sensitive kind) or None."""
     n = len(lowered)
     clinical = int(lowered.str.contains(voc.CLINICAL_TAG_VALUE, regex=True).sum())
-    if clinical >= 2 and clinical / n >= VOCAB_MIN_SHARE:
+    # a semantic tag is specific evidence: the health vocabulary's bar, not the general one
+    if clinical >= HEALTH_MIN_COUNT and clinical / n >= HEALTH_MIN_SHARE:
         draft.evidence.append(
             f"{clinical} of {n} sampled distinct values are clinical terms (a SNOMED CT "
             "semantic tag such as '(disorder)'): health data"
@@ -550,6 +565,8 @@ def _judge_column(
     if voc.header_matches(voc.HOUSE_NUMBER_HEADER, header):
         draft.basis = "address"
         draft.evidence.append(f"header {draft.name!r} names house numbers: part of an address")
+        return draft
+    if not aggregate_header and _judge_money(draft, header, numeric_share, n):
         return draft
     marks = _suppression_marks(strings, numeric)
     if numeric_share >= 0.9 or aggregate_header or (marks and numeric.sum() + marks == n):
@@ -796,6 +813,33 @@ def _judge_personal_id(draft: _Draft, header: str, series: pd.Series) -> bool:
     draft.evidence.append(
         f"header {draft.name!r} names a person's official number and "
         f"{present.nunique()} of {len(present)} values are distinct"
+    )
+    return True
+
+
+#: fewest sampled distinct numbers that make a money column continuous (not a coded band)
+AMOUNT_MIN_DISTINCT = 20
+
+
+def _judge_money(draft: _Draft, header: str, numeric_share: float, n: int) -> bool:
+    """A survey's sampling weight (the rows are people or households: the dataset is about
+    people) or a person's exact money amounts (income, tax, savings: a continuous
+    quasi-identifier where the rows are people, sdcMicro's numerical key variables)."""
+    if numeric_share < 0.9:
+        return False
+    if voc.header_matches(voc.SURVEY_WEIGHT_HEADER, header):
+        draft.person = draft.rows_of_people = True
+        draft.evidence.append(
+            f"header {draft.name!r} names a survey's sampling weight: each row is a sampled "
+            "person or household"
+        )
+        return True
+    if n < AMOUNT_MIN_DISTINCT or not voc.header_matches(voc.AMOUNT_HEADER, header):
+        return False
+    draft.basis = draft.qi_kind = "amount"
+    draft.evidence.append(
+        f"header {draft.name!r} names income, tax or savings and {n} sampled distinct values "
+        "are numbers: exact amounts"
     )
     return True
 
@@ -1081,7 +1125,10 @@ def classify_dataset(
     for i, name in enumerate(frame.columns):
         drafts.append(_judge_column(str(name), frame.iloc[:, i], ctx, text, dets, problems))
     person_related = any(d.person for d in drafts)
-    columns = {d.name: d.finish(person_related) for d in drafts}
+    rows_of_people = any(
+        d.rows_of_people or (d.person and d.qi_kind in PERSON_QI_KINDS) for d in drafts
+    )
+    columns = {d.name: d.finish(person_related, rows_of_people) for d in drafts}
     return DatasetClassification(
         columns=columns, person_related=person_related, problems=tuple(_dedupe(problems))
     )

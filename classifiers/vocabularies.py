@@ -15,6 +15,7 @@ __all__ = [
     "ADDRESS_VALUE",
     "AGE_VALUE",
     "AGGREGATE_HEADER",
+    "AMOUNT_HEADER",
     "AREA_CODE_VALUE",
     "BIRTH_HEADER",
     "BUILDING_WORDS",
@@ -40,6 +41,7 @@ __all__ = [
     "RECIPIENT_HEADER",
     "SMALL_WORDS",
     "STREET_SUFFIXES",
+    "SURVEY_WEIGHT_HEADER",
     "TITLES",
     "VALUE_QI",
     "VALUE_SENSITIVE",
@@ -182,6 +184,20 @@ PERSONAL_ID_HEADER = (
 HOUSE_NUMBER_HEADER = (
     rf"{_B}(street_number|street_no|house_number|house_no|house_num|building_number"
     rf"|building_no|flat_number|flat_no|property_number|paon|saon|door_number){_E}"
+)
+#: headers of a person's or household's money (income, earnings, wages, tax paid, savings,
+#: spending), searched in the normalised header: also the compact names of household surveys
+#: ("FEDTAX", "TAXINC", "AGI", "WSALVAL" wage and salary value, "PEARNVAL" earnings value);
+#: never "taxi" or "taxonomy"
+AMOUNT_HEADER = (
+    r"income|(?<!l)earn|ernval|wage|salar|salval|pension|savings|expenditure|expend"
+    r"|tax(?!i(?!nc)|onom)|fica|(?:^|_)(?:agi|pay|gross_pay|net_pay|take_home|rent_paid)(?:_|$)"
+)
+#: headers of a survey's sampling weight: the rows are a sample of people or households
+SURVEY_WEIGHT_HEADER = (
+    rf"{_B}(a?fnlwgt|wgt|wght|pwgt|hwgt|hhwgt|perwt|hhwt|sampling_weight|sampling_weights"
+    rf"|survey_weight|design_weight|person_weight|household_weight|household_weights"
+    rf"|final_weight|grossing_factor|grossing_weight|expansion_factor|weight_factor){_E}"
 )
 #: headers naming a person whose values may be a key for them ("patient", "client_id")
 PERSON_KEY_HEADER = (

@@ -70,7 +70,30 @@ def _cycle(values: list[str], n: int = N) -> list[str]:
             ColumnRole.SENSITIVE_ATTRIBUTE,
             None,
         ),
+        # half of them tagged, the rest plain condition names: still clinical terms
+        (
+            "DESCRIPTION",
+            [
+                *(f"{w} (disorder)" for w in ("Anemia", "Acute bronchitis", "Sinusitis")),
+                *(f"{w} (finding)" for w in ("Chronic neck pain", "Stress")),
+                "Appendicitis",
+                "Prediabetes",
+                "Sprain of ankle",
+                "Drug overdose",
+                "Miscarriage",
+            ]
+            * 12,
+            ColumnRole.SENSITIVE_ATTRIBUTE,
+            None,
+        ),
+        # two tags are not enough; a place's own (building) tag is not clinical
         ("DESCRIPTION", ["Town hall (building)", "Library (building)", "Pool"] * 40, None, None),
+        (
+            "DESCRIPTION",
+            ["Wound (disorder)", "Rust (finding)", "Gate", "Fence", "Wall", "Door", "Sign"] * 17,
+            None,
+            None,
+        ),
     ],
 )
 def test_export_columns(

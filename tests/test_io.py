@@ -623,3 +623,29 @@ def test_line_endings_of_any_kind_are_read(tmp_path: Path, ending: bytes, repair
     assert ds.frame.shape == (2, 2)
     assert ds.frame["ward"].tolist() == ["Headingley", "Hyde Park"]
     assert any("carriage returns" in r for r in ds.repairs) is repaired
+
+
+@pytest.mark.parametrize(
+    ("ending", "decision", "kinds"),
+    [
+        (b"\r", "release", ["input_line_endings"]),  # read as written: the file itself may go
+        (b"\n", "release", []),
+    ],
+)
+def test_line_endings_alone_change_no_decision(
+    tmp_path: Path, ending: bytes, decision: str, kinds: list[str]
+) -> None:
+    import json
+
+    from triage.cli import main
+
+    rows = [b"ward,bins_emptied", *(f"Ward {i},{100 + i}".encode() for i in range(30))]
+    p = tmp_path / "bins.csv"
+    p.write_bytes(ending.join(rows) + ending)
+    out = tmp_path / "o"
+    code = main(
+        ["check", str(p), "--destination", "open-data", "--out", str(out), "--pattern-only"]
+    )
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert (code, report["decision"]) == (0, decision), report["rules_fired"]
+    assert [x["kind"] for x in report["problems"]] == kinds

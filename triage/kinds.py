@@ -91,6 +91,7 @@ PROBLEM_KINDS = MappingProxyType(
         "email_header_unreadable": ProblemKind("An e-mail header cannot be read", _R),
         "email_structure_damaged": ProblemKind("The e-mail's structure is damaged", _R),
         "file_name_replaced": ProblemKind("An input's name was replaced", _OK),
+        "input_line_endings": ProblemKind("Carriage-return line endings were read", _OK),
         "input_repaired": ProblemKind("Broken rows of the input were set aside", _W),
         "nested_unchecked": ProblemKind("Nested data was not checked", _R),
         "nlp_model_missing": ProblemKind("The language model is missing", _R),

@@ -30,9 +30,10 @@ _ORDER = {
     "donut_geomask": 5,
     "generalise": 6,
     "local_suppress": 7,
+    # continuous keys are grouped before the search over the categorical ones
+    "microaggregate": 7,
     "anonymise_k": 8,
     "suppress_records": 9,
-    "microaggregate": 9,
     "table_suppress": 10,
     "table_round": 11,
     # last: what is released is escaped as written
@@ -76,7 +77,8 @@ def plan_treatments(fired: Iterable[Rule], columns: dict[str, ColumnClassificati
     A column gets at most one column-replacing transform (drop, mask, redact_text,
     pseudonymise): the first one, in rulebook order, that selects it, so a rulebook can
     pseudonymise linkage keys and then drop the remaining identifiers. Later steps
-    (generalisation, k-targeted suppression) only touch columns that are kept.
+    (generalisation, k-targeted suppression) only touch columns that are kept, and the
+    k-targeted search leaves microaggregated columns alone.
     """
     replacing: dict[str, tuple[str, str, dict[str, Any]]] = {}
     other: dict[tuple[str, str], tuple[set[str], set[str], dict[str, Any]]] = {}
@@ -112,7 +114,24 @@ def plan_treatments(fired: Iterable[Rule], columns: dict[str, ColumnClassificati
         if kept:
             steps.append(Step(transform, kept, params, tuple(sorted(rule_ids))))
     steps.sort(key=_step_order)
-    return _fold_generalise_into_k(_merge_k_steps(steps), columns)
+    return _fold_generalise_into_k(_microaggregated_out_of_k(_merge_k_steps(steps)), columns)
+
+
+def _microaggregated_out_of_k(steps: list[Step]) -> list[Step]:
+    """Columns a rule microaggregates (exact amounts) are not also generalised or suppressed
+    by the k-targeted search: their groups of k are already made."""
+    grouped = {c for s in steps if s.transform == "microaggregate" for c in s.columns}
+    if not grouped:
+        return steps
+    out: list[Step] = []
+    for step in steps:
+        if step.transform == "anonymise_k":
+            kept = tuple(c for c in step.columns if c not in grouped)
+            if not kept:
+                continue
+            step = dataclasses.replace(step, columns=kept)
+        out.append(step)
+    return out
 
 
 def _step_order(step: Step) -> tuple[int, int, tuple[str, ...]]:

@@ -26,6 +26,7 @@ from triage.documents.officials import Officials, load_officials
 from triage.errors import ConfigError, DataInputError
 from triage.io.excel import write_workbook
 from triage.io.formats import EXTENSIONS, load_dataset, write_released
+from triage.io.frames import LOSSLESS_REPAIRS
 from triage.io.geo import add_wkt_points, load_geo
 from triage.io.names import neutral_file_names
 from triage.io.nested import MAX_NESTED_LEAVES
@@ -388,7 +389,15 @@ def _left_out_problem(dataset: Dataset, column: str) -> Problem:
 
 def _repair_problem(dataset: Dataset, repair: str) -> Problem:
     """What the reader did to read a messy file: at least ``release_with_changes``, so what
-    is released is the checked copy, never the file as submitted."""
+    is released is the checked copy, never the file as submitted; a lossless repair (line
+    endings) is a note: the file as submitted holds exactly what was checked."""
+    if repair in LOSSLESS_REPAIRS:
+        return Problem(
+            kind="input_line_endings",
+            message=f"{dataset.name}: {repair}; every value was read as written",
+            dataset=dataset.name,
+            forces=Decision.RELEASE,
+        )
     return Problem(
         kind="input_repaired",
         message=f"{dataset.name}: {repair}",

@@ -109,6 +109,7 @@ QI_KINDS: tuple[str, ...] = (
     "event_date",
     "marital_status",
     "nationality",
+    "amount",
 )
 
 #: Kinds of sensitive attribute (UK GDPR Art. 9 special categories, Art. 10 offences and

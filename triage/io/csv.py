@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 
 from triage.context import Limits
 from triage.io.errors import file_error
-from triage.io.frames import TableRead, string_frame, unique_names
+from triage.io.frames import CR_LINE_ENDINGS, TableRead, string_frame, unique_names
 from triage.io.sniff import (
     detect_delimiter,
     detect_encoding,
@@ -57,7 +57,7 @@ def _read_csv_bytes(path: Path, raw: bytes, limits: Limits) -> tuple[pd.DataFram
     carriage_returns = "\r" in text and "\n" not in text
     if carriage_returns:  # classic Mac OS line endings: every record on one "line" otherwise
         text = text.replace("\r", "\n")
-        repairs.append("line endings were carriage returns only; read as line breaks")
+        repairs.append(CR_LINE_ENDINGS)
     sample = sample_lines(text)
     skip, delimiter = preamble(sample)
     if skip:

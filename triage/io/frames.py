@@ -8,6 +8,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+#: the repair of a file whose lines end in carriage returns only: every value is read as
+#: written, so the submitted file and the checked copy hold the same data
+CR_LINE_ENDINGS = "line endings were carriage returns only; read as line breaks"
+#: repairs that change how a file is split into rows, never what it holds
+LOSSLESS_REPAIRS = frozenset({CR_LINE_ENDINGS})
+
 
 @dataclass(frozen=True)
 class TableRead:
